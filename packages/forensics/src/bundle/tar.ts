@@ -1,0 +1,213 @@
+import { ForensicsError } from '../errors.js';
+
+/**
+ * The deterministic POSIX ustar subset bundles use: regular files only, mode 0644, uid/gid 0,
+ * empty user/group names, one mtime for every entry, entries sorted by UTF-8 path bytes, zero
+ * padding, and exactly two zero blocks at the end. Any tar tool extracts it; and because the
+ * writer admits only one encoding per (path, size, mtime), the reader can insist on it, so every
+ * byte of the archive is accounted for — a flipped byte anywhere is detected, not just in content.
+ */
+
+export const BLOCK = 512;
+/** 11 octal digits. */
+export const MAX_ENTRY_SIZE = 8 ** 11 - 1;
+export const END_OF_ARCHIVE = Buffer.alloc(BLOCK * 2);
+
+/** Orders paths the way the archive and the manifest do: by UTF-8 bytes. */
+export function comparePaths(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function octal(value: number, width: number): string {
+  return `${value.toString(8).padStart(width - 1, '0')}\0`;
+}
+
+/** ustar name/prefix split: the name field holds 100 bytes, the prefix 155 more before a '/'. */
+function splitName(path: string): { name: Buffer; prefix: Buffer } {
+  const bytes = Buffer.from(path, 'utf8');
+  if (bytes.length <= 100) return { name: bytes, prefix: Buffer.alloc(0) };
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] !== 0x2f) continue;
+    const prefix = bytes.subarray(0, i);
+    const name = bytes.subarray(i + 1);
+    if (prefix.length <= 155 && name.length <= 100 && name.length > 0) return { name, prefix };
+  }
+  throw new ForensicsError('invalid_path', `path too long for a ustar archive (max 255 bytes, split at a "/"): ${path}`);
+}
+
+/** The single canonical header for a regular file. */
+export function tarHeader(path: string, size: number, mtimeSeconds: number): Buffer {
+  if (!Number.isSafeInteger(size) || size < 0 || size > MAX_ENTRY_SIZE) {
+    throw new ForensicsError('invalid_argument', `file ${path} is too large for a ustar entry (max 8 GiB - 1)`);
+  }
+  const { name, prefix } = splitName(path);
+  const h = Buffer.alloc(BLOCK);
+  name.copy(h, 0);
+  h.write(octal(0o644, 8), 100, 'ascii');
+  h.write(octal(0, 8), 108, 'ascii');
+  h.write(octal(0, 8), 116, 'ascii');
+  h.write(octal(size, 12), 124, 'ascii');
+  h.write(octal(mtimeSeconds, 12), 136, 'ascii');
+  h.fill(0x20, 148, 156);
+  h.write('0', 156, 'ascii');
+  h.write('ustar\0', 257, 'ascii');
+  h.write('00', 263, 'ascii');
+  h.write(octal(0, 8), 329, 'ascii');
+  h.write(octal(0, 8), 337, 'ascii');
+  prefix.copy(h, 345);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+  return h;
+}
+
+export function paddingFor(size: number): number {
+  return (BLOCK - (size % BLOCK)) % BLOCK;
+}
+
+export interface TarEntryHeader {
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeSeconds: number;
+}
+
+/** Receives one entry's bytes in order. */
+export interface TarEntrySink {
+  write(chunk: Buffer): void;
+  end(): void;
+}
+
+export type TarProblem = { readonly code: 'archive_malformed' | 'archive_noncanonical'; readonly message: string; readonly path?: string };
+
+function field(h: Buffer, start: number, len: number): string {
+  const raw = h.subarray(start, start + len);
+  const nul = raw.indexOf(0);
+  return raw.subarray(0, nul === -1 ? len : nul).toString('utf8');
+}
+
+function parseOctal(h: Buffer, start: number, len: number): number | undefined {
+  const text = h.subarray(start, start + len).toString('ascii').replace(/[\0 ]+$/, '');
+  return /^[0-7]+$/.test(text) ? parseInt(text, 8) : undefined;
+}
+
+/**
+ * Streams a bundle tar, handing each entry's bytes to the sink `onEntry` returns (no entry is
+ * buffered here). Returns the problems found; parsing stops at the first malformed header since
+ * nothing after it can be located reliably.
+ */
+export async function readTar(
+  source: AsyncIterable<Uint8Array>,
+  onEntry: (header: TarEntryHeader) => TarEntrySink,
+): Promise<TarProblem[]> {
+  const problems: TarProblem[] = [];
+  let pending: Buffer = Buffer.alloc(0);
+  let sink: TarEntrySink | undefined;
+  let remaining = 0; // content bytes left in the current entry
+  let padding = 0; // padding bytes left after it
+  let zeroBlocks = 0;
+  let previousPath: string | undefined;
+  let stopped = false;
+  let trailing = false;
+
+  const malformed = (message: string): void => {
+    problems.push({ code: 'archive_malformed', message });
+    stopped = true;
+  };
+
+  const onHeader = (h: Buffer): void => {
+    if (h.every((b) => b === 0)) {
+      zeroBlocks++;
+      return;
+    }
+    if (zeroBlocks > 0) {
+      if (zeroBlocks >= 2) trailing = true;
+      else malformed('a lone zero block inside the archive');
+      return;
+    }
+    const stored = parseOctal(h, 148, 8);
+    let sum = 0;
+    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
+    if (stored === undefined || stored !== sum) return malformed('header checksum mismatch (corrupted header)');
+    const size = parseOctal(h, 124, 12);
+    const mtime = parseOctal(h, 136, 12);
+    if (size === undefined || mtime === undefined) return malformed('unreadable size or mtime field');
+    const prefix = field(h, 345, 155);
+    const name = field(h, 0, 100);
+    const path = prefix ? `${prefix}/${name}` : name;
+    let canonical: Buffer | undefined;
+    try {
+      canonical = tarHeader(path, size, mtime);
+    } catch {
+      canonical = undefined;
+    }
+    if (!canonical || !canonical.equals(h)) {
+      problems.push({ code: 'archive_noncanonical', message: `entry header for ${path} is not the canonical form (type, mode, owner or layout differ)`, path });
+    }
+    if (previousPath !== undefined && comparePaths(previousPath, path) >= 0) {
+      problems.push({ code: 'archive_noncanonical', message: `entry ${path} is out of order or repeated after ${previousPath}`, path });
+    }
+    previousPath = path;
+    if (h[156] !== 0x30 && h[156] !== 0) {
+      // Not a regular file: its bytes are still skipped so the rest of the archive can be checked.
+      problems.push({ code: 'archive_noncanonical', message: `entry ${path} is not a regular file`, path });
+    }
+    sink = onEntry({ path, size, mtimeSeconds: mtime });
+    remaining = size;
+    padding = paddingFor(size);
+    if (remaining === 0) {
+      sink.end();
+      sink = undefined;
+    }
+  };
+
+  for await (const raw of source) {
+    if (stopped) break;
+    let chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    while (chunk.length > 0 && !stopped) {
+      if (trailing) {
+        problems.push({ code: 'archive_noncanonical', message: 'data after the end-of-archive marker' });
+        stopped = true;
+        break;
+      }
+      if (remaining > 0) {
+        const take = Math.min(remaining, chunk.length);
+        sink!.write(chunk.subarray(0, take));
+        chunk = chunk.subarray(take);
+        remaining -= take;
+        if (remaining === 0) {
+          sink!.end();
+          sink = undefined;
+        }
+        continue;
+      }
+      if (padding > 0) {
+        const take = Math.min(padding, chunk.length);
+        if (!chunk.subarray(0, take).every((b) => b === 0)) {
+          problems.push({ code: 'archive_noncanonical', message: 'non-zero bytes in entry padding', ...(previousPath ? { path: previousPath } : {}) });
+        }
+        chunk = chunk.subarray(take);
+        padding -= take;
+        continue;
+      }
+      if (zeroBlocks >= 2) {
+        trailing = true;
+        continue;
+      }
+      const need = BLOCK - pending.length;
+      const take = Math.min(need, chunk.length);
+      pending = pending.length === 0 && take === BLOCK ? chunk.subarray(0, BLOCK) : Buffer.concat([pending, chunk.subarray(0, take)]);
+      chunk = chunk.subarray(take);
+      if (pending.length === BLOCK) {
+        const header = pending;
+        pending = Buffer.alloc(0);
+        onHeader(header);
+      }
+    }
+  }
+  if (!stopped) {
+    if (remaining > 0 || padding > 0 || pending.length > 0) malformed('archive is truncated');
+    else if (zeroBlocks < 2) problems.push({ code: zeroBlocks === 0 && previousPath === undefined ? 'archive_malformed' : 'archive_noncanonical', message: zeroBlocks === 0 && previousPath === undefined ? 'empty archive' : 'archive is truncated (end-of-archive marker missing)' });
+  }
+  if (sink) sink.end();
+  return problems;
+}
