@@ -1,0 +1,61 @@
+/**
+ * The Fastify application: TypeBox type provider, OpenAPI from the route schemas, telemetry,
+ * authentication, the one error handler, and each feature's routes.
+ */
+import Fastify from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { fastifyTelemetry, type Bus, type Logger } from '@stellaops/telemetry-core';
+import { authentication } from './auth/auth-plugin.js';
+import type { TokenVerifier } from './auth/token-verifier.js';
+import { healthRoutes } from './health/health-routes.js';
+import { errorHandler } from './http/error-handler.js';
+import type { FeatureRuntime, ServiceApp } from './service-feature.js';
+import type { SqlStore } from './store/sql-store.js';
+
+export const SERVICE_NAME = 'stella-observability';
+export const SERVICE_VERSION = '0.1.0';
+
+export interface BuildAppOptions {
+  logger: Logger;
+  verifier: TokenVerifier;
+  store: SqlStore;
+  bus: Bus;
+  features: readonly FeatureRuntime[];
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<ServiceApp> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    // Reject what the schema does not declare instead of silently dropping it.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'StellaOps Observability & Forensics',
+        version: SERVICE_VERSION,
+        description: 'Tenant timeline, evidence and observability APIs. Send `Authorization: Bearer <jwt>` and, when the token names several tenants, `X-Stella-Tenant`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(fastifyTelemetry, { service: SERVICE_NAME, ignoreRoutes: ['/healthz', '/readyz'] });
+  await app.register(authentication, { verifier: options.verifier });
+  app.setErrorHandler(errorHandler(options.logger));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!.slice(0, 200);
+    void reply.code(404).send({ error_code: 'route.not_found', message: `no route ${request.method} ${path}; see /openapi.json` });
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  healthRoutes(app, { store: options.store, bus: options.bus });
+  for (const feature of options.features) await feature.routes?.(app);
+  return app;
+}

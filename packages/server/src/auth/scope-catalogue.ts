@@ -1,0 +1,54 @@
+/**
+ * The one catalogue of access rules: every route of the service, the scope it requires and
+ * why. The auth plugin refuses to start a service with a route missing from here, and
+ * docs/rbac.md is this table in prose. A requirement lists alternatives; the first is the one
+ * a 403 names.
+ */
+export type RouteAccess =
+  | { kind: 'public'; why: string }
+  | {
+      kind: 'tenant';
+      /** Scope bases (`stella:<area>:<action>`), any of which grants access. */
+      anyOf: readonly [string, ...string[]];
+      why: string;
+      /** A privileged action: audited as an `audit.*` timeline event (AUTH-4). */
+      privileged?: boolean;
+    };
+
+export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
+  'GET /healthz': { kind: 'public', why: 'liveness probe for orchestrators' },
+  'GET /readyz': { kind: 'public', why: 'readiness probe: reports only whether the store and bus answer' },
+  'GET /openapi.json': { kind: 'public', why: 'the API description' },
+  'GET /timeline': { kind: 'tenant', anyOf: ['stella:timeline:read'], why: "page through the tenant's timeline" },
+  'GET /timeline/:event_id': { kind: 'tenant', anyOf: ['stella:timeline:read'], why: 'one event with links to its trace and evidence' },
+  'POST /timeline/events': { kind: 'tenant', anyOf: ['stella:timeline:write'], why: 'service ingest for producers without bus access' },
+  'GET /timeline/retention': { kind: 'tenant', anyOf: ['stella:timeline:read', 'stella:timeline:admin'], why: "the tenant's timeline retention" },
+  'PUT /timeline/retention': {
+    kind: 'tenant',
+    anyOf: ['stella:timeline:admin', 'stella:telemetry:admin'],
+    why: "change the tenant's timeline retention",
+    privileged: true,
+  },
+};
+
+/** The catalogue key of a route. */
+export function routeKey(method: string, url: string): string {
+  return `${method.toUpperCase()} ${url}`;
+}
+
+/**
+ * The scope vocabulary (SPEC AUTH-1 plus the service's own), with what each grants. Scopes of
+ * features not yet served are listed so tokens can be issued ahead of them.
+ */
+export const SCOPE_VOCABULARY: Readonly<Record<string, string>> = {
+  'stella:timeline:read': "read the tenant's timeline and retention setting",
+  'stella:timeline:write': 'append events to the tenant timeline (service ingest)',
+  'stella:timeline:admin': "change the tenant's timeline retention (audited)",
+  'stella:telemetry:admin': 'platform telemetry administration: profiles, retention, deep-debug opt-ins (audited)',
+  'stella:incident:admin': 'switch incident mode on or off (audited)',
+  'stella:obs:read': 'observability read APIs (health, SLOs, traces, logs, metrics)',
+  'stella:evidence:create': 'create evidence snapshots',
+  'stella:evidence:read': 'read evidence bundles and their manifests',
+  'stella:evidence:export': 'export evidence bundles; place or release legal holds (audited)',
+  'stella:attest:read': 'read and verify attestations',
+};

@@ -1,0 +1,184 @@
+/**
+ * The service's configuration, resolved once at start from (highest first) command-line
+ * flags, environment variables, an optional JSON file (`--config` / `STELLA_CONFIG`), and the
+ * embedded defaults. Absent database and NATS URLs select the embedded engines.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export interface ServiceConfig {
+  /** TCP port. Default 8080 (`STELLA_PORT`). */
+  port: number;
+  /** Listen address. Default `0.0.0.0` (`STELLA_HOST`). */
+  host: string;
+  /** Data directory for the embedded store and development authority. Default `./.stella` (`STELLA_DATA_DIR`). */
+  dataDir: string;
+  /** PostgreSQL URL the service queries with; absent → embedded PGlite in `<dataDir>/db` (`STELLA_DATABASE_URL`). */
+  databaseUrl: string | undefined;
+  /** PostgreSQL URL migrations run with (the schema owner). Default: `databaseUrl` (`STELLA_DATABASE_OWNER_URL`). */
+  databaseOwnerUrl: string | undefined;
+  /** The NOSUPERUSER NOBYPASSRLS role every query runs as. Default `stella_app` (`STELLA_DATABASE_APP_ROLE`). */
+  databaseAppRole: string;
+  /** PostgreSQL pool size. Default 10 (`STELLA_DATABASE_POOL_SIZE`). */
+  databasePoolSize: number;
+  /** NATS server URL(s), comma-separated; absent → in-process bus (`STELLA_NATS_URL`). */
+  natsUrl: string | undefined;
+  /** JetStream stream name. Default `STELLA` (`STELLA_NATS_STREAM`). */
+  natsStream: string;
+  /** Subject prefix. Default `stella` (`STELLA_SUBJECT_PREFIX`). */
+  subjectPrefix: string;
+  /** Durable consumer of the timeline indexer. Default `stella-timeline-indexer` (`STELLA_INDEXER_DURABLE`). */
+  indexerDurable: string;
+  /** Air-gapped installation: no non-loopback egress (a JWKS URL must be loopback). Default false (`STELLA_SEALED`). */
+  sealed: boolean;
+  /** JWKS URL of StellaOps Authority (`STELLA_AUTH_JWKS_URL`). */
+  authJwksUrl: string | undefined;
+  /** JWKS file for air-gapped installs (`STELLA_AUTH_JWKS_FILE`). Neither set → the development authority in the data dir. */
+  authJwksFile: string | undefined;
+  /** Required `iss` claim. Default: the development authority's issuer when it is used, else none (`STELLA_AUTH_ISSUER`). */
+  authIssuer: string | undefined;
+  /** Required `aud` claim. Default `stella-observability` (`STELLA_AUTH_AUDIENCE`). */
+  authAudience: string;
+  /** Days of timeline kept for tenants without their own setting. Default 180 (`STELLA_TIMELINE_RETENTION_DAYS`). */
+  timelineRetentionDays: number;
+  /** Interval of the retention job in ms. Default 3600000 (`STELLA_RETENTION_INTERVAL_MS`). */
+  retentionIntervalMs: number;
+  /** Log level. Default `info` (`STELLA_LOG_LEVEL`). */
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'config.invalid';
+}
+
+type Source = Record<string, string | undefined>;
+
+const KEYS = {
+  port: ['port', 'STELLA_PORT'],
+  host: ['host', 'STELLA_HOST'],
+  dataDir: ['data-dir', 'STELLA_DATA_DIR'],
+  databaseUrl: ['database-url', 'STELLA_DATABASE_URL'],
+  databaseOwnerUrl: ['database-owner-url', 'STELLA_DATABASE_OWNER_URL'],
+  databaseAppRole: ['database-app-role', 'STELLA_DATABASE_APP_ROLE'],
+  databasePoolSize: ['database-pool-size', 'STELLA_DATABASE_POOL_SIZE'],
+  natsUrl: ['nats-url', 'STELLA_NATS_URL'],
+  natsStream: ['nats-stream', 'STELLA_NATS_STREAM'],
+  subjectPrefix: ['subject-prefix', 'STELLA_SUBJECT_PREFIX'],
+  indexerDurable: ['indexer-durable', 'STELLA_INDEXER_DURABLE'],
+  sealed: ['sealed', 'STELLA_SEALED'],
+  authJwksUrl: ['auth-jwks-url', 'STELLA_AUTH_JWKS_URL'],
+  authJwksFile: ['auth-jwks-file', 'STELLA_AUTH_JWKS_FILE'],
+  authIssuer: ['auth-issuer', 'STELLA_AUTH_ISSUER'],
+  authAudience: ['auth-audience', 'STELLA_AUTH_AUDIENCE'],
+  timelineRetentionDays: ['timeline-retention-days', 'STELLA_TIMELINE_RETENTION_DAYS'],
+  retentionIntervalMs: ['retention-interval-ms', 'STELLA_RETENTION_INTERVAL_MS'],
+  logLevel: ['log-level', 'STELLA_LOG_LEVEL'],
+} as const satisfies Record<keyof ServiceConfig, readonly [string, string]>;
+
+/** Parses `--name value`, `--name=value` and bare `--flag` (true). */
+export function parseFlags(argv: readonly string[]): Source {
+  const out: Source = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}"; flags look like --port 8080`);
+    const eq = arg.indexOf('=');
+    if (eq > 0) {
+      out[arg.slice(2, eq)] = arg.slice(eq + 1);
+    } else {
+      const next = argv[i + 1];
+      if (next !== undefined && !next.startsWith('--')) {
+        out[arg.slice(2)] = next;
+        i++;
+      } else out[arg.slice(2)] = 'true';
+    }
+  }
+  return out;
+}
+
+function integer(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
+  return n;
+}
+
+function bool(name: string, value: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off|)$/i.test(value)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${value}"`);
+}
+
+/**
+ * Resolves the configuration. `argv` are the flags after the script name; `env` defaults to
+ * `process.env`. Throws `ConfigError` naming the bad setting.
+ */
+export function resolveConfig(argv: readonly string[] = [], env: Source = process.env): ServiceConfig {
+  const flags = parseFlags(argv);
+  const known = new Set<string>(['config', ...Object.values(KEYS).map(([f]) => f)]);
+  for (const name of Object.keys(flags)) {
+    if (!known.has(name)) throw new ConfigError(`unknown flag --${name}; known: ${[...known].sort().map((k) => `--${k}`).join(', ')}`);
+  }
+  const configFile = flags['config'] ?? env['STELLA_CONFIG'];
+  let file: Source = {};
+  if (configFile) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(configFile, 'utf8'));
+    } catch (cause) {
+      throw new ConfigError(`config file "${configFile}" could not be read as JSON: ${(cause as Error).message}`);
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file "${configFile}" must hold a JSON object`);
+    for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+      if (!(k in KEYS)) throw new ConfigError(`config file "${configFile}": unknown key "${k}"; keys are ${Object.keys(KEYS).join(', ')}`);
+      file[k] = v === null || v === undefined ? undefined : String(v);
+    }
+  }
+  const pick = (key: keyof ServiceConfig): string | undefined => {
+    const [flag, envName] = KEYS[key];
+    const value = flags[flag] ?? env[envName] ?? file[key];
+    return value === '' ? undefined : value;
+  };
+  const config: ServiceConfig = {
+    port: integer('STELLA_PORT', pick('port') ?? '8080', 0, 65535),
+    host: pick('host') ?? '0.0.0.0',
+    dataDir: resolve(pick('dataDir') ?? './.stella'),
+    databaseUrl: pick('databaseUrl'),
+    databaseOwnerUrl: pick('databaseOwnerUrl'),
+    databaseAppRole: pick('databaseAppRole') ?? 'stella_app',
+    databasePoolSize: integer('STELLA_DATABASE_POOL_SIZE', pick('databasePoolSize') ?? '10', 1, 200),
+    natsUrl: pick('natsUrl'),
+    natsStream: pick('natsStream') ?? 'STELLA',
+    subjectPrefix: pick('subjectPrefix') ?? 'stella',
+    indexerDurable: pick('indexerDurable') ?? 'stella-timeline-indexer',
+    sealed: bool('STELLA_SEALED', pick('sealed') ?? 'false'),
+    authJwksUrl: pick('authJwksUrl'),
+    authJwksFile: pick('authJwksFile'),
+    authIssuer: pick('authIssuer'),
+    authAudience: pick('authAudience') ?? 'stella-observability',
+    timelineRetentionDays: integer('STELLA_TIMELINE_RETENTION_DAYS', pick('timelineRetentionDays') ?? '180', 1, 3650),
+    retentionIntervalMs: integer('STELLA_RETENTION_INTERVAL_MS', pick('retentionIntervalMs') ?? '3600000', 1000, 86_400_000),
+    logLevel: pick('logLevel') ?? 'info',
+  };
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(config.databaseAppRole)) {
+    throw new ConfigError('STELLA_DATABASE_APP_ROLE must be a lower-case SQL identifier');
+  }
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.natsStream)) throw new ConfigError('STELLA_NATS_STREAM must be letters, digits, "_" or "-"');
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(config.subjectPrefix)) {
+    throw new ConfigError('STELLA_SUBJECT_PREFIX must be dot-separated tokens of letters, digits, "_" or "-"');
+  }
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.indexerDurable)) throw new ConfigError('STELLA_INDEXER_DURABLE must be letters, digits, "_" or "-"');
+  if (config.authJwksUrl && config.authJwksFile) throw new ConfigError('set STELLA_AUTH_JWKS_URL or STELLA_AUTH_JWKS_FILE, not both');
+  if (config.authJwksUrl) {
+    let url: URL;
+    try {
+      url = new URL(config.authJwksUrl);
+    } catch {
+      throw new ConfigError(`STELLA_AUTH_JWKS_URL "${config.authJwksUrl}" is not a URL`);
+    }
+    if (config.sealed && !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
+      throw new ConfigError('the installation is sealed: STELLA_AUTH_JWKS_URL must be a loopback address; use STELLA_AUTH_JWKS_FILE for an offline JWKS');
+    }
+  }
+  if (config.authJwksFile) config.authJwksFile = resolve(config.authJwksFile);
+  return config;
+}

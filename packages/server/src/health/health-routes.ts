@@ -1,0 +1,35 @@
+/** Liveness (`/healthz`: the process serves) and readiness (`/readyz`: store and bus answer). */
+import { Type } from 'typebox';
+import type { Bus } from '@stellaops/telemetry-core';
+import type { ServiceApp } from '../service-feature.js';
+import type { SqlStore } from '../store/sql-store.js';
+
+const Status = Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]);
+const Readiness = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+  store: Status,
+  bus: Status,
+  store_engine: Type.String(),
+  bus_kind: Type.String(),
+});
+
+export function healthRoutes(app: ServiceApp, deps: { store: SqlStore; bus: Bus }): void {
+  app.get(
+    '/healthz',
+    { schema: { summary: 'Liveness', tags: ['health'], security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    async () => ({ status: 'ok' as const }),
+  );
+  app.get(
+    '/readyz',
+    { schema: { summary: 'Readiness: the store and the bus answer', tags: ['health'], security: [], response: { 200: Readiness, 503: Readiness } } },
+    async (_request, reply) => {
+      const [store, bus] = await Promise.all([
+        deps.store.ping().then(() => 'ok' as const, () => 'unavailable' as const),
+        deps.bus.ping().then(() => 'ok' as const, () => 'unavailable' as const),
+      ]);
+      const ready = store === 'ok' && bus === 'ok';
+      reply.code(ready ? 200 : 503);
+      return { status: ready ? ('ready' as const) : ('not_ready' as const), store, bus, store_engine: deps.store.engine, bus_kind: deps.bus.kind };
+    },
+  );
+}

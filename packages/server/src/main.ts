@@ -1,0 +1,42 @@
+/**
+ * `npm start`: resolves the configuration from flags, environment and an optional file,
+ * starts the service and shuts it down gracefully on SIGINT/SIGTERM.
+ */
+import { ConfigError, resolveConfig } from './config.js';
+import { createService } from './service.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = resolveConfig(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`stella-observability: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const service = await createService({ config });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    service.logger.info({ details: { signal } }, 'shutting down: draining requests and the bus');
+    // A second signal, or a drain that hangs, must still end the process.
+    const force = setTimeout(() => process.exit(1), 30_000);
+    force.unref();
+    service.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  await service.listen();
+}
+
+main().catch((error: unknown) => {
+  const code = (error as { code?: string }).code;
+  process.stderr.write(`stella-observability failed to start${code ? ` (${code})` : ''}: ${(error as Error).message}\n`);
+  process.exit(1);
+});

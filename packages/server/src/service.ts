@@ -1,0 +1,133 @@
+/**
+ * Composition root: opens the store (running every feature's migrations), the bus, the token
+ * verifier (or the development authority), creates the features and the HTTP app, and shuts
+ * them down in reverse: stop accepting and finish in-flight requests, stop consumers after
+ * their batch in hand, drain the bus, close the store.
+ */
+import { createLogger, TimelineEmitter, type Bus, type Logger } from '@stellaops/telemetry-core';
+import { buildApp, SERVICE_NAME, SERVICE_VERSION } from './app.js';
+import { DevAuthority, DEV_AUTHORITY_ISSUER } from './auth/dev-authority.js';
+import { TokenVerifier, type JwksSource } from './auth/token-verifier.js';
+import { openBus } from './bus/open-bus.js';
+import type { ServiceConfig } from './config.js';
+import { FEATURES } from './features.js';
+import type { FeatureContext, FeatureRuntime, ServiceApp, ServiceFeature } from './service-feature.js';
+import { CORE_MIGRATIONS } from './store/migrations.js';
+import { openStore } from './store/open-store.js';
+import type { SqlStore } from './store/sql-store.js';
+
+export interface ServiceOptions {
+  config: ServiceConfig;
+  /** Default: telemetry-core's logger for `stella-observability` at `config.logLevel`. */
+  logger?: Logger;
+  /** Default `Date.now`. */
+  clock?: () => number;
+  /** Default: every feature in features.ts. */
+  features?: readonly ServiceFeature[];
+}
+
+export interface StellaService {
+  readonly config: ServiceConfig;
+  readonly app: ServiceApp;
+  readonly store: SqlStore;
+  readonly bus: Bus;
+  readonly emitter: TimelineEmitter;
+  readonly logger: Logger;
+  /** Feature runtimes by feature name (their public parts, e.g. the timeline indexer). */
+  readonly features: ReadonlyMap<string, FeatureRuntime>;
+  /** The development authority, when no JWKS is configured (embedded mode). */
+  readonly devAuthority: DevAuthority | undefined;
+  /** Starts listening; resolves to the address. */
+  listen(): Promise<string>;
+  /** Graceful shutdown; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+export async function createService(options: ServiceOptions): Promise<StellaService> {
+  const { config } = options;
+  const clock = options.clock ?? Date.now;
+  const features = options.features ?? FEATURES;
+  const logger =
+    options.logger ?? createLogger({ service: SERVICE_NAME, version: SERVICE_VERSION, level: config.logLevel as Parameters<typeof createLogger>[0]['level'] });
+  const cleanups: (() => Promise<void>)[] = [];
+  const unwind = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => logger.error({ err: error }, 'shutdown step failed'));
+  };
+
+  try {
+    const store = await openStore({
+      dataDir: config.dataDir,
+      databaseUrl: config.databaseUrl,
+      databaseOwnerUrl: config.databaseOwnerUrl,
+      appRole: config.databaseAppRole,
+      poolSize: config.databasePoolSize,
+      migrations: [CORE_MIGRATIONS, ...features.flatMap((f) => (f.migrations ? [f.migrations] : []))],
+    });
+    cleanups.push(() => store.close());
+
+    const bus = await openBus({
+      natsUrl: config.natsUrl,
+      stream: config.natsStream,
+      subjectPrefix: config.subjectPrefix,
+      onHandlerError: (error, batch) => logger.error({ err: error, details: { batch_size: batch.length } }, 'bus consumer failed; the batch will be redelivered'),
+    });
+    cleanups.push(() => bus.close());
+
+    let devAuthority: DevAuthority | undefined;
+    let jwks: JwksSource;
+    let issuer = config.authIssuer;
+    if (config.authJwksUrl) jwks = { url: config.authJwksUrl };
+    else if (config.authJwksFile) jwks = { file: config.authJwksFile };
+    else {
+      devAuthority = await DevAuthority.open(config.dataDir);
+      jwks = { keys: devAuthority.jwks as never };
+      issuer ??= DEV_AUTHORITY_ISSUER;
+      logger.warn(
+        { details: { kid: devAuthority.kid } },
+        'DEVELOPMENT AUTHORITY in use: the signing key lives in the data directory and the stella CLI mints tokens for it; set STELLA_AUTH_JWKS_URL or STELLA_AUTH_JWKS_FILE in production',
+      );
+    }
+    const verifier = new TokenVerifier({ jwks, issuer, audience: config.authAudience, clock });
+
+    const emitter = new TimelineEmitter({
+      bus,
+      subjectPrefix: config.subjectPrefix,
+      clock,
+      onError: (error) => logger.error({ error_code: error.code, error_message: error.message }, 'timeline event not emitted'),
+    });
+    const ctx: FeatureContext = { config, store, bus, emitter, logger, clock };
+    const runtimes = new Map<string, FeatureRuntime>();
+    for (const feature of features) runtimes.set(feature.name, await feature.create(ctx));
+
+    const app = await buildApp({ logger, verifier, store, bus, features: [...runtimes.values()] });
+    await app.ready();
+    cleanups.push(() => app.close());
+
+    for (const [name, runtime] of runtimes) {
+      await runtime.start?.();
+      if (runtime.stop) cleanups.push(() => runtime.stop!());
+      logger.debug({ details: { feature: name } }, 'feature started');
+    }
+
+    let closing: Promise<void> | undefined;
+    return {
+      config,
+      app,
+      store,
+      bus,
+      emitter,
+      logger,
+      features: runtimes,
+      devAuthority,
+      listen: async () => {
+        const address = await app.listen({ port: config.port, host: config.host });
+        logger.info({ details: { address, store: store.engine, bus: bus.kind } }, 'service listening');
+        return address;
+      },
+      close: () => (closing ??= unwind()),
+    };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}

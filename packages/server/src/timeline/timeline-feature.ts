@@ -1,0 +1,43 @@
+/** The timeline feature: repository, indexer, retention job and routes, wired once. */
+import type { FeatureRuntime, ServiceFeature } from '../service-feature.js';
+import { RetentionJob } from './retention-job.js';
+import { TimelineIndexer } from './timeline-indexer.js';
+import { TimelineRepository } from './timeline-repository.js';
+import { timelineRoutes } from './timeline-routes.js';
+
+export interface TimelineRuntime extends FeatureRuntime {
+  repository: TimelineRepository;
+  indexer: TimelineIndexer;
+  retention: RetentionJob;
+}
+
+export const timelineFeature: ServiceFeature = {
+  name: 'timeline',
+  // The timeline's tables are part of the core migrations (TL-3 ships with the store).
+  create(ctx) {
+    const repository = new TimelineRepository(ctx.store, ctx.config.timelineRetentionDays);
+    const indexer = new TimelineIndexer({
+      bus: ctx.bus,
+      repository,
+      logger: ctx.logger,
+      durable: ctx.config.indexerDurable,
+      subjectPrefix: ctx.config.subjectPrefix,
+    });
+    const retention = new RetentionJob({ repository, logger: ctx.logger, intervalMs: ctx.config.retentionIntervalMs, clock: ctx.clock });
+    const runtime: TimelineRuntime = {
+      repository,
+      indexer,
+      retention,
+      routes: (app) => timelineRoutes(app, { repository, emitter: ctx.emitter, clock: ctx.clock }),
+      start: async () => {
+        await indexer.start();
+        retention.start();
+      },
+      stop: async () => {
+        await retention.stop();
+        await indexer.stop();
+      },
+    };
+    return runtime;
+  },
+};

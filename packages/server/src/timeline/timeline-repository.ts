@@ -1,0 +1,219 @@
+/**
+ * SQL for the timeline: batched idempotent inserts, keyset pages, single events with their
+ * related evidence, per-tenant retention. Every statement runs in a tenant transaction and
+ * still names `tenant_id` so the (tenant_id, ...) indices serve it.
+ */
+import type { TimelineEvent } from '@stellaops/telemetry-core';
+import type { SqlStore, SqlTx } from '../store/sql-store.js';
+import type { TimelineCursor } from './cursor.js';
+
+export interface TimelineQuery {
+  from: Date;
+  to: Date;
+  /** Exact kind, or a prefix written `audit.*`. */
+  kind?: string;
+  resource_type?: string;
+  resource_id?: string;
+  project_id?: string;
+  trace_id?: string;
+  limit: number;
+  cursor?: TimelineCursor;
+}
+
+export interface StoredTimelineEvent extends TimelineEvent {
+  ingested_at: string;
+}
+
+export interface RelatedEvidence {
+  bundle_id: string;
+  kind: string;
+  case_id: string | null;
+  root_hash: string;
+}
+
+const COLUMNS = 'event_id, ts, tenant_id, project_id, kind, actor, resource_type, resource_id, trace_id, details, digest, ingested_at';
+
+interface Row {
+  event_id: string;
+  ts: Date | string;
+  tenant_id: string;
+  project_id: string | null;
+  kind: string;
+  actor: string | null;
+  resource_type: string | null;
+  resource_id: string | null;
+  trace_id: string | null;
+  details: Record<string, unknown> | string;
+  digest: string;
+  ingested_at: Date | string;
+}
+
+function iso(value: Date | string): string {
+  return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+function toEvent(row: Row): StoredTimelineEvent {
+  return {
+    event_id: row.event_id,
+    ts: iso(row.ts),
+    tenant_id: row.tenant_id,
+    project_id: row.project_id,
+    kind: row.kind,
+    actor: row.actor,
+    resource_type: row.resource_type,
+    resource_id: row.resource_id,
+    trace_id: row.trace_id,
+    details: typeof row.details === 'string' ? (JSON.parse(row.details) as Record<string, unknown>) : row.details,
+    digest: row.digest,
+    ingested_at: iso(row.ingested_at),
+  };
+}
+
+export class TimelineRepository {
+  constructor(
+    private readonly store: SqlStore,
+    /** Retention for tenants without their own setting, in days. */
+    readonly defaultRetentionDays: number,
+  ) {}
+
+  /**
+   * Inserts events of one tenant in one statement (one array parameter per column), ignoring
+   * event ids already stored. Returns how many were new.
+   */
+  async insertBatch(tenant: string, events: readonly TimelineEvent[]): Promise<number> {
+    if (events.length === 0) return 0;
+    return this.store.tenantTransaction(tenant, (tx) => insertEvents(tx, tenant, events));
+  }
+
+  async page(tenant: string, q: TimelineQuery): Promise<{ events: StoredTimelineEvent[]; next?: TimelineCursor }> {
+    const where = ['tenant_id = $1', 'ts >= $2', 'ts <= $3'];
+    const params: unknown[] = [tenant, q.from.toISOString(), q.to.toISOString()];
+    const add = (clause: (n: number) => string, value: unknown): void => {
+      params.push(value);
+      where.push(clause(params.length));
+    };
+    if (q.cursor) {
+      params.push(q.cursor.ts, q.cursor.event_id);
+      where.push(`(ts, event_id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    if (q.kind) {
+      if (q.kind.endsWith('.*')) add((n) => `starts_with(kind, $${n})`, q.kind.slice(0, -1));
+      else add((n) => `kind = $${n}`, q.kind);
+    }
+    if (q.resource_type) add((n) => `resource_type = $${n}`, q.resource_type);
+    if (q.resource_id) add((n) => `resource_id = $${n}`, q.resource_id);
+    if (q.project_id) add((n) => `project_id = $${n}`, q.project_id);
+    if (q.trace_id) add((n) => `trace_id = $${n}`, q.trace_id);
+    params.push(q.limit + 1);
+    const sql = `SELECT ${COLUMNS} FROM timeline_events WHERE ${where.join(' AND ')} ORDER BY ts DESC, event_id DESC LIMIT $${params.length}`;
+    const rows = await this.store.tenantTransaction(tenant, async (tx) => (await tx.query<Row>(sql, params)).rows);
+    const events = rows.slice(0, q.limit).map(toEvent);
+    const last = events[events.length - 1];
+    return rows.length > q.limit && last ? { events, next: { ts: last.ts, event_id: last.event_id } } : { events };
+  }
+
+  async get(tenant: string, eventId: string): Promise<{ event: StoredTimelineEvent; evidence: RelatedEvidence[] } | undefined> {
+    return this.store.tenantTransaction(tenant, async (tx) => {
+      const { rows } = await tx.query<Row>(`SELECT ${COLUMNS} FROM timeline_events WHERE tenant_id = $1 AND event_id = $2`, [tenant, eventId]);
+      const row = rows[0];
+      if (!row) return undefined;
+      const event = toEvent(row);
+      // Evidence relates to an event when it is the event's resource, or was labelled with the
+      // event id or the event's resource by the feature that committed it.
+      const labels: Record<string, string>[] = [{ event_id: event.event_id }];
+      if (event.resource_type && event.resource_id) labels.push({ resource_type: event.resource_type, resource_id: event.resource_id });
+      const evidence = await tx.query<{ id: string; kind: string; case_id: string | null; root_hash: string }>(
+        `SELECT id, kind, case_id, root_hash FROM evidence_bundles
+          WHERE tenant_id = $1 AND (id = $2 OR labels @> $3::jsonb OR labels @> $4::jsonb)
+          ORDER BY created_at DESC, id LIMIT 50`,
+        [
+          tenant,
+          event.resource_type === 'evidence_bundle' ? event.resource_id : null,
+          JSON.stringify(labels[0]),
+          JSON.stringify(labels[1] ?? labels[0]),
+        ],
+      );
+      return { event, evidence: evidence.rows.map((r) => ({ bundle_id: r.id, kind: r.kind, case_id: r.case_id, root_hash: r.root_hash })) };
+    });
+  }
+
+  async retentionDays(tenant: string): Promise<{ days: number; source: 'tenant' | 'default' }> {
+    return this.store.tenantTransaction(tenant, (tx) => readRetention(tx, tenant, this.defaultRetentionDays));
+  }
+
+  /**
+   * Sets the tenant's retention and records the audit event in the same transaction, so the
+   * change and its audit trail commit or fail together.
+   */
+  async setRetention(tenant: string, days: number, actor: string, audit: (previous: number) => TimelineEvent): Promise<{ previous: number; event: TimelineEvent }> {
+    return this.store.tenantTransaction(tenant, async (tx) => {
+      const previous = (await readRetention(tx, tenant, this.defaultRetentionDays)).days;
+      await tx.query(
+        `INSERT INTO tenant_settings (tenant_id, timeline_retention_days, updated_at, updated_by) VALUES ($1, $2, now(), $3)
+         ON CONFLICT (tenant_id) DO UPDATE SET timeline_retention_days = EXCLUDED.timeline_retention_days, updated_at = now(), updated_by = EXCLUDED.updated_by`,
+        [tenant, days, actor],
+      );
+      const event = audit(previous);
+      await insertEvents(tx, tenant, [event]);
+      return { previous, event };
+    });
+  }
+
+  /** Tenants the service has stored events for. */
+  async tenants(): Promise<string[]> {
+    return this.store.tenantTransaction(null, async (tx) => (await tx.query<{ tenant_id: string }>('SELECT tenant_id FROM tenants ORDER BY tenant_id')).rows.map((r) => r.tenant_id));
+  }
+
+  /** Deletes up to `batch` events older than `cutoff`; returns how many went. */
+  async deleteOlderThan(tenant: string, cutoff: Date, batch: number): Promise<number> {
+    return this.store.tenantTransaction(tenant, async (tx) => {
+      const res = await tx.query(
+        `DELETE FROM timeline_events WHERE tenant_id = $1 AND event_id IN (
+           SELECT event_id FROM timeline_events WHERE tenant_id = $1 AND ts < $2 ORDER BY ts LIMIT $3)`,
+        [tenant, cutoff.toISOString(), batch],
+      );
+      return res.affectedRows;
+    });
+  }
+}
+
+async function readRetention(tx: SqlTx, tenant: string, fallback: number): Promise<{ days: number; source: 'tenant' | 'default' }> {
+  const { rows } = await tx.query<{ days: number }>('SELECT timeline_retention_days AS days FROM tenant_settings WHERE tenant_id = $1', [tenant]);
+  const row = rows[0];
+  return row ? { days: Number(row.days), source: 'tenant' } : { days: fallback, source: 'default' };
+}
+
+async function insertEvents(tx: SqlTx, tenant: string, events: readonly TimelineEvent[]): Promise<number> {
+  await tx.query('INSERT INTO tenants (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING', [tenant]);
+  const cols = {
+    event_id: [] as string[],
+    ts: [] as string[],
+    project_id: [] as (string | null)[],
+    kind: [] as string[],
+    actor: [] as (string | null)[],
+    resource_type: [] as (string | null)[],
+    resource_id: [] as (string | null)[],
+    trace_id: [] as (string | null)[],
+    details: [] as string[],
+    digest: [] as string[],
+  };
+  for (const e of events) {
+    cols.event_id.push(e.event_id);
+    cols.ts.push(e.ts);
+    cols.project_id.push(e.project_id);
+    cols.kind.push(e.kind);
+    cols.actor.push(e.actor);
+    cols.resource_type.push(e.resource_type);
+    cols.resource_id.push(e.resource_id);
+    cols.trace_id.push(e.trace_id);
+    cols.details.push(JSON.stringify(e.details));
+    cols.digest.push(e.digest);
+  }
+  const res = await tx.query(
+    `INSERT INTO timeline_events (tenant_id, event_id, ts, project_id, kind, actor, resource_type, resource_id, trace_id, details, digest)
+     SELECT $1, * FROM unnest($2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::text[])
+     ON CONFLICT (tenant_id, event_id) DO NOTHING`,
+    [tenant, cols.event_id, cols.ts, cols.project_id, cols.kind, cols.actor, cols.resource_type, cols.resource_id, cols.trace_id, cols.details, cols.digest],
+  );
+  return res.affectedRows;
+}

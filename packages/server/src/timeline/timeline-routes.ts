@@ -1,0 +1,199 @@
+/** TL-4 read API, service ingest (`POST /timeline/events`) and retention settings. */
+import { TimelineError, type TimelineEmitter, type TimelineEvent } from '@stellaops/telemetry-core';
+import { ServiceError, type ErrorCode } from '../errors.js';
+import type { ServiceApp } from '../service-feature.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import type { TimelineRepository } from './timeline-repository.js';
+import {
+  EventDetail,
+  EventParams,
+  IngestAccepted,
+  IngestBody,
+  MAX_PAGE_LIMIT,
+  Retention,
+  RetentionUpdate,
+  TimelinePage,
+  TimelineQuery,
+} from './timeline-schemas.js';
+import { ErrorResponse } from '../http/error-schema.js';
+
+const DAY_MS = 86_400_000;
+
+export interface TimelineRouteDeps {
+  repository: TimelineRepository;
+  emitter: TimelineEmitter;
+  clock: () => number;
+}
+
+/** Timeline errors from building an event become 4xx with the request field at fault. */
+function toServiceError(error: unknown, index: number): unknown {
+  if (!(error instanceof TimelineError)) return error;
+  const field = `body.events[${index}]${error.field ? `.${error.field}` : ''}`;
+  const code = (error.code.startsWith('timeline.') ? error.code : 'bus.unavailable') as ErrorCode;
+  return new ServiceError(code, `${field}: ${error.message}`, { field, cause: error });
+}
+
+function busError(error: TimelineError): ServiceError {
+  return new ServiceError('bus.unavailable', `the bus did not accept the events: ${error.message}`, { cause: error });
+}
+
+export function timelineRoutes(app: ServiceApp, deps: TimelineRouteDeps): void {
+  const { repository, emitter, clock } = deps;
+  const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse };
+
+  app.get(
+    '/timeline',
+    {
+      schema: {
+        summary: "Page through the tenant's timeline, newest first",
+        tags: ['timeline'],
+        querystring: TimelineQuery,
+        response: { 200: TimelinePage, ...errors },
+      },
+    },
+    async (request) => {
+      const tenant = request.auth!.tenant;
+      const q = request.query;
+      const limit = q.limit ?? 100;
+      if (limit > MAX_PAGE_LIMIT) {
+        throw new ServiceError('timeline.limit_too_large', `limit may be 1 to ${MAX_PAGE_LIMIT}; use next_cursor to read further`, {
+          field: 'query.limit',
+          extra: { allowed: { min: 1, max: MAX_PAGE_LIMIT } },
+        });
+      }
+      const { days } = await repository.retentionDays(tenant);
+      const to = q.to ? new Date(q.to) : new Date(clock());
+      const from = q.from ? new Date(q.from) : new Date(to.getTime() - days * DAY_MS);
+      if (from.getTime() > to.getTime()) {
+        throw new ServiceError('request.invalid', 'from must not be later than to', { field: 'query.from' });
+      }
+      if (to.getTime() - from.getTime() > days * DAY_MS) {
+        const earliest = new Date(to.getTime() - days * DAY_MS).toISOString();
+        throw new ServiceError(
+          'timeline.window_too_wide',
+          `the window may span at most ${days} days (the tenant's retention): with to=${to.toISOString()}, from must be ${earliest} or later`,
+          { field: 'query.from', extra: { allowed: { max_days: days, earliest_from: earliest } } },
+        );
+      }
+      const page = await repository.page(tenant, {
+        from,
+        to,
+        kind: q.kind,
+        resource_type: q.resource_type,
+        resource_id: q.resource_id,
+        project_id: q.project,
+        trace_id: q.trace_id,
+        limit,
+        cursor: q.cursor === undefined ? undefined : decodeCursor(q.cursor),
+      });
+      return {
+        events: page.events,
+        next_cursor: page.next ? encodeCursor(page.next) : null,
+        window: { from: from.toISOString(), to: to.toISOString() },
+      };
+    },
+  );
+
+  app.get(
+    '/timeline/:event_id',
+    {
+      schema: {
+        summary: 'One event, with links to its trace and related evidence',
+        tags: ['timeline'],
+        params: EventParams,
+        response: { 200: EventDetail, 404: ErrorResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const tenant = request.auth!.tenant;
+      const found = await repository.get(tenant, request.params.event_id.toLowerCase());
+      if (!found) throw new ServiceError('timeline.not_found', `no event ${request.params.event_id} in this tenant's timeline`, { field: 'params.event_id' });
+      const { event, evidence } = found;
+      return {
+        event,
+        links: {
+          trace: event.trace_id ? `/obs/trace/${event.trace_id}` : null,
+          evidence: evidence.map((e) => ({ href: `/evidence/${encodeURIComponent(e.bundle_id)}`, ...e })),
+          attestations: event.resource_id ? `/attestations?subject_id=${encodeURIComponent(event.resource_id)}` : null,
+        },
+      };
+    },
+  );
+
+  app.post(
+    '/timeline/events',
+    {
+      bodyLimit: 8 * 1024 * 1024,
+      schema: {
+        summary: 'Append events for producers without bus access (tenant, event_id, ts and digest filled when absent)',
+        tags: ['timeline'],
+        body: IngestBody,
+        response: { 202: IngestAccepted, 413: ErrorResponse, 503: ErrorResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.auth!.tenant;
+      // Validate every event before publishing any, so a bad batch leaves nothing behind.
+      const built: TimelineEvent[] = request.body.events.map((input, i) => {
+        if (input.tenant_id !== undefined && input.tenant_id !== tenant) {
+          throw new ServiceError('timeline.tenant_mismatch', `body.events[${i}].tenant_id names another tenant than the request's ("${tenant}")`, {
+            field: `body.events[${i}].tenant_id`,
+            extra: { tenant },
+          });
+        }
+        try {
+          return emitter.build({ ...input, tenant_id: tenant });
+        } catch (error) {
+          throw toServiceError(error, i);
+        }
+      });
+      const results = await Promise.all(built.map((event) => emitter.publish(event)));
+      let duplicates = 0;
+      for (const r of results) {
+        if (!r.ok) throw busError(r.error);
+        if (r.duplicate) duplicates++;
+      }
+      reply.code(202);
+      return { accepted: built.length - duplicates, duplicates, events: built.map((e) => ({ event_id: e.event_id, digest: e.digest })) };
+    },
+  );
+
+  app.get(
+    '/timeline/retention',
+    { schema: { summary: "The tenant's timeline retention", tags: ['timeline'], response: { 200: Retention, ...errors } } },
+    async (request) => {
+      const tenant = request.auth!.tenant;
+      const { days, source } = await repository.retentionDays(tenant);
+      return { tenant_id: tenant, retention_days: days, source };
+    },
+  );
+
+  app.put(
+    '/timeline/retention',
+    {
+      schema: {
+        summary: "Change the tenant's timeline retention (audited)",
+        tags: ['timeline'],
+        body: RetentionUpdate,
+        response: { 200: Retention, ...errors },
+      },
+    },
+    async (request) => {
+      const auth = request.auth!;
+      const days = request.body.retention_days;
+      const { event } = await repository.setRetention(auth.tenant, days, auth.principal.subject, (previous) =>
+        emitter.build({
+          kind: 'audit.timeline.retention_changed',
+          tenant_id: auth.tenant,
+          resource_type: 'tenant_settings',
+          resource_id: auth.tenant,
+          details: { previous_days: previous, retention_days: days, granted_by: auth.grantedBy },
+        }),
+      );
+      // The audit event is already committed with the change; publishing tells other consumers.
+      const published = await emitter.publish(event);
+      if (!published.ok) request.log.warn({ err: published.error }, 'audit event stored but not published on the bus');
+      return { tenant_id: auth.tenant, retention_days: days, source: 'tenant' as const };
+    },
+  );
+}

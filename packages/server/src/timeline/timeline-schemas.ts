@@ -1,0 +1,96 @@
+/** TypeBox schemas of the timeline routes: validation, TypeScript types and OpenAPI in one place. */
+import { Type } from 'typebox';
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const MAX_PAGE_LIMIT = 1000;
+export const MAX_INGEST_BATCH = 1000;
+const KIND_PATTERN = '^[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+){0,7}(\\.\\*)?$';
+const TRACE_ID_PATTERN = '^[0-9a-f]{32}$';
+
+export const TimelineEventOut = Type.Object(
+  {
+    event_id: Type.String({ format: 'uuid' }),
+    ts: Type.String({ format: 'date-time' }),
+    tenant_id: Type.String(),
+    project_id: Nullable(Type.String()),
+    kind: Type.String(),
+    actor: Nullable(Type.String()),
+    resource_type: Nullable(Type.String()),
+    resource_id: Nullable(Type.String()),
+    trace_id: Nullable(Type.String()),
+    details: Type.Record(Type.String(), Type.Unknown()),
+    digest: Type.String({ description: 'sha256 over the canonical JSON of the other TL-1 fields' }),
+    ingested_at: Type.String({ format: 'date-time' }),
+  },
+);
+
+export const TimelineQuery = Type.Object(
+  {
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'inclusive; default: `to` minus the tenant retention' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'inclusive; default: now' })),
+    kind: Type.Optional(Type.String({ pattern: KIND_PATTERN, maxLength: 130, description: 'exact kind, or a prefix such as `audit.*`' })),
+    resource_type: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    resource_id: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+    project: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    trace_id: Type.Optional(Type.String({ pattern: TRACE_ID_PATTERN })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, description: `page size, 1 to ${MAX_PAGE_LIMIT}; default 100` })),
+    cursor: Type.Optional(Type.String({ maxLength: 256, description: '`next_cursor` of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+
+export const TimelinePage = Type.Object({
+  events: Type.Array(TimelineEventOut),
+  next_cursor: Nullable(Type.String()),
+  window: Type.Object({ from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }) }),
+});
+
+export const EventParams = Type.Object({ event_id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
+
+export const EventDetail = Type.Object({
+  event: TimelineEventOut,
+  links: Type.Object({
+    trace: Nullable(Type.String({ description: '`/obs/trace/<trace_id>` when the event carries a trace' })),
+    evidence: Type.Array(
+      Type.Object({ href: Type.String(), bundle_id: Type.String(), kind: Type.String(), case_id: Nullable(Type.String()), root_hash: Type.String() }),
+    ),
+    attestations: Nullable(Type.String({ description: '`/attestations?subject_id=<resource_id>` when the event names a resource' })),
+  }),
+});
+
+export const IngestEvent = Type.Object(
+  {
+    kind: Type.String({ maxLength: 128 }),
+    event_id: Type.Optional(Type.String({ format: 'uuid' })),
+    ts: Type.Optional(Type.String({ format: 'date-time' })),
+    tenant_id: Type.Optional(Type.String({ maxLength: 64 })),
+    project_id: Type.Optional(Nullable(Type.String({ maxLength: 128 }))),
+    actor: Type.Optional(Nullable(Type.String({ maxLength: 256 }))),
+    resource_type: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+    resource_id: Type.Optional(Nullable(Type.String({ maxLength: 512 }))),
+    trace_id: Type.Optional(Nullable(Type.String({ pattern: TRACE_ID_PATTERN }))),
+    details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    digest: Type.Optional(Type.String({ pattern: '^sha256:[0-9a-f]{64}$' })),
+  },
+  { additionalProperties: false },
+);
+
+export const IngestBody = Type.Object(
+  { events: Type.Array(IngestEvent, { minItems: 1, maxItems: MAX_INGEST_BATCH }) },
+  { additionalProperties: false },
+);
+
+export const IngestAccepted = Type.Object({
+  accepted: Type.Integer({ description: 'events newly accepted by the bus' }),
+  duplicates: Type.Integer({ description: 'events whose id the bus had already seen' }),
+  events: Type.Array(Type.Object({ event_id: Type.String(), digest: Type.String() })),
+});
+
+export const Retention = Type.Object({
+  tenant_id: Type.String(),
+  retention_days: Type.Integer(),
+  source: Type.Union([Type.Literal('tenant'), Type.Literal('default')]),
+});
+
+export const RetentionUpdate = Type.Object({ retention_days: Type.Integer({ minimum: 1, maximum: 3650 }) }, { additionalProperties: false });

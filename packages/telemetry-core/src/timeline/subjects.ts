@@ -1,0 +1,88 @@
+/**
+ * Bus subjects (SPEC TL-6): `<prefix>.<tenant>.timeline.<kind>`, `<prefix>.<tenant>.slo.breach`,
+ * `<prefix>.<tenant>.incident.mode`; `<prefix>.global.kb.*` stays tenant-free, so `global` is
+ * not a tenant id. The prefix is `stella` in production; tests and benchmarks pick their own so
+ * they never collide with an installation on the same NATS server.
+ */
+import { TimelineError } from './errors.js';
+
+export const DEFAULT_SUBJECT_PREFIX = 'stella';
+
+/** Tenant ids are subject tokens, scope suffixes and SQL values: no `.`, `*`, `>` or whitespace. */
+const TENANT_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const RESERVED_TENANTS = new Set(['global']);
+/** Kinds are dotted lower-case tokens, e.g. `policy.evaluated`, `audit.timeline.retention_changed`. */
+const KIND_RE = /^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+){0,7}$/;
+const PREFIX_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+export function isValidTenantId(tenant: unknown): tenant is string {
+  return typeof tenant === 'string' && TENANT_RE.test(tenant) && !RESERVED_TENANTS.has(tenant);
+}
+
+/** Throws `timeline.tenant_invalid` with an actionable message unless `tenant` is a valid tenant id. */
+export function assertTenantId(tenant: unknown, field = 'tenant_id'): asserts tenant is string {
+  if (!isValidTenantId(tenant)) {
+    throw new TimelineError(
+      'timeline.tenant_invalid',
+      `${field} must be 1-64 characters of letters, digits, "_" or "-", starting with a letter or digit, and not "global"`,
+      field,
+    );
+  }
+}
+
+export function isValidKind(kind: unknown): kind is string {
+  return typeof kind === 'string' && kind.length <= 128 && KIND_RE.test(kind);
+}
+
+export function assertSubjectPrefix(prefix: string): void {
+  if (!PREFIX_RE.test(prefix)) {
+    throw new TimelineError('bus.subject_invalid', `subject prefix "${prefix}" must be dot-separated tokens of letters, digits, "_" or "-"`);
+  }
+}
+
+export function timelineSubject(tenant: string, kind: string, prefix = DEFAULT_SUBJECT_PREFIX): string {
+  assertTenantId(tenant);
+  if (!isValidKind(kind)) throw new TimelineError('timeline.kind_invalid', `kind "${kind}" is not a dotted lower-case name`, 'kind');
+  return `${prefix}.${tenant}.timeline.${kind}`;
+}
+
+export function sloBreachSubject(tenant: string, prefix = DEFAULT_SUBJECT_PREFIX): string {
+  assertTenantId(tenant);
+  return `${prefix}.${tenant}.slo.breach`;
+}
+
+export function incidentModeSubject(tenant: string, prefix = DEFAULT_SUBJECT_PREFIX): string {
+  assertTenantId(tenant);
+  return `${prefix}.${tenant}.incident.mode`;
+}
+
+/** Filter subjects of the one stream the platform uses (TL-6). */
+export function streamSubjects(prefix = DEFAULT_SUBJECT_PREFIX): string[] {
+  return [`${prefix}.*.timeline.>`, `${prefix}.*.slo.breach`, `${prefix}.*.incident.mode`];
+}
+
+/** Filter subject for every tenant's timeline events. */
+export function timelineFilterSubject(prefix = DEFAULT_SUBJECT_PREFIX): string {
+  return `${prefix}.*.timeline.>`;
+}
+
+/** The tenant token of a subject under `prefix`, or undefined when the subject is not under it. */
+export function tenantOfSubject(subject: string, prefix = DEFAULT_SUBJECT_PREFIX): string | undefined {
+  if (!subject.startsWith(`${prefix}.`)) return undefined;
+  const rest = subject.slice(prefix.length + 1);
+  const dot = rest.indexOf('.');
+  return dot > 0 ? rest.slice(0, dot) : undefined;
+}
+
+/** NATS subject matching: `*` matches one token, a trailing `>` one or more. */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < f.length; i++) {
+    const token = f[i]!;
+    if (token === '>') return s.length > i;
+    if (i >= s.length) return false;
+    if (token !== '*' && token !== s[i]) return false;
+  }
+  return f.length === s.length;
+}
