@@ -1,0 +1,12 @@
+export { TelemetryStats } from './telemetry-stats.js';
+export type { TelemetrySignal, DropReason, TelemetryStatsSnapshot } from './telemetry-stats.js';
+export { ResilientExporter } from './resilient-exporter.js';
+export type { BatchExporter, ResilientExporterOptions } from './resilient-exporter.js';
+export { BoundedSpanProcessor, BoundedLogProcessor } from './bounded-processors.js';
+export type { BatchOptions } from './bounded-processors.js';
+export { ErrorLogSpill } from './error-log-spill.js';
+export type { ErrorLogSpillOptions, SpilledLogRecord } from './error-log-spill.js';
+export { LogBridge, severityOf, toSpilled, LOG_RECORD_UID, SPILL_RESENT_ATTRIBUTE } from './log-bridge.js';
+export { OtlpJsonFileExporter } from './file-exporter.js';
+export type { FileExporterOptions } from './file-exporter.js';
+export { scrubSpans } from './scrub-spans.js';

@@ -1,0 +1,12 @@
+export { DURATION_BUCKETS_SECONDS, JOURNEYS, METRIC_NAMES, GuardedHistogram, GuardedCounter, TelemetryMetrics } from './instruments.js';
+export type { JourneyName, ExemplarRef, TelemetryMetricsOptions } from './instruments.js';
+export { recordJourney, startJourney, observeQueueDepth, createHistogram, createCounter } from './active-metrics.js';
+export type { JourneyOutcome, JourneyTimer } from './active-metrics.js';
+export { CardinalityGuard, attributesKey, OVERFLOW_ATTRIBUTES } from './cardinality-guard.js';
+export type { CardinalityLimits, OverflowReason } from './cardinality-guard.js';
+export { ExemplarStore, bucketIndex } from './exemplar-store.js';
+export type { Exemplar } from './exemplar-store.js';
+export { serializeMetrics, negotiateFormat, CONTENT_TYPES } from './openmetrics.js';
+export type { ExpositionFormat, SerializeOptions } from './openmetrics.js';
+export { ExpositionReader, metricsHandler, fastifyMetrics, renderMetrics } from './metrics-endpoint.js';
+export type { FastifyMetricsOptions } from './metrics-endpoint.js';

@@ -1,0 +1,264 @@
+/**
+ * Golden signals, runtime saturation, journeys and the pipeline's self-metrics (CORE-6,
+ * CORE-10, INC-4), all on one OpenTelemetry meter. Histograms and counters with tenant
+ * labels go through the cardinality guard; histograms keep exemplars.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { context as otelContext, trace, type Attributes, type Counter, type Histogram, type Meter } from '@opentelemetry/api';
+import { addRequestObserver, type RequestCompletion } from '../context/http.js';
+import type { TelemetryStats } from '../export/telemetry-stats.js';
+import type { IncidentModeRegistry } from '../sampling/incident-mode.js';
+import { attributesKey, CardinalityGuard, OVERFLOW_ATTRIBUTES, OVERFLOW_KEY, type CardinalityLimits } from './cardinality-guard.js';
+import { bucketIndex, ExemplarStore } from './exemplar-store.js';
+
+/** Seconds. Covers the SLO thresholds 2 s (interactive), 5 s, 30 s and 90 s (jobs). */
+export const DURATION_BUCKETS_SECONDS: readonly number[] = Object.freeze([
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 2.5, 5, 10, 30, 60, 90, 120, 300,
+]);
+
+/** The StellaOps user journeys with their own latency histogram series. */
+export const JOURNEYS = Object.freeze([
+  'sbom_ingest',
+  'policy_evaluate',
+  'advisory_link',
+  'vex_reconcile',
+  'export_bundle',
+  'notification_send',
+] as const);
+export type JourneyName = (typeof JOURNEYS)[number];
+
+export const METRIC_NAMES = Object.freeze({
+  requestDuration: 'http.server.request.duration',
+  requestErrors: 'http.server.request.errors',
+  journeyDuration: 'stella.journey.duration',
+  queueDepth: 'stella.queue.depth',
+  eventLoopDelayP50: 'nodejs.eventloop.delay.p50',
+  eventLoopDelayP99: 'nodejs.eventloop.delay.p99',
+  eventLoopDelayMax: 'nodejs.eventloop.delay.max',
+  cpuTime: 'process.cpu.time',
+  memoryRss: 'process.memory.usage',
+  exportFailures: 'collector_export_failures',
+  exportQueueDepth: 'telemetry_export_queue_depth',
+  dropped: 'telemetry_dropped',
+  tailKept: 'telemetry_tail_sampling_kept',
+  tailDiscarded: 'telemetry_tail_sampling_discarded',
+  tailBufferBytes: 'telemetry_tail_buffer_bytes',
+  metricOverflow: 'telemetry_metric_overflow',
+  spillPendingBytes: 'telemetry_spill_pending_bytes',
+  incidentMode: 'telemetry_incident_mode',
+});
+
+/** Where an exemplar comes from: explicit ids, or the active span when omitted. */
+export interface ExemplarRef {
+  traceId: string;
+  spanId: string;
+}
+
+/** A histogram that respects the cardinality guard and keeps exemplars. */
+export class GuardedHistogram {
+  constructor(
+    readonly name: string,
+    readonly boundaries: readonly number[],
+    private readonly histogram: Histogram,
+    private readonly shared: MetricsShared,
+  ) {}
+
+  record(value: number, attrs: Attributes = {}, exemplar?: ExemplarRef | null): void {
+    if (!Number.isFinite(value) || value < 0) return;
+    let key = attributesKey(attrs);
+    let recorded = attrs;
+    if (!this.shared.guard.admit(this.name, key, attrs)) {
+      recorded = OVERFLOW_ATTRIBUTES;
+      key = OVERFLOW_KEY;
+    }
+    this.histogram.record(value, recorded);
+    const ref = exemplar === undefined ? this.shared.activeExemplar() : exemplar;
+    if (ref) {
+      this.shared.exemplars.offer(this.name, key, this.boundaries.length + 1, bucketIndex(this.boundaries, value), {
+        value,
+        traceId: ref.traceId,
+        spanId: ref.spanId,
+        timeMs: Date.now(),
+      });
+    }
+  }
+}
+
+/** A counter that respects the cardinality guard. */
+export class GuardedCounter {
+  constructor(
+    readonly name: string,
+    private readonly counter: Counter,
+    private readonly shared: MetricsShared,
+  ) {}
+
+  add(value: number, attrs: Attributes = {}): void {
+    if (!Number.isFinite(value) || value < 0) return;
+    const key = attributesKey(attrs);
+    this.counter.add(value, this.shared.guard.admit(this.name, key, attrs) ? attrs : OVERFLOW_ATTRIBUTES);
+  }
+}
+
+export interface MetricsShared {
+  guard: CardinalityGuard;
+  exemplars: ExemplarStore;
+  /** Exemplar for the active span, if its trace will be exported. */
+  activeExemplar(): ExemplarRef | undefined;
+}
+
+export interface TelemetryMetricsOptions {
+  service: string;
+  meter: Meter;
+  stats: TelemetryStats;
+  incidents: IncidentModeRegistry;
+  limits?: CardinalityLimits;
+  /** Whether a trace id will be exported (head-sampled, or kept by the tail buffer). */
+  traceKept: (traceId: string, sampledFlag: boolean) => boolean;
+  /** Window after which event-loop delay percentiles restart. Default 10 000 ms. */
+  eventLoopWindowMs?: number;
+  /** Record request metrics from the HTTP middlewares. Default true. */
+  requestMetrics?: boolean;
+  /** Where histogram exemplars are kept (shared with the exposition reader). Default: a new store. */
+  exemplars?: ExemplarStore;
+}
+
+export class TelemetryMetrics {
+  readonly shared: MetricsShared;
+  readonly requestDuration: GuardedHistogram;
+  readonly requestErrors: GuardedCounter;
+  readonly journeyDuration: GuardedHistogram;
+  private readonly queueReaders = new Map<string, () => number>();
+  private readonly loopDelay: ReturnType<typeof monitorEventLoopDelay>;
+  private readonly loopTimer: NodeJS.Timeout;
+  private readonly unsubscribe: (() => void) | undefined;
+  private readonly guard: CardinalityGuard;
+
+  constructor(private readonly options: TelemetryMetricsOptions) {
+    const { meter, stats, incidents } = options;
+    this.guard = new CardinalityGuard(options.limits);
+    const exemplars = options.exemplars ?? new ExemplarStore();
+    this.shared = {
+      guard: this.guard,
+      exemplars,
+      activeExemplar: () => {
+        const sc = trace.getSpanContext(otelContext.active());
+        if (!sc || !options.traceKept(sc.traceId, (sc.traceFlags & 1) === 1)) return undefined;
+        return { traceId: sc.traceId, spanId: sc.spanId };
+      },
+    };
+
+    this.requestDuration = this.histogram(METRIC_NAMES.requestDuration, 'Duration of HTTP server requests.');
+    this.requestErrors = new GuardedCounter(
+      METRIC_NAMES.requestErrors,
+      meter.createCounter(METRIC_NAMES.requestErrors, { description: 'HTTP server requests that ended with a 5xx status.' }),
+      this.shared,
+    );
+    this.journeyDuration = this.histogram(METRIC_NAMES.journeyDuration, 'Duration of a StellaOps user journey (SBOM ingest, policy evaluate, ...).');
+
+    if (options.requestMetrics !== false) this.unsubscribe = addRequestObserver((c) => this.onRequest(c));
+
+    meter
+      .createObservableGauge(METRIC_NAMES.queueDepth, { description: 'Depth of a work queue registered with observeQueueDepth.' })
+      .addCallback((result) => {
+        for (const [queue, read] of this.queueReaders) {
+          try {
+            const v = read();
+            if (Number.isFinite(v)) result.observe(v, { queue });
+          } catch {
+            // A broken reader reports nothing rather than failing the scrape.
+          }
+        }
+      });
+
+    this.loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    this.loopDelay.enable();
+    this.loopTimer = setInterval(() => this.loopDelay.reset(), options.eventLoopWindowMs ?? 10_000);
+    this.loopTimer.unref();
+    const nsToS = 1e-9;
+    meter.createObservableGauge(METRIC_NAMES.eventLoopDelayP50, { unit: 's', description: 'Event-loop delay, median over the current window.' })
+      .addCallback((r) => r.observe(this.loopDelay.count > 0 ? this.loopDelay.percentile(50) * nsToS : 0));
+    meter.createObservableGauge(METRIC_NAMES.eventLoopDelayP99, { unit: 's', description: 'Event-loop delay, 99th percentile over the current window.' })
+      .addCallback((r) => r.observe(this.loopDelay.count > 0 ? this.loopDelay.percentile(99) * nsToS : 0));
+    meter.createObservableGauge(METRIC_NAMES.eventLoopDelayMax, { unit: 's', description: 'Event-loop delay, maximum over the current window.' })
+      .addCallback((r) => r.observe(this.loopDelay.count > 0 ? this.loopDelay.max * nsToS : 0));
+    meter.createObservableCounter(METRIC_NAMES.cpuTime, { unit: 's', description: 'CPU time consumed by this process.' })
+      .addCallback((r) => {
+        const u = process.cpuUsage();
+        r.observe(u.user / 1e6, { 'cpu.mode': 'user' });
+        r.observe(u.system / 1e6, { 'cpu.mode': 'system' });
+      });
+    meter.createObservableGauge(METRIC_NAMES.memoryRss, { unit: 'By', description: 'Resident set size of this process.' })
+      .addCallback((r) => r.observe(process.memoryUsage.rss()));
+
+    // Self-metrics of the export pipeline (CORE-10).
+    meter.createObservableCounter(METRIC_NAMES.exportFailures, { description: 'Failed exports to the collector, per signal.' })
+      .addCallback((r) => {
+        for (const [signal, n] of Object.entries(stats.exportFailures)) r.observe(n, { signal });
+      });
+    meter.createObservableGauge(METRIC_NAMES.exportQueueDepth, { description: 'Records waiting in the export queue, per signal.' })
+      .addCallback((r) => {
+        for (const [signal, n] of Object.entries(stats.queueDepth)) r.observe(n, { signal });
+      });
+    meter.createObservableCounter(METRIC_NAMES.dropped, { description: 'Telemetry records not delivered, per signal and reason.' })
+      .addCallback((r) => {
+        for (const [key, n] of stats.dropped) {
+          const [signal, reason] = key.split('|');
+          r.observe(n, { signal, reason });
+        }
+      });
+    meter.createObservableCounter(METRIC_NAMES.tailKept, { description: 'Head-dropped traces kept by the tail buffer, per reason.' })
+      .addCallback((r) => {
+        for (const [reason, n] of stats.tailKept) r.observe(n, { reason });
+      });
+    meter.createObservableCounter(METRIC_NAMES.tailDiscarded, { description: 'Head-dropped traces the tail buffer discarded (no error, not slow).' })
+      .addCallback((r) => r.observe(stats.tailDiscarded));
+    meter.createObservableGauge(METRIC_NAMES.tailBufferBytes, { unit: 'By', description: 'Estimated bytes held by the tail-sampling buffer.' })
+      .addCallback((r) => r.observe(stats.tailBufferedBytes));
+    meter.createObservableGauge(METRIC_NAMES.spillPendingBytes, { unit: 'By', description: 'Bytes of error logs spilled to disk awaiting re-send.' })
+      .addCallback((r) => r.observe(stats.spillPendingBytes));
+    meter.createObservableCounter(METRIC_NAMES.metricOverflow, { description: 'Recordings folded into the overflow series by the cardinality guard.' })
+      .addCallback((r) => {
+        for (const [key, n] of this.guard.overflowCounts()) {
+          const [metric, reason] = key.split('|');
+          r.observe(n, { metric, reason });
+        }
+      });
+    meter.createObservableGauge(METRIC_NAMES.incidentMode, { description: 'Incident-mode scopes in force in this process (1 per scope).' })
+      .addCallback((r) => {
+        for (const e of incidents.active()) r.observe(1, { tenant: e.tenant ?? '*', service: e.service ?? '*', state: 'on' });
+      });
+  }
+
+  /** A guarded histogram with exemplars, for service-specific latencies (seconds by default). */
+  histogram(name: string, description: string, boundaries: readonly number[] = DURATION_BUCKETS_SECONDS, unit = 's'): GuardedHistogram {
+    const h = this.options.meter.createHistogram(name, { description, unit, advice: { explicitBucketBoundaries: [...boundaries] } });
+    return new GuardedHistogram(name, boundaries, h, this.shared);
+  }
+
+  counter(name: string, description: string): GuardedCounter {
+    return new GuardedCounter(name, this.options.meter.createCounter(name, { description }), this.shared);
+  }
+
+  observeQueueDepth(queue: string, read: () => number): () => void {
+    this.queueReaders.set(queue, read);
+    return () => this.queueReaders.delete(queue);
+  }
+
+  shutdown(): void {
+    this.unsubscribe?.();
+    clearInterval(this.loopTimer);
+    this.loopDelay.disable();
+  }
+
+  private onRequest(c: RequestCompletion): void {
+    const attrs: Attributes = {
+      'http.request.method': c.method,
+      'http.route': c.route,
+      'http.response.status_code': c.statusCode,
+    };
+    if (c.tenantId !== undefined) attrs['stella.tenant_id'] = c.tenantId;
+    const exemplar = this.options.traceKept(c.traceId, c.sampled) ? { traceId: c.traceId, spanId: c.spanId } : null;
+    this.requestDuration.record(c.durationMs / 1000, attrs, exemplar);
+    if (c.statusCode >= 500) this.requestErrors.add(1, attrs);
+  }
+}
