@@ -25,6 +25,7 @@ export interface BuildAppOptions {
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<ServiceApp> {
+  const handleError = errorHandler(options.logger);
   const app = Fastify({
     logger: false,
     bodyLimit: 1024 * 1024,
@@ -32,6 +33,8 @@ export async function buildApp(options: BuildAppOptions): Promise<ServiceApp> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Router-level failures (over-long parameters, bad URLs) go through the same error handler.
+    frameworkErrors: (error, request, reply) => handleError(error, request, reply),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(fastifySwagger, {
@@ -48,7 +51,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ServiceApp> {
   });
   await app.register(fastifyTelemetry, { service: SERVICE_NAME, ignoreRoutes: ['/healthz', '/readyz'] });
   await app.register(authentication, { verifier: options.verifier });
-  app.setErrorHandler(errorHandler(options.logger));
+  app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!.slice(0, 200);
     void reply.code(404).send({ error_code: 'route.not_found', message: `no route ${request.method} ${path}; see /openapi.json` });

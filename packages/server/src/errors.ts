@@ -6,6 +6,7 @@
 export const ERROR_STATUS = {
   'request.invalid': 400,
   'request.body_too_large': 413,
+  'request.uri_too_long': 414,
   'request.unsupported_media_type': 415,
   'route.not_found': 404,
   'tenant.required': 400,

@@ -6,7 +6,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { TimelineError, type Logger } from '@stellaops/telemetry-core';
-import { ServiceError, type ErrorBody, type ErrorCode } from '../errors.js';
+import { ERROR_STATUS, ServiceError, type ErrorBody, type ErrorCode } from '../errors.js';
 import { StoreError } from '../store/store-error.js';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -15,6 +15,14 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'request.invalid',
   FST_ERR_CTP_INVALID_JSON_BODY: 'request.invalid',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'request.invalid',
+  FST_ERR_MAX_PARAM_LENGTH: 'request.uri_too_long',
+};
+
+// Fastify's own messages may echo the whole URL or body; clients get a fixed sentence instead.
+const FIXED_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  'request.uri_too_long': 'a path parameter is longer than the service accepts',
+  'request.body_too_large': 'the request body is larger than this route accepts',
+  'request.unsupported_media_type': 'send the body as application/json',
 };
 
 function validationField(error: FastifyError): string {
@@ -50,8 +58,8 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
   }
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     const code = FASTIFY_CODES[fe.code] ?? 'request.invalid';
-    const status = code === 'request.body_too_large' ? 413 : code === 'request.unsupported_media_type' ? 415 : 400;
-    return { status, body: { error_code: code, message: fe.message }, internal: false };
+    const message = FIXED_MESSAGES[code] ?? String(fe.message).slice(0, 300);
+    return { status: ERROR_STATUS[code], body: { error_code: code, message }, internal: false };
   }
   return { status: 500, body: { error_code: 'internal', message: 'internal error; the request id in x-request-id locates it in the service log' }, internal: true };
 }
