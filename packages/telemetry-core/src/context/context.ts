@@ -1,0 +1,132 @@
+/**
+ * Request and job context on one AsyncLocalStorage: OpenTelemetry's context. Our fields
+ * (tenant, actor, ids) live under a private key beside the active span, so a span opened by
+ * any OpenTelemetry instrumentation and the fields set by our middleware travel together and
+ * the logger reads both from one place.
+ */
+import { context as otelContext, createContextKey, trace, type Context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+
+/** Fields a service attaches to the work it is doing; every one is optional. */
+export interface TelemetryContext {
+  tenant_id?: string;
+  project_id?: string;
+  actor?: string;
+  request_id?: string;
+  job_id?: string;
+  run_id?: string;
+  route?: string;
+  method?: string;
+  resource?: string;
+  action?: string;
+  source_id?: string;
+  sbom_id?: string;
+  policy_version?: string;
+}
+
+/** What `currentContext()` returns: the fields plus the active trace identifiers. */
+export interface ActiveContext extends TelemetryContext {
+  trace_id?: string;
+  span_id?: string;
+  parent_span_id?: string;
+  /** W3C trace flags of the active span (bit 0 = sampled). */
+  trace_flags?: number;
+}
+
+export const CONTEXT_FIELDS = [
+  'tenant_id',
+  'project_id',
+  'actor',
+  'request_id',
+  'job_id',
+  'run_id',
+  'route',
+  'method',
+  'resource',
+  'action',
+  'source_id',
+  'sbom_id',
+  'policy_version',
+] as const satisfies readonly (keyof TelemetryContext)[];
+
+const FIELDS_KEY = createContextKey('stellaops.telemetry.fields');
+const PARENT_SPAN_KEY = createContextKey('stellaops.telemetry.parent_span_id');
+
+let managerInstalled = false;
+
+/**
+ * Makes sure a context manager backed by AsyncLocalStorage is registered. The OpenTelemetry
+ * API's default manager is a no-op; without this, context would not survive `await`.
+ * If the host already registered one (e.g. the SDK's), that one is kept.
+ */
+export function ensureContextManager(): void {
+  if (managerInstalled) return;
+  managerInstalled = true;
+  const manager = new AsyncLocalStorageContextManager().enable();
+  if (!otelContext.setGlobalContextManager(manager)) manager.disable();
+}
+
+ensureContextManager();
+
+function fieldsOf(ctx: Context): Readonly<TelemetryContext> | undefined {
+  return ctx.getValue(FIELDS_KEY) as Readonly<TelemetryContext> | undefined;
+}
+
+/** Strips undefined and empty values so they never reach a log line as null/"undefined". */
+function compact(fields: TelemetryContext): TelemetryContext {
+  const out: Record<string, string> = {};
+  for (const key of CONTEXT_FIELDS) {
+    const value = fields[key];
+    if (value !== undefined && value !== null && value !== '') out[key] = String(value);
+  }
+  return out;
+}
+
+/** Returns an OpenTelemetry context carrying `fields` merged over those already in `base`. */
+export function contextWithFields(fields: TelemetryContext, base: Context = otelContext.active()): Context {
+  const merged = Object.freeze({ ...fieldsOf(base), ...compact(fields) });
+  return base.setValue(FIELDS_KEY, merged);
+}
+
+/** Records the parent span id for the span about to become active in `ctx` (for log lines). */
+export function contextWithParentSpanId(ctx: Context, parentSpanId: string | undefined): Context {
+  return parentSpanId ? ctx.setValue(PARENT_SPAN_KEY, parentSpanId) : ctx.deleteValue(PARENT_SPAN_KEY);
+}
+
+/**
+ * Runs `fn` with `fields` added to the current context. Nested calls merge: inner values win.
+ * The context survives `await`, timers and event emitters started inside `fn`.
+ */
+export function withContext<T>(fields: TelemetryContext, fn: () => T): T {
+  return otelContext.with(contextWithFields(fields), fn);
+}
+
+/** Runs `fn` inside an OpenTelemetry context (for example one returned by `extractTraceContext`). */
+export function withOtelContext<T>(ctx: Context, fn: () => T): T {
+  return otelContext.with(ctx, fn);
+}
+
+/** Parent span id recorded when the active span was opened through telemetry-core. */
+export function currentParentSpanId(ctx: Context = otelContext.active()): string | undefined {
+  return ctx.getValue(PARENT_SPAN_KEY) as string | undefined;
+}
+
+/** The context fields without trace ids (cheap; the object is frozen and shared). */
+export function currentFields(ctx: Context = otelContext.active()): Readonly<TelemetryContext> {
+  return fieldsOf(ctx) ?? EMPTY;
+}
+const EMPTY: Readonly<TelemetryContext> = Object.freeze({});
+
+/** The active context: tenant, actor, ids and the active trace/span. */
+export function currentContext(ctx: Context = otelContext.active()): ActiveContext {
+  const out: ActiveContext = { ...currentFields(ctx) };
+  const spanContext = trace.getSpanContext(ctx);
+  if (spanContext && trace.isSpanContextValid(spanContext)) {
+    out.trace_id = spanContext.traceId;
+    out.span_id = spanContext.spanId;
+    out.trace_flags = spanContext.traceFlags;
+    const parent = ctx.getValue(PARENT_SPAN_KEY) as string | undefined;
+    if (parent) out.parent_span_id = parent;
+  }
+  return out;
+}

@@ -1,0 +1,57 @@
+/**
+ * @stellaops/telemetry-core — the one telemetry library every StellaOps Node service imports.
+ */
+export {
+  withContext,
+  withOtelContext,
+  currentContext,
+  currentFields,
+  contextWithFields,
+  ensureContextManager,
+  CONTEXT_FIELDS,
+} from './context/context.js';
+export type { TelemetryContext, ActiveContext } from './context/context.js';
+export {
+  extractTraceContext,
+  injectTraceHeaders,
+  currentTraceparent,
+  serializeJobContext,
+  restoreJobContext,
+} from './context/propagation.js';
+export type { HeaderCarrier, SerializedJobContext, RestoreJobOptions } from './context/propagation.js';
+export { openSpan, newSpanId, newTraceId, TRACER_NAME } from './context/span-scope.js';
+export type { OpenSpanOptions, SpanScope } from './context/span-scope.js';
+export {
+  fastifyTelemetry,
+  httpTelemetry,
+  tracedFetch,
+  enterRequestContext,
+  addRequestObserver,
+  routeSpanName,
+} from './context/http.js';
+export type { FastifyTelemetryOptions, HttpTelemetryOptions, RequestCompletion, RequestObserver } from './context/http.js';
+
+export { createLogger, getDefaultLogger, setDefaultLogger } from './log/logger.js';
+export type { Logger, LoggerOptions } from './log/logger.js';
+export { LOG_FIELDS, LEVELS } from './log/fields.js';
+export type { LevelName, LogField } from './log/fields.js';
+export { foldError } from './log/fold-error.js';
+export type { FoldedError } from './log/fold-error.js';
+export { addLogSink } from './log/sinks.js';
+export type { LogSink } from './log/sinks.js';
+export { setBreadcrumbPredicate } from './log/breadcrumbs.js';
+export type { BreadcrumbPredicate } from './log/breadcrumbs.js';
+
+export { logDecision, onDecision } from './decision/log-decision.js';
+export type { DecisionInput, DecisionRecord, DecisionKind, DecisionEffect, DecisionListener } from './decision/log-decision.js';
+
+export * from './scrub/index.js';
+
+export * from './timeline/index.js';
+export * from './trace/index.js';
+export * from './sampling/index.js';
+export * from './metrics/index.js';
+export * from './export/index.js';
+export * from './egress/index.js';
+export { initTelemetry } from './init.js';
+export type { TelemetryOptions, TelemetryHandle, ShutdownResult } from './init.js';

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CONTEXT_FIELDS,
+  addLogSink,
+  createLogger,
+  extractTraceContext,
+  openSpan,
+  setBreadcrumbPredicate,
+  withContext,
+  withOtelContext,
+} from '../../src/index.js';
+import { captureStream } from '../helpers.js';
+
+// Built at run time so no secret-looking literal sits in the repository.
+const fakeJwt = [
+  Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url'),
+  Buffer.from('{"sub":"alice","iat":1700000000}').toString('base64url'),
+  'c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU',
+].join('.');
+const fakeGithub = `ghp_${'A1b2C3d4E5'.repeat(4).slice(0, 36)}`;
+
+describe('createLogger', () => {
+  it('writes NDJSON with the identity fields and every context field that is set', () => {
+    const out = captureStream();
+    const log = createLogger({ service: 'sbom-service', version: '1.2.3', env: 'test', region: 'eu-1', instanceId: 'i-1', destination: out.stream });
+    const fields = Object.fromEntries(CONTEXT_FIELDS.map((k) => [k, `v-${k}`]));
+    const scope = openSpan('api.x', {}, extractTraceContext({ traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }));
+    withOtelContext(scope.ctx, () => withContext(fields, () => log.info('hello')));
+    const [line] = out.lines();
+    expect(line).toMatchObject({
+      level: 'info',
+      service: 'sbom-service',
+      version: '1.2.3',
+      env: 'test',
+      region: 'eu-1',
+      instance_id: 'i-1',
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      parent_span_id: '00f067aa0ba902b7',
+      msg: 'hello',
+      ...fields,
+    });
+    expect(line!['span_id']).toMatch(/^[0-9a-f]{16}$/);
+    expect(Date.parse(line!['ts'] as string)).not.toBeNaN();
+  });
+
+  it('omits absent context fields instead of writing null or "undefined"', () => {
+    const out = captureStream();
+    const log = createLogger({ service: 's', destination: out.stream });
+    log.info({ job_id: undefined }, 'no context');
+    const raw = out.raw()[0]!;
+    expect(raw).not.toMatch(/null|undefined/);
+    const line = out.lines()[0]!;
+    for (const k of ['tenant_id', 'trace_id', 'span_id', 'actor', 'job_id']) expect(k in line).toBe(false);
+  });
+
+  it('merges child bindings and lets call-site fields win', () => {
+    const out = captureStream();
+    const log = createLogger({ service: 's', destination: out.stream });
+    const child = log.child({ job_id: 'job-9', source_id: 'osv' }).child({ run_id: 'run-1' });
+    child.info({ source_id: 'ghsa' }, 'fetched');
+    expect(out.lines()[0]).toMatchObject({ job_id: 'job-9', run_id: 'run-1', source_id: 'ghsa', msg: 'fetched' });
+  });
+
+  it('scrubs messages, nested objects, arrays, child bindings and format arguments', () => {
+    const out = captureStream();
+    const log = createLogger({ service: 's', destination: out.stream });
+    log.child({ authorization: `Bearer ${fakeJwt}` }).warn(
+      { request: { headers: { cookie: 'session=abc' } }, tokens: [fakeGithub], note: `user alice@example.com sent ${fakeJwt}` },
+      `login with ${fakeGithub} %s`,
+      `password=hunter2-${'x'.repeat(6)}`,
+    );
+    const raw = out.raw().join('\n');
+    expect(raw).not.toContain(fakeJwt);
+    expect(raw).not.toContain(fakeGithub);
+    expect(raw).not.toContain('alice@example.com');
+    expect(raw).not.toContain('session=abc');
+    expect(raw).not.toContain('hunter2');
+    expect(raw).toContain('[REDACTED:');
+  });
+
+  it('folds errors into error_code, a one-line scrubbed error_message and a bounded details.stack with causes', () => {
+    const out = captureStream();
+    const log = createLogger({ service: 's', destination: out.stream });
+    const cause = new Error(`db refused postgres://admin:${'s3cr3t'}@db.internal:5432/app`);
+    const err = Object.assign(new Error(`advisory parse failed\nline 2 with ${fakeJwt}`, { cause }), { code: 'ADVISORY_MALFORMED' });
+    log.error(err);
+    log.error({ err: new Error('x'.repeat(1000)), resource: 'advisory' }, 'explicit message');
+    const [first, second] = out.lines();
+    expect(first!['error_code']).toBe('ADVISORY_MALFORMED');
+    expect(first!['error_message']).toBe('advisory parse failed');
+    expect(first!['msg']).toBe('advisory parse failed');
+    const stack = (first!['details'] as { stack: string }).stack;
+    expect(stack).toContain('Caused by: Error: db refused postgres://');
+    expect(stack).not.toContain('s3cr3t');
+    expect(stack).not.toContain(fakeJwt);
+    expect(second!['error_code']).toBe('Error');
+    expect((second!['error_message'] as string).length).toBeLessThanOrEqual(256);
+    expect(second!['msg']).toBe('explicit message');
+    expect(second!['resource']).toBe('advisory');
+    expect('err' in second!).toBe(false);
+  });
+
+  it('bounds details.stack to 8 KiB', () => {
+    const out = captureStream();
+    const log = createLogger({ service: 's', destination: out.stream });
+    const err = new Error('deep');
+    err.stack = `Error: deep\n${'    at frame (file.js:1:1)\n'.repeat(2000)}`;
+    log.error(err);
+    const stack = (out.lines()[0]!['details'] as { stack: string }).stack;
+    expect(Buffer.byteLength(stack)).toBeLessThanOrEqual(8 * 1024);
+    expect(stack.endsWith('[truncated]')).toBe(true);
+  });
+
+  it('never throws into the caller', () => {
+    const out = captureStream();
+    const log = createLogger({ service: 's', destination: out.stream });
+    const hostile = { toJSON() { throw new Error('boom'); } };
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic['self'] = cyclic;
+    expect(() => log.info({ hostile }, 'x')).not.toThrow();
+    expect(() => log.info({ cyclic }, 'y')).not.toThrow();
+  });
+
+  it('honours the level and turns on debug breadcrumbs per tenant through the predicate', () => {
+    const out = captureStream();
+    const log = createLogger({ service: 's', level: 'info', destination: out.stream });
+    log.debug('hidden');
+    setBreadcrumbPredicate(({ tenantId }) => tenantId === 'incident-tenant');
+    try {
+      withContext({ tenant_id: 'incident-tenant' }, () => log.debug('breadcrumb'));
+      withContext({ tenant_id: 'calm-tenant' }, () => log.debug('still hidden'));
+    } finally {
+      setBreadcrumbPredicate(undefined);
+    }
+    expect(out.lines().map((l) => l['msg'])).toEqual(['breadcrumb']);
+    expect(log.isLevelEnabled('debug')).toBe(false);
+    log.level = 'debug';
+    expect(log.isLevelEnabled('debug')).toBe(true);
+    expect(() => createLogger({ service: '' })).toThrow(/service/);
+  });
+
+  it('feeds finished lines to sinks above their level, and a failing sink breaks nothing', () => {
+    const out = captureStream();
+    const log = createLogger({ service: 's', destination: out.stream });
+    const got: number[] = [];
+    const removeGood = addLogSink({ minLevel: 50, write: (_line, level) => got.push(level) });
+    const removeBad = addLogSink({ minLevel: 10, write: () => { throw new Error('sink down'); } });
+    log.info('a');
+    log.error('b');
+    log.fatal('c');
+    removeGood();
+    removeBad();
+    log.error('d');
+    expect(got).toEqual([50, 60]);
+    expect(out.lines()).toHaveLength(4);
+  });
+});
