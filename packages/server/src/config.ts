@@ -119,7 +119,7 @@ export function resolveConfig(argv: readonly string[] = [], env: Source = proces
     if (!known.has(name)) throw new ConfigError(`unknown flag --${name}; known: ${[...known].sort().map((k) => `--${k}`).join(', ')}`);
   }
   const configFile = flags['config'] ?? env['STELLA_CONFIG'];
-  let file: Source = {};
+  const file: Source = {};
   if (configFile) {
     let parsed: unknown;
     try {

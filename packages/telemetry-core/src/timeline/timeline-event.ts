@@ -63,9 +63,14 @@ export function timelineEventDigest(event: Omit<TimelineEvent, 'digest'> | Timel
   return `sha256:${createHash('sha256').update(canonicalJson(rest)).digest('hex')}`;
 }
 
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) < 0x20) return true;
+  return false;
+}
+
 function optionalText(value: unknown, field: keyof typeof TEXT_LIMITS): string | null {
   if (value === undefined || value === null || value === '') return null;
-  if (typeof value !== 'string' || value.length > TEXT_LIMITS[field] || /[\u0000-\u001f]/.test(value)) {
+  if (typeof value !== 'string' || value.length > TEXT_LIMITS[field] || hasControlCharacter(value)) {
     throw new TimelineError('timeline.event_invalid', `${field} must be a string of at most ${TEXT_LIMITS[field]} printable characters`, field);
   }
   return value;
