@@ -182,18 +182,20 @@ async function start(options: TelemetryOptions): Promise<TelemetryHandle> {
     verdicts.push(verdict);
     if (verdict.allowed) allowedEndpoint[signal] = endpoint;
   }
-  const warned = new Set<string>();
-  for (const v of verdicts) {
-    if (v.allowed || warned.has(v.endpoint)) continue;
-    warned.add(v.endpoint);
-    const signals = verdicts.filter((x) => x.endpoint === v.endpoint).map((x) => x.signal);
+  const blocked = verdicts.filter((v) => !v.allowed);
+  if (blocked.length > 0) {
+    // One structured warning for the whole configuration, naming each endpoint and the fix.
+    const endpoints = [...new Set(blocked.map((v) => v.endpoint))];
     logger.warn(
       {
         action: 'telemetry.egress_blocked',
-        resource: v.endpoint,
-        details: { endpoint: v.endpoint, signals, reason: v.reason, addresses: v.addresses, remediation: v.remediation },
+        resource: endpoints.join(' '),
+        details: {
+          blocked: blocked.map((v) => ({ signal: v.signal, endpoint: v.endpoint, reason: v.reason, addresses: v.addresses })),
+          remediation: blocked[0]?.remediation,
+        },
       },
-      `sealed mode: telemetry exporter to ${v.endpoint} disabled (${v.reason}); ${v.remediation ?? ''}`,
+      `sealed mode: telemetry exporters disabled for ${endpoints.join(', ')}; ${blocked[0]?.remediation ?? ''}`,
     );
   }
 
@@ -294,7 +296,8 @@ async function start(options: TelemetryOptions): Promise<TelemetryHandle> {
       stats,
     );
     const isError = (r: ReadableLogRecord): boolean => (r.severityNumber ?? 0) >= 17;
-    let bridge: LogBridge | undefined;
+    // The exporter re-sends through the bridge, which exists only once the provider does.
+    const ref: { bridge?: LogBridge } = {};
     let draining = false;
     const logExporter = new ResilientExporter<ReadableLogRecord>(logTarget as never, {
       signal: 'logs',
@@ -303,11 +306,11 @@ async function start(options: TelemetryOptions): Promise<TelemetryHandle> {
       onFailed: (records) => spill.append(records.filter(isError).map(toSpilled)),
       onSuccess: () => {
         // The endpoint is taking records: hand one spill file back to the pipeline.
-        if (!spill.pending || draining || !bridge) return;
+        if (!spill.pending || draining || !ref.bridge) return;
         draining = true;
         queueMicrotask(() => {
           try {
-            bridge?.resend(spill.takeOldest());
+            ref.bridge?.resend(spill.takeOldest());
           } finally {
             draining = false;
           }
@@ -321,12 +324,12 @@ async function start(options: TelemetryOptions): Promise<TelemetryHandle> {
       ],
     });
     const exportLevel = LEVELS[options.logs?.exportLevel ?? 'info'];
-    bridge = new LogBridge(loggerProvider.getLogger(TRACER_NAME), {
+    const bridge = new LogBridge(loggerProvider.getLogger(TRACER_NAME), {
       exportLevel,
       exportBelowLevel: (tenant) => incidents.anyActive && incidents.isActive(tenant, service),
     });
-    const b = bridge;
-    removeSink = addLogSink({ minLevel: Math.min(exportLevel, LEVELS.debug), write: (line, level) => b.write(line, level) });
+    ref.bridge = bridge;
+    removeSink = addLogSink({ minLevel: Math.min(exportLevel, LEVELS.debug), write: (line, level) => bridge.write(line, level) });
   }
 
   // Incident mode: 100% sampling (in the sampler) and debug breadcrumbs for the scope.

@@ -55,8 +55,11 @@ export function isLoopbackAddress(address: string): boolean {
   if (v === 4) return a.startsWith('127.');
   if (v === 6) {
     if (a === '::1' || a === '0:0:0:0:0:0:0:1') return true;
-    const mapped = /^(?:0{0,4}:){0,5}(?:::)?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-    return mapped ? isLoopbackAddress(mapped[1] as string) : false;
+    const dotted = /^(?:0{0,4}:){0,5}(?:::)?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+    if (dotted) return isLoopbackAddress(dotted[1] as string);
+    // The URL parser normalises ::ffff:127.0.0.1 to ::ffff:7f00:1.
+    const hex = /^(?:0{0,4}:){0,5}(?:::)?ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(a);
+    return hex ? parseInt(hex[1] as string, 16) >> 8 === 127 : false;
   }
   return false;
 }

@@ -91,7 +91,7 @@ export class BoundedLogProcessor implements LogRecordProcessor {
     });
   }
 
-  onEmit(record: SdkLogRecord, context?: Context): void {
+  onEmit(record: SdkLogRecord, _context?: Context): void {
     if (this.closed || this.stats.queueDepth.logs >= this.max) {
       const reason = this.closed ? 'shutdown' : 'queue_full';
       if ((record.severityNumber ?? 0) >= SeverityNumber.ERROR && this.spill(record)) return;

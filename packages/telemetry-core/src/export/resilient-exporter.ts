@@ -107,7 +107,7 @@ export class ResilientExporter<T> implements BatchExporter<T> {
   }
 
   private fail(items: T[], reason: DropReason): void {
-    let kept = 0;
+    let kept: number;
     try {
       kept = this.options.onFailed?.(items) ?? 0;
     } catch {

@@ -39,6 +39,13 @@ export class TelemetryStats {
   spillResent = 0;
   spillPendingBytes = 0;
 
+  constructor() {
+    // The usual drop series exist from the start at 0, so rate() and alerts see them before the first drop.
+    for (const reason of ['queue_full', 'export_failed', 'endpoint_down', 'tail_buffer_full', 'tail_expired'] as const) this.dropped.set(`traces|${reason}`, 0);
+    for (const reason of ['queue_full', 'export_failed', 'endpoint_down', 'spill_full'] as const) this.dropped.set(`logs|${reason}`, 0);
+    this.dropped.set('metrics|export_failed', 0);
+  }
+
   drop(signal: TelemetrySignal, reason: DropReason, count = 1): void {
     if (count <= 0) return;
     const key = `${signal}|${reason}`;

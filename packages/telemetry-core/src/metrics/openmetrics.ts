@@ -108,7 +108,7 @@ export function serializeMetrics(resourceMetrics: ResourceMetrics, options: Seri
   const target = resourceMetrics.resource.attributes;
   if (Object.keys(target).length > 0) {
     out.push(om ? '# TYPE target info' : '# TYPE target_info gauge');
-    out.push('# HELP target_info Target metadata');
+    out.push(om ? '# HELP target Target metadata' : '# HELP target_info Target metadata');
     out.push(`target_info${labelString(target as Attributes)} 1`);
   }
   for (const family of [...families.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
