@@ -130,12 +130,13 @@ async function sourceSize(file: BundleFileInput): Promise<number | undefined> {
   return file.size;
 }
 
-async function* chunksOf(source: FileSource, chunkSize: number): AsyncGenerator<Buffer> {
+async function* chunksOf(source: FileSource, chunkSize: number, size: number | undefined): AsyncGenerator<Buffer> {
   if (source instanceof Uint8Array) {
     yield Buffer.from(source.buffer, source.byteOffset, source.byteLength);
     return;
   }
-  const stream = typeof source === 'string' ? createReadStream(source, { highWaterMark: chunkSize }) : typeof source === 'function' ? await source() : source;
+  const highWaterMark = Math.max(1, Math.min(chunkSize, size ?? chunkSize));
+  const stream = typeof source === 'string' ? createReadStream(source, { highWaterMark }) : typeof source === 'function' ? await source() : source;
   try {
     for await (const chunk of stream) yield typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
   } catch (cause) {
@@ -227,7 +228,7 @@ export async function buildEvidenceBundle(options: BuildEvidenceBundleOptions): 
       const out = tar ?? dest!;
       const hash = createHash('sha256');
       let size = 0;
-      for await (const chunk of chunksOf(file.source, chunkSize)) {
+      for await (const chunk of chunksOf(file.source, chunkSize, declared)) {
         size += chunk.length;
         if (declared !== undefined && size > declared) break;
         hash.update(chunk);
@@ -248,6 +249,13 @@ export async function buildEvidenceBundle(options: BuildEvidenceBundleOptions): 
 
     const tree = MerkleTree.fromLeafHashes(entries.map(manifestLeafHash));
     const root = tree.root().toString('hex');
+    const rootFile = merkleRootFileContent(root);
+    let timestamp: Buffer | undefined;
+    if (options.timestamper) {
+      timestamp = Buffer.from(await options.timestamper(rootFile));
+      const check = await verifyTimestamp(timestamp, { data: rootFile });
+      if (!check.ok) throw new ForensicsError('invalid_timestamp', `the timestamper returned an unusable token: ${check.failures.map((f) => f.message).join('; ')}`);
+    }
     const manifest: EvidenceManifest = {
       format: MANIFEST_FORMAT,
       kind: options.kind,
@@ -259,18 +267,12 @@ export async function buildEvidenceBundle(options: BuildEvidenceBundleOptions): 
       files: entries,
       merkle: { algorithm: 'rfc9162-sha256', leaf: 'path NUL size NUL sha256-hex', treeSize: entries.length, root },
       signer: { keyId: options.signer.keyId, algorithm: options.signer.algorithm },
+      ...(timestamp ? { timestamp: { sha256: createHash('sha256').update(timestamp).digest('hex') } } : {}),
       ...(options.metadata ? { metadata: options.metadata } : {}),
     };
     const manifestBytes = serializeManifest(manifest);
     const signature = Buffer.from(await options.signer.sign(manifestBytes));
     const envelope = await signDsse(manifestBytes, MANIFEST_PAYLOAD_TYPE, options.signer);
-    const rootFile = merkleRootFileContent(root);
-    let timestamp: Buffer | undefined;
-    if (options.timestamper) {
-      timestamp = Buffer.from(await options.timestamper(rootFile));
-      const check = await verifyTimestamp(timestamp, { data: rootFile });
-      if (!check.ok) throw new ForensicsError('invalid_timestamp', `the timestamper returned an unusable token: ${check.failures.map((f) => f.message).join('; ')}`);
-    }
 
     // Sorted order: "files/..." < "manifest.dsse.json" < "manifest.json" < "manifest.sig" < "root.merkle" < "timestamp.tsr".
     const meta: [string, Buffer][] = [

@@ -50,6 +50,11 @@ export interface EvidenceManifest {
     readonly root: string;
   };
   readonly signer: { readonly keyId: string; readonly algorithm: SignatureAlgorithm };
+  /**
+   * Present when the root was RFC 3161 timestamped at build time: the digest of timestamp.tsr.
+   * The stamp is taken before signing, so the signature covers it too.
+   */
+  readonly timestamp?: { readonly sha256: string };
   /** Kind-specific description (builders fill it; never secrets). */
   readonly metadata?: JsonObject;
 }
@@ -132,5 +137,7 @@ export function parseManifest(bytes: Uint8Array): EvidenceManifest {
   if (!signer || typeof signer.keyId !== 'string' || !HEX64.test(signer.keyId) || !['ecdsa-p256-sha256', 'ed25519'].includes(signer.algorithm)) {
     bad('has a malformed "signer"');
   }
+  const ts = m.timestamp as EvidenceManifest['timestamp'] | undefined;
+  if (ts !== undefined && (!ts || typeof ts.sha256 !== 'string' || !HEX64.test(ts.sha256))) bad('has a malformed "timestamp"');
   return m as unknown as EvidenceManifest;
 }

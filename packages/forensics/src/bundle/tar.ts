@@ -12,6 +12,11 @@ export const BLOCK = 512;
 /** 11 octal digits. */
 export const MAX_ENTRY_SIZE = 8 ** 11 - 1;
 export const END_OF_ARCHIVE = Buffer.alloc(BLOCK * 2);
+const ZERO_BLOCK = Buffer.alloc(BLOCK);
+
+function isZero(b: Buffer): boolean {
+  return b.equals(ZERO_BLOCK.subarray(0, b.length));
+}
 
 /** Orders paths the way the archive and the manifest do: by UTF-8 bytes. */
 export function comparePaths(a: string, b: string): number {
@@ -96,7 +101,7 @@ function parseOctal(h: Buffer, start: number, len: number): number | undefined {
  * nothing after it can be located reliably.
  */
 export async function readTar(
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   onEntry: (header: TarEntryHeader) => TarEntrySink,
 ): Promise<TarProblem[]> {
   const problems: TarProblem[] = [];
@@ -115,7 +120,7 @@ export async function readTar(
   };
 
   const onHeader = (h: Buffer): void => {
-    if (h.every((b) => b === 0)) {
+    if (isZero(h)) {
       zeroBlocks++;
       return;
     }
@@ -182,7 +187,7 @@ export async function readTar(
       }
       if (padding > 0) {
         const take = Math.min(padding, chunk.length);
-        if (!chunk.subarray(0, take).every((b) => b === 0)) {
+        if (!isZero(chunk.subarray(0, take))) {
           problems.push({ code: 'archive_noncanonical', message: 'non-zero bytes in entry padding', ...(previousPath ? { path: previousPath } : {}) });
         }
         chunk = chunk.subarray(take);

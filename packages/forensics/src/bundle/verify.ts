@@ -18,6 +18,7 @@ import {
   manifestLeafHash,
   merkleRootFileContent,
   parseManifest,
+  serializeManifest,
   type EvidenceManifest,
   type ManifestFile,
 } from './manifest.js';
@@ -122,7 +123,7 @@ export async function verifyBundle(location: string, options: VerifyBundleOption
 }
 
 /** Verifies a bundle tar read from a stream (e.g. straight from object storage). */
-export async function verifyBundleStream(source: AsyncIterable<Uint8Array>, options: VerifyBundleOptions): Promise<BundleVerification> {
+export async function verifyBundleStream(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: VerifyBundleOptions): Promise<BundleVerification> {
   checkOptions(options);
   const c = emptyCollected();
   let problems;
@@ -145,7 +146,8 @@ export async function verifyBundleDirectory(dir: string, options: VerifyBundleOp
   const chunkSize = options.chunkSize ?? 1 << 20;
   const hashFile = async (abs: string, rel: string, size: number): Promise<void> => {
     const sink = entrySink(c, rel, size);
-    for await (const chunk of createReadStream(abs, { highWaterMark: chunkSize })) sink.write(chunk as Buffer);
+    // A read buffer no bigger than the file: small files must not each allocate a full chunk.
+    for await (const chunk of createReadStream(abs, { highWaterMark: Math.max(1, Math.min(chunkSize, size)) })) sink.write(chunk as Buffer);
     sink.end();
   };
   const walk = async (abs: string, rel: string): Promise<void> => {
@@ -193,6 +195,7 @@ async function evaluate(c: Collected, options: VerifyBundleOptions, isTar: boole
   let manifest: EvidenceManifest;
   try {
     manifest = parseManifest(manifestBytes);
+    if (!serializeManifest(manifest).equals(manifestBytes)) throw new Error('manifest.json is not in canonical form (sorted keys, two-space indent, final newline)');
   } catch (err) {
     failures.push(failure('manifest_invalid', (err as Error).message, { path: BUNDLE_ENTRIES.manifest }));
     return { ok: false, failures, manifestDigest, ...base };
@@ -268,6 +271,11 @@ async function evaluate(c: Collected, options: VerifyBundleOptions, isTar: boole
   } else {
     try {
       const env = parseDsseEnvelope(envBytes);
+      // Only the builder's exact serialization is accepted: DSSE leaves keyid and unknown fields
+      // unauthenticated, and a bundle must not carry bytes that can change unnoticed.
+      if (!envBytes.equals(Buffer.from(`${JSON.stringify(env, null, 2)}\n`, 'utf8'))) {
+        failures.push(failure('envelope_invalid', 'manifest.dsse.json is not in canonical form (altered outside its signed payload)', { path: BUNDLE_ENTRIES.envelope }));
+      }
       const payload = decodeBase64(env.payload);
       if (!payload.equals(manifestBytes)) {
         failures.push(failure('envelope_payload_mismatch', 'manifest.dsse.json signs different bytes than manifest.json', { path: BUNDLE_ENTRIES.envelope }));
@@ -288,7 +296,15 @@ async function evaluate(c: Collected, options: VerifyBundleOptions, isTar: boole
 
   let timestamp: BundleVerification['timestamp'];
   const tsr = c.meta.get(BUNDLE_ENTRIES.timestamp);
-  if (tsr) {
+  const recorded = manifest.timestamp?.sha256;
+  if (tsr && !recorded) {
+    failures.push(failure('file_unexpected', 'timestamp.tsr is present but the signed manifest records no timestamp', { path: BUNDLE_ENTRIES.timestamp }));
+  } else if (!tsr && recorded) {
+    failures.push(failure('timestamp_missing', 'the manifest records a timestamp but timestamp.tsr is missing', { path: BUNDLE_ENTRIES.timestamp }));
+  } else if (tsr && recorded && createHash('sha256').update(tsr).digest('hex') !== recorded) {
+    // Not the token that was signed for: no point checking its cryptography.
+    failures.push(failure('digest_mismatch', 'timestamp.tsr differs from the token the manifest records', { path: BUNDLE_ENTRIES.timestamp }));
+  } else if (tsr) {
     const t = await verifyTimestamp(tsr, {
       data: merkleRootFileContent(manifest.merkle.root),
       ...(options.tsaTrustAnchors ? { trustAnchors: options.tsaTrustAnchors } : {}),
@@ -304,7 +320,8 @@ async function evaluate(c: Collected, options: VerifyBundleOptions, isTar: boole
     if (options.requireTimestamp && t.ok && !t.trusted) {
       failures.push(failure('timestamp_untrusted', 'a trusted timestamp is required but no TSA trust anchor was supplied', { path: BUNDLE_ENTRIES.timestamp }));
     }
-  } else if (options.requireTimestamp) {
+  }
+  if (!tsr && !recorded && options.requireTimestamp) {
     failures.push(failure('timestamp_missing', 'timestamp.tsr is missing and a timestamp is required', { path: BUNDLE_ENTRIES.timestamp }));
   }
 

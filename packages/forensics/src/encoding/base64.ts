@@ -5,14 +5,23 @@ const URL_SAFE = /^[A-Za-z0-9_-]*={0,2}$/;
 
 /**
  * Decodes standard or URL-safe base64 (DSSE allows either), padded or not. Node's decoder
- * silently skips garbage, so the alphabet is checked first: a signature with a stray character
- * must be rejected, not quietly shortened.
+ * silently skips garbage and ignores the unused low bits of the last character, so the input is
+ * checked to be the one canonical encoding of its bytes: otherwise several spellings would
+ * decode to the same signature, and a flipped character in a stored signature could go unseen.
  */
 export function decodeBase64(text: string, what = 'value'): Buffer {
-  if (typeof text !== 'string' || (!STANDARD.test(text) && !URL_SAFE.test(text)) || text.replace(/=+$/, '').length % 4 === 1) {
+  if (typeof text !== 'string' || (!STANDARD.test(text) && !URL_SAFE.test(text))) {
     throw new ForensicsError('invalid_argument', `${what} is not valid base64`);
   }
-  return Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  const unpadded = text.replace(/=+$/, '');
+  const padding = text.length - unpadded.length;
+  const bytes = Buffer.from(unpadded.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  const canonical = bytes.toString('base64');
+  const canonicalUnpadded = canonical.replace(/=+$/, '');
+  if (canonicalUnpadded !== unpadded.replace(/-/g, '+').replace(/_/g, '/') || (padding > 0 && padding !== canonical.length - canonicalUnpadded.length)) {
+    throw new ForensicsError('invalid_argument', `${what} is not valid base64`);
+  }
+  return bytes;
 }
 
 /** Standard, padded base64 — what DSSE producers and `cosign` emit. */

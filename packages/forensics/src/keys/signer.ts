@@ -1,4 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { p256 } from '@noble/curves/nist.js';
 import { ForensicsError } from '../errors.js';
 
 /**
@@ -85,7 +86,13 @@ export function generateSigningKeyPair(algorithm: SignatureAlgorithm = 'ecdsa-p2
   };
 }
 
-/** A Signer over a private key held in this process (PKCS#8 or SEC1 PEM, or a KeyObject). */
+/**
+ * A Signer over a private key held in this process (PKCS#8 or SEC1 PEM, or a KeyObject).
+ * Both algorithms sign deterministically — Ed25519 by construction, ECDSA with RFC 6979 nonces
+ * (node:crypto only offers random ones) — so the same manifest always gets the same signature
+ * and a rebuilt bundle is byte-identical (SPEC FOR-2). Verifiers need not care: any valid
+ * ECDSA signature verifies.
+ */
 export function createKeySigner(privateKey: string | KeyObject): Signer {
   let key: KeyObject;
   try {
@@ -98,12 +105,14 @@ export function createKeySigner(privateKey: string | KeyObject): Signer {
   const pub = createPublicKey(key);
   const keyId = keyIdOf(pub);
   const publicKeyPem = pub.export({ type: 'spki', format: 'pem' }).toString();
+  if (algorithm === 'ed25519') return { keyId, algorithm, publicKeyPem, sign: async (data) => sign(null, data, key) };
+  const d = Buffer.from(key.export({ format: 'jwk' }).d ?? '', 'base64url');
   return {
     keyId,
     algorithm,
     publicKeyPem,
-    sign: async (data) =>
-      algorithm === 'ed25519' ? sign(null, data, key) : sign('sha256', data, { key, dsaEncoding: 'der' }),
+    // prehash: SHA-256 of the message, as ecdsa-with-SHA256 (what openssl dgst -sha256 checks).
+    sign: async (data) => p256.sign(data, d, { prehash: true, format: 'der' }),
   };
 }
 
