@@ -32,8 +32,10 @@ export interface TimestampRequest {
 /** Builds a TimeStampReq for `data` (SHA-256 imprint, random 64-bit nonce, certReq true). */
 export function createTimestampRequest(data: Uint8Array, options: { nonce?: Uint8Array; policy?: string } = {}): TimestampRequest {
   const digest = createHash('sha256').update(data).digest();
-  // A leading zero keeps the INTEGER positive whatever the random top bit is.
-  const nonce = Buffer.concat([Buffer.from([0]), Buffer.from(options.nonce ?? randomBytes(8))]);
+  // DER INTEGERs are minimal and signed: drop leading zeros, then add one back only when the top
+  // bit is set (TSAs such as openssl reject a non-minimal nonce as a malformed request).
+  const raw = stripZeros(Buffer.from(options.nonce ?? randomBytes(8)));
+  const nonce = raw[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), raw]) : raw;
   const req = new pkijs.TimeStampReq({
     version: 1,
     messageImprint: new pkijs.MessageImprint({
