@@ -1,0 +1,543 @@
+/**
+ * Free-text scrubbing: value patterns applied to one string. The clean path is one length check
+ * and one cheap trigger test; only strings carrying a trigger (a separator such as `@ = : /`, or
+ * a known token prefix) pay for the rules, and each rule again has its own substring gate before
+ * its regex runs. Rules run in a fixed order and skip existing markers, so a string is scrubbed
+ * once and a marker is never redacted again.
+ */
+import { currentFields } from '../context/context.js';
+import { MARKER_PREFIX, type RedactionClass } from './classes.js';
+import { anyDeepDebug, isDeepDebugActive } from './deep-debug.js';
+import { marker } from './marker.js';
+import { resolvePolicy, type CompiledScrubPolicy, type ScrubPolicy } from './policy.js';
+
+/** Nothing shorter can hold a detectable secret, e-mail or path. */
+const MIN_LENGTH = 5;
+/** Extra text scrubbed beyond the cut so a secret straddling it is not left half-visible. */
+const TRUNCATION_MARGIN = 1024;
+
+// Families of rules a string may need, found by one pass over its characters (`scan`).
+const F_TOKEN = 1; // vendor token prefixes (AKIA…, ghp_…, xoxb-…, sk_live_…, npm_…, AIza…)
+const F_SCHEME = 2; // "Bearer …", "Basic …"
+const F_JWT = 4;
+const F_PEM = 8;
+const F_ASSIGN = 16; // "key=" / "key:" where the key names a credential
+const F_AT = 32; // "@" (e-mail, URL userinfo)
+const F_URL = 64; // "://"
+const F_PATH = 128; // an absolute path may start here (or the repo root does)
+const F_RUN40 = 256; // a run of ≥ 40 base64 characters (AWS secret access key shape)
+
+// Character classes for the scan. Ordinary base64 characters map to 0, so the common case
+// costs one table load and one compare per character.
+const C_BREAK = 1; // not a base64 character: ends a run
+const C_SPECIAL = 2; // needs a closer look: = : @ / \ _ - A J and whitespace
+const C_IDENT = 4; // A-Z a-z 0-9 _ . - (a key in free text)
+const C_PATH = 8; // continues a path or word: a "/" after one is not a path start
+const C_ALPHA = 16;
+const SCAN_MASK = C_BREAK | C_SPECIAL;
+const CHAR_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  let k = 0;
+  if (!/[A-Za-z0-9+/]/.test(ch)) k |= C_BREAK;
+  if (/[=:@/\\_\-AJ \t\n\r]/.test(ch)) k |= C_SPECIAL;
+  if (/[A-Za-z0-9_.-]/.test(ch)) k |= C_IDENT;
+  if (/[A-Za-z0-9_.~%/\\-]/.test(ch)) k |= C_PATH;
+  if (/[A-Za-z]/.test(ch)) k |= C_ALPHA;
+  CHAR_CLASS[c] = k;
+}
+
+function cls(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  return c < 128 ? CHAR_CLASS[c]! : 0; // NaN (out of range) compares false: 0
+}
+
+/** Filesystem roots PATH_RE knows, tested where a path could start (sticky). */
+const ROOT_AT =
+  /\/(?:home|Users|root|etc|var|tmp|opt|usr|srv|mnt|media|private|proc|sys|run|snap|nix|Volumes|workspaces?|builds|app|bin|sbin|lib|lib64|boot|data|work|github|runner|cygdrive|Library|System|Applications)\//y;
+const ASSIGN_KEY_HINT = /pass|pwd|secret|token|key|auth|cred|cookie|session|sig/i;
+
+/** Whether the identifier ending just before `text[i]` (a separator) may name a credential. */
+function credentialKeyBefore(text: string, i: number, policy: CompiledScrubPolicy): boolean {
+  let j = i - 1;
+  while (j >= 0 && (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 9)) j--;
+  const q = text.charCodeAt(j);
+  if (q === 34 || q === 39) {
+    j--;
+    while (text.charCodeAt(j) === 92) j--; // JSON escaped once or more: \" or \\\"
+  }
+  const end = j + 1;
+  while (j >= 0 && cls(text, j) & C_IDENT) j--;
+  if (end - j <= 3) return false;
+  const key = text.slice(j + 1, end);
+  if (ASSIGN_KEY_HINT.test(key)) return true;
+  if (policy.extraRedactKeys.length === 0) return false;
+  const lower = key.toLowerCase();
+  return policy.extraRedactKeys.some((extra) => lower.includes(extra));
+}
+
+/** Case-insensitive: does `word` (lowercase) end just before `text[i]`, at a word start? */
+function wordBefore(text: string, i: number, word: string): boolean {
+  const start = i - word.length;
+  if (start < 0 || (start > 0 && cls(text, start - 1) & C_ALPHA)) return false;
+  for (let j = 0; j < word.length; j++) {
+    if ((text.charCodeAt(start + j) | 32) !== word.charCodeAt(j)) return false;
+  }
+  return true;
+}
+
+function charIs(text: string, i: number, ch: string): boolean {
+  return text.charCodeAt(i) === ch.charCodeAt(0);
+}
+
+/** The closer look at one special character; returns the families it makes possible. */
+function special(text: string, i: number, c: number, policy: CompiledScrubPolicy): number {
+  switch (c) {
+    case 64: // @
+      return F_AT;
+    case 61: // =
+      return credentialKeyBefore(text, i, policy) ? F_ASSIGN : 0;
+    case 58: {
+      // :
+      let m = 0;
+      const next = text.charCodeAt(i + 1);
+      if (next === 47 && charIs(text, i + 2, '/')) {
+        m |= F_URL;
+        if (wordBefore(text, i, 'file')) m |= F_PATH;
+      } else if ((next === 92 || next === 47) && i >= 1 && cls(text, i - 1) & C_ALPHA && !(cls(text, i - 2) & C_PATH)) {
+        m |= F_PATH; // C:\ or C:/
+      }
+      if (credentialKeyBefore(text, i, policy)) m |= F_ASSIGN;
+      return m;
+    }
+    case 47: // /
+      if (i > 0 && cls(text, i - 1) & C_PATH) return 0;
+      if (policy.repoRoot !== undefined && text.startsWith(policy.repoRoot, i)) return F_PATH;
+      ROOT_AT.lastIndex = i;
+      return ROOT_AT.test(text) ? F_PATH : 0;
+    case 92: // backslash: UNC path
+      return charIs(text, i + 1, '\\') && !(cls(text, i - 1) & C_PATH) ? F_PATH : 0;
+    case 95: // _ : ghp_ gho_ ghs_ ghu_ ghr_, github_pat_, npm_, sk_live_/rk_test_, whsec_
+      if (i >= 3 && charIs(text, i - 3, 'g') && charIs(text, i - 2, 'h')) return F_TOKEN;
+      if (i >= 3 && charIs(text, i - 3, 'n') && charIs(text, i - 2, 'p') && charIs(text, i - 1, 'm')) return F_TOKEN;
+      if (i >= 2 && charIs(text, i - 1, 'k') && (charIs(text, i - 2, 's') || charIs(text, i - 2, 'r'))) return F_TOKEN;
+      if (i >= 4 && charIs(text, i - 1, 't') && wordBefore(text, i, 'pat')) return F_TOKEN;
+      if (i >= 5 && charIs(text, i - 1, 'c') && text.startsWith('whsec', i - 5)) return F_TOKEN;
+      return 0;
+    case 45: // - : -----BEGIN, glpat-, xoxb-, --password
+      if (charIs(text, i + 1, '-')) {
+        if (text.startsWith('----BEGIN', i + 1)) return F_PEM;
+        CLI_FLAG_AT.lastIndex = i;
+        if (CLI_FLAG_AT.test(text)) return F_ASSIGN;
+      }
+      if (i >= 5 && charIs(text, i - 1, 't') && text.startsWith('glpat', i - 5)) return F_TOKEN;
+      if (i >= 4 && charIs(text, i - 2, 'x') && charIs(text, i - 3, 'o') && charIs(text, i - 4, 'x')) return F_TOKEN;
+      return 0;
+    case 74: // J : eyJ (JWT)
+      return i >= 2 && charIs(text, i - 1, 'y') && charIs(text, i - 2, 'e') ? F_JWT : 0;
+    case 65: // A : AWS key ids (AKIA, ASIA, AROA, … all end in "A") and AIza (Google API key)
+      if (text.length - i < 20) return 0;
+      if (charIs(text, i + 3, 'A') || (charIs(text, i + 1, 'I') && charIs(text, i + 2, 'z'))) return F_TOKEN;
+      return 0;
+    default: {
+      // whitespace after an auth scheme word
+      if (i < 5) return 0;
+      const p = text.charCodeAt(i - 1) | 32;
+      if (p === 114) return wordBefore(text, i, 'bearer') ? F_SCHEME : 0;
+      if (p === 99) return wordBefore(text, i, 'basic') ? F_SCHEME : 0;
+      if (p === 110) return wordBefore(text, i, 'token') ? F_SCHEME : 0;
+      if (p === 101) return wordBefore(text, i, 'negotiate') || wordBefore(text, i, 'passphrase') ? F_SCHEME : 0;
+      if (p === 100) return wordBefore(text, i, 'password') || wordBefore(text, i, 'passwd') ? F_SCHEME : 0;
+      if (p === 116) return wordBefore(text, i, 'secret') ? F_SCHEME : 0;
+      return 0;
+    }
+  }
+}
+
+/**
+ * The prefilter: one pass over the characters — a table lookup each, and a closer look only at
+ * the few characters rules hinge on — tells which rule families could match; 0 means clean.
+ */
+function scan(text: string, policy: CompiledScrubPolicy): number {
+  let mask = 0;
+  let lastBreak = -1;
+  const len = text.length;
+  for (let i = 0; i < len; i++) {
+    const c = text.charCodeAt(i);
+    const k = c < 128 ? CHAR_CLASS[c]! & SCAN_MASK : C_BREAK;
+    if (k !== 0) {
+      if (k & C_BREAK) {
+        if (i - lastBreak > 40) mask |= F_RUN40;
+        lastBreak = i;
+      }
+      if (k & C_SPECIAL) mask |= special(text, i, c, policy);
+    }
+  }
+  if (len - lastBreak > 40) mask |= F_RUN40;
+  return mask;
+}
+
+const PEM_RE =
+  /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END \1PRIVATE KEY(?: BLOCK)?-----|$)/g;
+const SLACK_WEBHOOK_RE = /(https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/)[A-Za-z0-9_/-]+/g;
+/** Userinfo runs greedily to the last `@` before the host, so `p@ss` passwords are covered. */
+const URL_CREDENTIALS_RE = /\b([a-z][a-z0-9+.-]{1,20}:\/\/)([^\s/?#"'<>[\]]+)@(?=[^\s@/?#"'<>]+)/gi;
+const JWT_RE = /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g;
+const TOKEN_RE =
+  /\b(?:(A(?:KIA|SIA|BIA|CCA|GPA|IDA|IPA|NPA|NVA|PKA|ROA)[A-Z0-9]{16})|(AIza[0-9A-Za-z_-]{35})|(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})|(glpat-[A-Za-z0-9_-]{20,})|(xox[abposr]-[A-Za-z0-9-]{10,})|((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,})|(npm_[A-Za-z0-9]{36}))(?![A-Za-z0-9])/g;
+const TOKEN_CLASSES: readonly RedactionClass[] = [
+  'aws-access-key',
+  'gcp-api-key',
+  'github-token',
+  'gitlab-token',
+  'slack-token',
+  'stripe-key',
+  'npm-token',
+];
+const AUTH_SCHEME_RE = /\b(Bearer|Basic|Token|Negotiate)(\s+)([A-Za-z0-9._~+/-]+=*)(?![A-Za-z0-9._~+/=-])/gi;
+/** A credential word followed by a quoted value: `wrong password 'hunter2'`. */
+const QUOTED_AFTER_WORD_RE = /\b(password|passwd|passphrase|secret|token)(\s+)(["'`])([^"'`\s]{4,})\3/gi;
+/** `Cookie:` / `Set-Cookie:` headers: every cookie on the line goes, not just the first. */
+const COOKIE_HEADER_RE = /\b((?:set-)?cookie)([ \t]*:[ \t]*)([^\r\n"'\\]+)/gi;
+const AUTH_CONTEXT_RE = /(?:authorization|auth)["']?\s*[:=]\s*["']?$/i;
+/**
+ * `key=value`, `key: value`, `"key":"value"` and `\"key\":\"value\"` where the key contains a
+ * credential word; the key is vetted in `isSensitiveTextKey` (so `author=` or `design=` pass).
+ */
+const ASSIGN_KEYWORDS =
+  'pass|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|account[_-]?key|sharedaccess(?:key|signature)|credential|auth|cookie|session|sig';
+const ASSIGN_RE =
+  /(?<![A-Za-z0-9_.-])(\\*["']?)([A-Za-z0-9_.-]*?(?:pass|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|account[_-]?key|sharedaccess(?:key|signature)|credential|auth|cookie|session|sig)[A-Za-z0-9_.-]*)\1([ \t]*[:=][ \t]*)(\\+"[^"]*?\\+"|"(?:[^"\\]|\\.)*"|'[^'\n]*'|[^\s&;,"'}\])<>]+)/gi;
+/** Command-line flags: `--password hunter2`, `--api-key=…` (vetted like free-text keys). */
+const CLI_FLAG_RE =
+  /(?<![\w-])(--?[A-Za-z0-9-]*(?:password|passwd|secret|token|api-?key)[A-Za-z0-9-]*)([ \t]+|=)("[^"]*"|'[^']*'|[^\s"'-][^\s"']*)/gi;
+const CLI_FLAG_AT = /--[A-Za-z0-9-]*(?:password|passwd|secret|token|api-?key)/iy;
+/** Same shape as ASSIGN_RE for a policy's extra key substrings (built once per policy). */
+const extraAssignPatterns = new WeakMap<CompiledScrubPolicy, RegExp>();
+function extraAssignPattern(policy: CompiledScrubPolicy): RegExp {
+  let re = extraAssignPatterns.get(policy);
+  if (re === undefined) {
+    const words = policy.extraRedactKeys.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+    re = new RegExp(ASSIGN_RE.source.replace(ASSIGN_KEYWORDS, words), 'gi');
+    extraAssignPatterns.set(policy, re);
+  }
+  return re;
+}
+const AWS_SECRET_RE = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/=_-])/g;
+const EMAIL_RE =
+  /(?<![A-Za-z0-9._%+-])([A-Za-z0-9._%+-]{1,64})@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24})(?![A-Za-z0-9-])/g;
+/**
+ * Absolute paths: POSIX paths under well-known filesystem roots (so HTTP routes such as
+ * `/api/v1/runs` survive), Windows drive and UNC paths, optionally behind `file://`. The colon
+ * is not a path character, so `:line:col` suffixes of stack frames survive.
+ */
+const PATH_RE =
+  /(?<![A-Za-z0-9_.~%/\\-])(?:file:\/\/)?(?:\/(?:home|Users|root|etc|var|tmp|opt|usr|srv|mnt|media|private|proc|sys|run|snap|nix|Volumes|workspaces?|builds|app|bin|sbin|lib|lib64|boot|data|work|github|runner|cygdrive|Library|System|Applications)\/[^\s"'`<>|,;:()[\]{}]*|[A-Za-z]:[\\/][^\s"'`<>|,;:()[\]{}]*|\\\\[A-Za-z0-9._$-]+\\[^\s"'`<>|,;:()[\]{}]*)/g;
+
+/** Words that follow `key:` in prose and are not the value of a secret. */
+const NON_VALUES = new Set([
+  '',
+  'null',
+  'undefined',
+  'none',
+  'true',
+  'false',
+  'yes',
+  'no',
+  'ok',
+  'set',
+  'unset',
+  'missing',
+  'invalid',
+  'expired',
+  'required',
+  'provided',
+  'present',
+  'absent',
+  'empty',
+  'rotated',
+  'changed',
+  'updated',
+  'reset',
+  'revoked',
+  'redacted',
+  '***',
+]);
+const SCHEME_WORDS = new Set(['bearer', 'basic', 'token', 'negotiate', 'digest']);
+/** Key segments that name a credential on their own. */
+const SENSITIVE_SEGMENTS = new Set([
+  'pwd',
+  'pass',
+  'auth',
+  'authorization',
+  'cookie',
+  'sig',
+  'signature',
+  'session',
+  'sessionid',
+  'accountkey',
+  'sharedaccesskey',
+  'sharedaccesssignature',
+  'privatekey',
+  'accesskey',
+  'secretkey',
+  'apikey',
+]);
+/** Segments that are too common in prose after a colon (`session: 42 started`). */
+const WEAK_SEGMENTS = new Set(['auth', 'session', 'sig', 'signature', 'cookie']);
+/** A last segment that makes the key describe a credential rather than hold one. */
+const DESCRIPTIVE_SUFFIXES = new Set([
+  'name',
+  'names',
+  'ref',
+  'type',
+  'count',
+  'length',
+  'len',
+  'ttl',
+  'expiry',
+  'expires',
+  'version',
+  'path',
+  'file',
+  'kind',
+  'provider',
+  'hint',
+  'policy',
+  'rotation',
+  'algorithm',
+  'alg',
+  'header',
+  'headers',
+  'stdin',
+  'url',
+  'uri',
+  'endpoint',
+]);
+const SEGMENT_PAIRS = new Set(['apikey', 'privatekey', 'accesskey', 'secretkey', 'accountkey', 'sessionid']);
+
+// Per-call state for the replace callbacks; module-level so the hot path allocates no closures.
+// Safe because callbacks never call back into user code.
+let cur!: CompiledScrubPolicy;
+let relaxMemo = -1;
+
+function relaxed(): boolean {
+  if (relaxMemo === -1) {
+    relaxMemo =
+      anyDeepDebug() && isDeepDebugActive(cur.tenantId ?? currentFields().tenant_id) ? 1 : 0;
+  }
+  return relaxMemo === 1;
+}
+
+/** Splits `dbPassword`, `X-Amz-Signature`, `client_secret` into lowercase segments. */
+function segmentsOf(key: string): string[] {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[_.\-\\"']+/)
+    .filter((s) => s !== '');
+}
+
+function isSensitiveTextKey(key: string, weakAllowed: boolean): boolean {
+  const lower = key.toLowerCase();
+  if (cur.allowKeys.has(lower)) return false;
+  // The caller's extra substrings apply as-is; the defaults are vetted by segment below so
+  // prose such as `author=` or `tokenizer=` is not mistaken for a credential.
+  for (const extra of cur.extraRedactKeys) if (lower.includes(extra)) return true;
+  const segments = segmentsOf(key);
+  if (segments.length > 1 && DESCRIPTIVE_SUFFIXES.has(segments[segments.length - 1]!)) return false;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    if (/passw(?:or)?d|passphrase|secret|credential|apikey/.test(seg) || seg.endsWith('token')) return true;
+    if (SENSITIVE_SEGMENTS.has(seg) && (weakAllowed || !WEAK_SEGMENTS.has(seg))) return true;
+    const next = segments[i + 1];
+    if (next !== undefined && SEGMENT_PAIRS.has(seg + next)) return true;
+  }
+  return false;
+}
+
+function assignmentClass(key: string): RedactionClass {
+  const lower = key.toLowerCase().replace(/[^a-z]/g, '');
+  if (lower.endsWith('accountkey') || lower.endsWith('sharedaccesskey')) return 'azure-key';
+  if (lower === 'sig' || lower.endsWith('sharedaccesssignature')) return 'azure-sas';
+  if (lower.includes('aws') && lower.includes('secret')) return 'aws-secret-key';
+  return 'key';
+}
+
+function insideMarker(text: string, offset: number): boolean {
+  return offset >= MARKER_PREFIX.length && text.startsWith(MARKER_PREFIX, offset - MARKER_PREFIX.length);
+}
+
+function replacePem(match: string): string {
+  return marker('private-key', match, cur);
+}
+
+function replaceSlackWebhook(match: string, base: string): string {
+  return base + marker('slack-webhook', match, cur);
+}
+
+function replaceUrlCredentials(_m: string, scheme: string, userinfo: string): string {
+  if (userinfo.startsWith(MARKER_PREFIX)) return _m;
+  return `${scheme}${marker('url-credentials', userinfo, cur)}@`;
+}
+
+function replaceJwt(match: string): string {
+  return marker('jwt', match, cur);
+}
+
+function replaceToken(match: string, ...groups: unknown[]): string {
+  for (let i = 0; i < TOKEN_CLASSES.length; i++) {
+    if (groups[i] !== undefined) return marker(TOKEN_CLASSES[i]!, match, cur);
+  }
+  return match;
+}
+
+function looksLikeCredential(value: string): boolean {
+  return value.length >= 8 && (/[0-9._~+/=-]/.test(value) || /[A-Z]/.test(value.slice(1)));
+}
+
+function replaceAuthScheme(match: string, scheme: string, space: string, value: string, offset: number, text: string): string {
+  const inHeader = AUTH_CONTEXT_RE.test(text.slice(Math.max(0, offset - 24), offset));
+  if (!inHeader && !looksLikeCredential(value)) return match;
+  if (inHeader && NON_VALUES.has(value.toLowerCase())) return match;
+  const cls: RedactionClass = scheme.toLowerCase() === 'basic' ? 'basic-auth' : 'bearer';
+  return scheme + space + marker(cls, value, cur);
+}
+
+function replaceAssignment(match: string, quote: string, key: string, sep: string, value: string, offset: number, text: string): string {
+  if (insideMarker(text, offset)) return match;
+  const colon = sep.includes(':');
+  if (!isSensitiveTextKey(key, !colon)) return match;
+  let open = '';
+  let inner = value;
+  const escaped = /^(\\+")([\s\S]*?)\\+"$/.exec(value);
+  if (escaped !== null) {
+    open = escaped[1]!;
+    inner = escaped[2]!;
+  } else if (value.startsWith('"') || value.startsWith("'")) {
+    open = value[0]!;
+    inner = value.slice(1, -1);
+  }
+  if (inner.startsWith(MARKER_PREFIX)) return match;
+  const lower = inner.toLowerCase();
+  if (NON_VALUES.has(lower)) return match;
+  if (open === '' && SCHEME_WORDS.has(lower)) return match; // the auth-scheme rule owns what follows
+  return `${quote}${key}${quote}${sep}${open}${marker(assignmentClass(key), inner, cur)}${open}`;
+}
+
+function replaceQuotedAfterWord(match: string, word: string, space: string, quote: string, value: string): string {
+  if (value.startsWith(MARKER_PREFIX) || NON_VALUES.has(value.toLowerCase())) return match;
+  return `${word}${space}${quote}${marker('key', value, cur)}${quote}`;
+}
+
+function replaceCookieHeader(match: string, name: string, sep: string, value: string): string {
+  if (value.startsWith(MARKER_PREFIX)) return match;
+  return `${name}${sep}${marker('key', value.trimEnd(), cur)}`;
+}
+
+function replaceCliFlag(match: string, flag: string, sep: string, value: string): string {
+  if (value.startsWith(MARKER_PREFIX) || NON_VALUES.has(value.toLowerCase())) return match;
+  if (!isSensitiveTextKey(flag.replace(/^-+/, ''), true)) return match;
+  const quoted = value.startsWith('"') || value.startsWith("'");
+  const inner = quoted ? value.slice(1, -1) : value;
+  const open = quoted ? value[0]! : '';
+  return `${flag}${sep}${open}${marker('key', inner, cur)}${open}`;
+}
+
+function replaceAwsSecret(match: string): string {
+  if (match.startsWith('/')) return match;
+  let upper = 0;
+  let lower = 0;
+  let digitOrSym = 0;
+  let slashes = 0;
+  for (let i = 0; i < match.length; i++) {
+    const c = match.charCodeAt(i);
+    if (c >= 65 && c <= 90) upper++;
+    else if (c >= 97 && c <= 122) lower++;
+    else {
+      digitOrSym++;
+      if (c === 47) slashes++;
+    }
+  }
+  // Random base64 has all three kinds; hex digests (no upper case) and path-like runs do not.
+  if (upper < 2 || lower < 2 || digitOrSym < 1 || slashes > 4) return match;
+  return marker('aws-secret-key', match, cur);
+}
+
+function replaceEmail(match: string, local: string): string {
+  if (local === 'git' || relaxed()) return match;
+  return marker('email', match, cur);
+}
+
+function replaceRepoRoot(match: string): string {
+  const last = match[match.length - 1];
+  return last === '/' || last === '\\' ? '' : '.';
+}
+
+function replacePath(match: string): string {
+  if (relaxed()) return match;
+  return marker('path', match, cur);
+}
+
+function scrubRules(s: string, mask: number): string {
+  if (mask & F_PEM) s = s.replace(PEM_RE, replacePem);
+  if (mask & F_URL && s.includes('hooks.slack.com')) s = s.replace(SLACK_WEBHOOK_RE, replaceSlackWebhook);
+  if (mask & F_URL && mask & F_AT) s = s.replace(URL_CREDENTIALS_RE, replaceUrlCredentials);
+  if (mask & F_JWT) s = s.replace(JWT_RE, replaceJwt);
+  if (mask & F_TOKEN) s = s.replace(TOKEN_RE, replaceToken);
+  if (mask & F_SCHEME) {
+    s = s.replace(AUTH_SCHEME_RE, replaceAuthScheme);
+    s = s.replace(QUOTED_AFTER_WORD_RE, replaceQuotedAfterWord);
+  }
+  if (mask & F_ASSIGN) {
+    if (s.includes('ookie')) s = s.replace(COOKIE_HEADER_RE, replaceCookieHeader);
+    s = s.replace(ASSIGN_RE, replaceAssignment);
+    if (cur.extraRedactKeys.length > 0) s = s.replace(extraAssignPattern(cur), replaceAssignment);
+    if (s.includes('-')) s = s.replace(CLI_FLAG_RE, replaceCliFlag);
+  }
+  if (mask & F_RUN40) s = s.replace(AWS_SECRET_RE, replaceAwsSecret);
+  if (mask & F_AT) s = s.replace(EMAIL_RE, replaceEmail);
+  if (mask & F_PATH) {
+    if (cur.repoRootPattern !== undefined && s.includes(cur.repoRoot!)) s = s.replace(cur.repoRootPattern, replaceRepoRoot);
+    s = s.replace(PATH_RE, replacePath);
+  }
+  return s;
+}
+
+/** False when no rule can match `text` (the cheap prefilter alone, independent of policy). */
+export function mayNeedScrub(text: string, policy: CompiledScrubPolicy): boolean {
+  return text.length >= MIN_LENGTH && scan(text, policy) !== 0;
+}
+
+/** Scrubs one string with an already compiled policy (the hot path; no policy lookup). */
+export function scrubTextCompiled(text: string, policy: CompiledScrubPolicy): string {
+  const len = text.length;
+  if (len < MIN_LENGTH) return text;
+  // No cache of clean verdicts: measured, storing fresh strings in a long-lived table cost
+  // more in write barriers and GC than the scan it saved on repeated values.
+  const max = policy.maxStringLength;
+  const truncated = len > max;
+  const cut = truncated ? text.slice(0, max + TRUNCATION_MARGIN) : text;
+  const mask = scan(cut, policy);
+  if (mask === 0 && !truncated) return text;
+  const prevPolicy = cur;
+  const prevRelax = relaxMemo;
+  cur = policy;
+  relaxMemo = -1;
+  try {
+    const scrubbed = mask === 0 ? cut : scrubRules(cut, mask);
+    return truncated ? `${scrubbed.slice(0, max)}…[truncated, ${len} chars]` : scrubbed;
+  } finally {
+    cur = prevPolicy;
+    relaxMemo = prevRelax;
+  }
+}
+
+/**
+ * Returns `text` with secrets, e-mail addresses and paths outside the repository replaced by
+ * typed markers. Clean text is returned as is (same string).
+ */
+export function scrubText(text: string, policy?: ScrubPolicy | CompiledScrubPolicy): string {
+  if (typeof text !== 'string') text = String(text);
+  return scrubTextCompiled(text, resolvePolicy(policy));
+}
