@@ -45,6 +45,50 @@ export interface ServiceConfig {
   retentionIntervalMs: number;
   /** Log level. Default `info` (`STELLA_LOG_LEVEL`). */
   logLevel: string;
+  /** OTLP/HTTP receiver port; 0 picks a free one. Default 4318 (`STELLA_OTLP_HTTP_PORT`). */
+  otlpHttpPort: number;
+  /** OTLP/gRPC receiver port; 0 picks a free one. Default 4317 (`STELLA_OTLP_GRPC_PORT`). */
+  otlpGrpcPort: number;
+  /** Largest OTLP request, compressed or decompressed, in bytes. Default 16777216 (`STELLA_OTLP_MAX_MESSAGE_BYTES`). */
+  otlpMaxMessageBytes: number;
+  /** OTLP bytes held in memory (decoding or waiting for the index) before requests get 503 + Retry-After. Default 134217728 (`STELLA_OTLP_MAX_INFLIGHT_BYTES`). */
+  otlpMaxInflightBytes: number;
+  /** Per-tenant ingest quota in records (spans, log records, data points) per second. Default 200000 (`STELLA_OTLP_TENANT_RECORDS_PER_SEC`). */
+  otlpTenantRecordsPerSec: number;
+  /** Per-tenant ingest quota in bytes per second. Default 67108864 (`STELLA_OTLP_TENANT_BYTES_PER_SEC`). */
+  otlpTenantBytesPerSec: number;
+  /** Days traces are kept in the embedded store unless a tenant sets its own. Default 7 (`STELLA_TELEMETRY_TRACES_RETENTION_DAYS`). */
+  telemetryTracesRetentionDays: number;
+  /** Days logs are kept. Default 7 (`STELLA_TELEMETRY_LOGS_RETENTION_DAYS`). */
+  telemetryLogsRetentionDays: number;
+  /** Days metrics are kept. Default 30 (`STELLA_TELEMETRY_METRICS_RETENTION_DAYS`). */
+  telemetryMetricsRetentionDays: number;
+  /** Interval of the segment seal and telemetry retention job in ms. Default 60000 (`STELLA_SEGMENT_SEAL_INTERVAL_MS`). */
+  segmentSealIntervalMs: number;
+  /** Widest window `/obs/logs`, `/obs/metrics` and `/obs/health` accept, in hours. Default 24 (`STELLA_OBS_MAX_WINDOW_HOURS`). */
+  obsMaxWindowHours: number;
+  /** Most rows one `/obs/*` answer returns. Default 1000 (`STELLA_OBS_MAX_RESULTS`). */
+  obsMaxResults: number;
+  /** Link to an external trace UI, `{trace_id}` replaced, e.g. `https://tempo.example/trace/{trace_id}` (`STELLA_TRACE_DEEP_LINK`). */
+  traceDeepLink: string | undefined;
+  /** Widest forensic capture window in hours. Default 168 (`STELLA_CAPTURE_MAX_WINDOW_HOURS`). */
+  captureMaxWindowHours: number;
+  /** Notify webhook for incident start/stop (CloudEvents 1.0 JSON) (`STELLA_INCIDENT_WEBHOOK_URL`). */
+  incidentWebhookUrl: string | undefined;
+  /** HMAC-SHA256 key for the webhook's `X-Stella-Signature` header (`STELLA_INCIDENT_WEBHOOK_SECRET`). */
+  incidentWebhookSecret: string | undefined;
+  /** Delivery attempts per webhook event. Default 6 (`STELLA_INCIDENT_WEBHOOK_MAX_ATTEMPTS`). */
+  incidentWebhookMaxAttempts: number;
+  /** First retry delay in ms, doubling per attempt. Default 1000 (`STELLA_INCIDENT_WEBHOOK_RETRY_BASE_MS`). */
+  incidentWebhookRetryBaseMs: number;
+  /** Longest incident TTL in hours. Default 72 (`STELLA_INCIDENT_MAX_TTL_HOURS`). */
+  incidentMaxTtlHours: number;
+  /** Minutes after an incident ends during which automatic triggers cannot start another. Default 15 (`STELLA_INCIDENT_COOLDOWN_MINUTES`). */
+  incidentCooldownMinutes: number;
+  /** Minutes before the start an incident's automatic capture covers. Default 60 (`STELLA_INCIDENT_CAPTURE_LOOKBACK_MINUTES`). */
+  incidentCaptureLookbackMinutes: number;
+  /** Hours added on both sides of an incident window for extended retention. Default 24 (`STELLA_INCIDENT_RETENTION_MARGIN_HOURS`). */
+  incidentRetentionMarginHours: number;
 }
 
 export class ConfigError extends Error {
@@ -74,6 +118,28 @@ const KEYS = {
   timelineRetentionDays: ['timeline-retention-days', 'STELLA_TIMELINE_RETENTION_DAYS'],
   retentionIntervalMs: ['retention-interval-ms', 'STELLA_RETENTION_INTERVAL_MS'],
   logLevel: ['log-level', 'STELLA_LOG_LEVEL'],
+  otlpHttpPort: ['otlp-http-port', 'STELLA_OTLP_HTTP_PORT'],
+  otlpGrpcPort: ['otlp-grpc-port', 'STELLA_OTLP_GRPC_PORT'],
+  otlpMaxMessageBytes: ['otlp-max-message-bytes', 'STELLA_OTLP_MAX_MESSAGE_BYTES'],
+  otlpMaxInflightBytes: ['otlp-max-inflight-bytes', 'STELLA_OTLP_MAX_INFLIGHT_BYTES'],
+  otlpTenantRecordsPerSec: ['otlp-tenant-records-per-sec', 'STELLA_OTLP_TENANT_RECORDS_PER_SEC'],
+  otlpTenantBytesPerSec: ['otlp-tenant-bytes-per-sec', 'STELLA_OTLP_TENANT_BYTES_PER_SEC'],
+  telemetryTracesRetentionDays: ['telemetry-traces-retention-days', 'STELLA_TELEMETRY_TRACES_RETENTION_DAYS'],
+  telemetryLogsRetentionDays: ['telemetry-logs-retention-days', 'STELLA_TELEMETRY_LOGS_RETENTION_DAYS'],
+  telemetryMetricsRetentionDays: ['telemetry-metrics-retention-days', 'STELLA_TELEMETRY_METRICS_RETENTION_DAYS'],
+  segmentSealIntervalMs: ['segment-seal-interval-ms', 'STELLA_SEGMENT_SEAL_INTERVAL_MS'],
+  obsMaxWindowHours: ['obs-max-window-hours', 'STELLA_OBS_MAX_WINDOW_HOURS'],
+  obsMaxResults: ['obs-max-results', 'STELLA_OBS_MAX_RESULTS'],
+  traceDeepLink: ['trace-deep-link', 'STELLA_TRACE_DEEP_LINK'],
+  captureMaxWindowHours: ['capture-max-window-hours', 'STELLA_CAPTURE_MAX_WINDOW_HOURS'],
+  incidentWebhookUrl: ['incident-webhook-url', 'STELLA_INCIDENT_WEBHOOK_URL'],
+  incidentWebhookSecret: ['incident-webhook-secret', 'STELLA_INCIDENT_WEBHOOK_SECRET'],
+  incidentWebhookMaxAttempts: ['incident-webhook-max-attempts', 'STELLA_INCIDENT_WEBHOOK_MAX_ATTEMPTS'],
+  incidentWebhookRetryBaseMs: ['incident-webhook-retry-base-ms', 'STELLA_INCIDENT_WEBHOOK_RETRY_BASE_MS'],
+  incidentMaxTtlHours: ['incident-max-ttl-hours', 'STELLA_INCIDENT_MAX_TTL_HOURS'],
+  incidentCooldownMinutes: ['incident-cooldown-minutes', 'STELLA_INCIDENT_COOLDOWN_MINUTES'],
+  incidentCaptureLookbackMinutes: ['incident-capture-lookback-minutes', 'STELLA_INCIDENT_CAPTURE_LOOKBACK_MINUTES'],
+  incidentRetentionMarginHours: ['incident-retention-margin-hours', 'STELLA_INCIDENT_RETENTION_MARGIN_HOURS'],
 } as const satisfies Record<keyof ServiceConfig, readonly [string, string]>;
 
 /** Parses `--name value`, `--name=value` and bare `--flag` (true). */
@@ -158,6 +224,28 @@ export function resolveConfig(argv: readonly string[] = [], env: Source = proces
     timelineRetentionDays: integer('STELLA_TIMELINE_RETENTION_DAYS', pick('timelineRetentionDays') ?? '180', 1, 3650),
     retentionIntervalMs: integer('STELLA_RETENTION_INTERVAL_MS', pick('retentionIntervalMs') ?? '3600000', 1000, 86_400_000),
     logLevel: pick('logLevel') ?? 'info',
+    otlpHttpPort: integer('STELLA_OTLP_HTTP_PORT', pick('otlpHttpPort') ?? '4318', 0, 65535),
+    otlpGrpcPort: integer('STELLA_OTLP_GRPC_PORT', pick('otlpGrpcPort') ?? '4317', 0, 65535),
+    otlpMaxMessageBytes: integer('STELLA_OTLP_MAX_MESSAGE_BYTES', pick('otlpMaxMessageBytes') ?? '16777216', 1024, 1 << 30),
+    otlpMaxInflightBytes: integer('STELLA_OTLP_MAX_INFLIGHT_BYTES', pick('otlpMaxInflightBytes') ?? '134217728', 1 << 20, 2 ** 34),
+    otlpTenantRecordsPerSec: integer('STELLA_OTLP_TENANT_RECORDS_PER_SEC', pick('otlpTenantRecordsPerSec') ?? '200000', 1, 1e9),
+    otlpTenantBytesPerSec: integer('STELLA_OTLP_TENANT_BYTES_PER_SEC', pick('otlpTenantBytesPerSec') ?? '67108864', 1024, 2 ** 40),
+    telemetryTracesRetentionDays: integer('STELLA_TELEMETRY_TRACES_RETENTION_DAYS', pick('telemetryTracesRetentionDays') ?? '7', 1, 3650),
+    telemetryLogsRetentionDays: integer('STELLA_TELEMETRY_LOGS_RETENTION_DAYS', pick('telemetryLogsRetentionDays') ?? '7', 1, 3650),
+    telemetryMetricsRetentionDays: integer('STELLA_TELEMETRY_METRICS_RETENTION_DAYS', pick('telemetryMetricsRetentionDays') ?? '30', 1, 3650),
+    segmentSealIntervalMs: integer('STELLA_SEGMENT_SEAL_INTERVAL_MS', pick('segmentSealIntervalMs') ?? '60000', 1000, 3_600_000),
+    obsMaxWindowHours: integer('STELLA_OBS_MAX_WINDOW_HOURS', pick('obsMaxWindowHours') ?? '24', 1, 24 * 90),
+    obsMaxResults: integer('STELLA_OBS_MAX_RESULTS', pick('obsMaxResults') ?? '1000', 1, 100_000),
+    traceDeepLink: pick('traceDeepLink'),
+    captureMaxWindowHours: integer('STELLA_CAPTURE_MAX_WINDOW_HOURS', pick('captureMaxWindowHours') ?? '168', 1, 24 * 366),
+    incidentWebhookUrl: pick('incidentWebhookUrl'),
+    incidentWebhookSecret: pick('incidentWebhookSecret'),
+    incidentWebhookMaxAttempts: integer('STELLA_INCIDENT_WEBHOOK_MAX_ATTEMPTS', pick('incidentWebhookMaxAttempts') ?? '6', 1, 20),
+    incidentWebhookRetryBaseMs: integer('STELLA_INCIDENT_WEBHOOK_RETRY_BASE_MS', pick('incidentWebhookRetryBaseMs') ?? '1000', 1, 600_000),
+    incidentMaxTtlHours: integer('STELLA_INCIDENT_MAX_TTL_HOURS', pick('incidentMaxTtlHours') ?? '72', 1, 24 * 30),
+    incidentCooldownMinutes: integer('STELLA_INCIDENT_COOLDOWN_MINUTES', pick('incidentCooldownMinutes') ?? '15', 0, 24 * 60),
+    incidentCaptureLookbackMinutes: integer('STELLA_INCIDENT_CAPTURE_LOOKBACK_MINUTES', pick('incidentCaptureLookbackMinutes') ?? '60', 1, 24 * 60 * 7),
+    incidentRetentionMarginHours: integer('STELLA_INCIDENT_RETENTION_MARGIN_HOURS', pick('incidentRetentionMarginHours') ?? '24', 0, 24 * 365),
   };
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(config.databaseAppRole)) {
     throw new ConfigError('STELLA_DATABASE_APP_ROLE must be a lower-case SQL identifier');
@@ -178,6 +266,21 @@ export function resolveConfig(argv: readonly string[] = [], env: Source = proces
     if (config.sealed && !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
       throw new ConfigError('the installation is sealed: STELLA_AUTH_JWKS_URL must be a loopback address; use STELLA_AUTH_JWKS_FILE for an offline JWKS');
     }
+  }
+  if (config.traceDeepLink !== undefined && !config.traceDeepLink.includes('{trace_id}')) {
+    throw new ConfigError('STELLA_TRACE_DEEP_LINK must contain "{trace_id}", e.g. https://tempo.example/trace/{trace_id}');
+  }
+  if (config.incidentWebhookUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(config.incidentWebhookUrl);
+    } catch {
+      throw new ConfigError(`STELLA_INCIDENT_WEBHOOK_URL "${config.incidentWebhookUrl}" is not a URL`);
+    }
+    if (config.sealed && !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
+      throw new ConfigError('the installation is sealed: STELLA_INCIDENT_WEBHOOK_URL must be a loopback address');
+    }
+    if (!config.incidentWebhookSecret) throw new ConfigError('STELLA_INCIDENT_WEBHOOK_URL needs STELLA_INCIDENT_WEBHOOK_SECRET to sign deliveries');
   }
   if (config.authJwksFile) config.authJwksFile = resolve(config.authJwksFile);
   return config;
