@@ -1,11 +1,10 @@
 /**
- * Micro-benchmark of the scrubber's clean and dirty paths (not a test; run with
- * `npx tsx packages/telemetry-core/test/scrub/scrub-micro-bench.ts`). Baseline in the same run:
+ * Micro-benchmark of the scrubber's clean and dirty paths: `npm run bench -- scrub`. Baseline in the same run:
  * a shallow object spread of the same record, the cheapest copy a logger could make, and
  * JSON.stringify of it (a lower bound for what any logger spends per line serialising).
  * "fresh" objects carry values never seen before (no clean-verdict cache hits).
  */
-import { compileScrubPolicy, scrubText, scrubValue } from '../../src/scrub/index.js';
+import { compileScrubPolicy, scrubText, scrubValue } from '@stellaops/telemetry-core';
 
 const policy = compileScrubPolicy({ repoRoot: '/srv/stellaops' });
 
@@ -46,18 +45,20 @@ const fresh = Array.from({ length: FRESH }, (_, i) => ({
   service: `scanner-${i}`,
 }));
 
-const n = 1_000_000;
-const json = time('baseline: JSON.stringify of the object', n / 4, () => JSON.stringify(clean));
-const base = time('baseline: shallow spread of 12-field object', n, () => ({ ...clean }));
-const cleanNs = time('scrubValue, 12-field clean object', n, () => scrubValue(clean, policy));
-let f = 0;
-const freshNs = time('scrubValue, 12-field clean object, fresh values', FRESH, () => scrubValue(fresh[f++ % FRESH], policy));
-const dirtyNs = time('scrubValue, same object with 2 secrets', n / 10, () => scrubValue(dirty, policy));
-time('scrubText, clean short id', n, () => scrubText('0f8fad5b-d9cb-469f-a165-70867728950e', policy));
-time('scrubText, clean message with route', n, () => scrubText('GET /api/v1/scans 202 in 41ms', policy));
-time('scrubText, secret-bearing message', n / 10, () => scrubText('POST https://u:p4ss@db:5432 ok', policy));
-console.log(
-  `clean/stringify ${(cleanNs / json).toFixed(2)}, fresh/stringify ${(freshNs / json).toFixed(2)}, ` +
-    `clean/spread ${(cleanNs / base).toFixed(1)}, dirty/clean ${(dirtyNs / cleanNs).toFixed(1)}`,
-);
-console.log(`same reference for clean object: ${scrubValue(clean, policy) === clean}`);
+export default async function run(): Promise<void> {
+  const n = 1_000_000;
+  const json = time('baseline: JSON.stringify of the object', n / 4, () => JSON.stringify(clean));
+  const base = time('baseline: shallow spread of 12-field object', n, () => ({ ...clean }));
+  const cleanNs = time('scrubValue, 12-field clean object', n, () => scrubValue(clean, policy));
+  let f = 0;
+  const freshNs = time('scrubValue, 12-field clean object, fresh values', FRESH, () => scrubValue(fresh[f++ % FRESH], policy));
+  const dirtyNs = time('scrubValue, same object with 2 secrets', n / 10, () => scrubValue(dirty, policy));
+  time('scrubText, clean short id', n, () => scrubText('0f8fad5b-d9cb-469f-a165-70867728950e', policy));
+  time('scrubText, clean message with route', n, () => scrubText('GET /api/v1/scans 202 in 41ms', policy));
+  time('scrubText, secret-bearing message', n / 10, () => scrubText('POST https://u:p4ss@db:5432 ok', policy));
+  console.log(
+    `clean/stringify ${(cleanNs / json).toFixed(2)}, fresh/stringify ${(freshNs / json).toFixed(2)}, ` +
+      `clean/spread ${(cleanNs / base).toFixed(1)}, dirty/clean ${(dirtyNs / cleanNs).toFixed(1)}`,
+  );
+  console.log(`same reference for clean object: ${scrubValue(clean, policy) === clean}`);
+}
