@@ -155,3 +155,32 @@ describe('createLogger', () => {
     expect(out.lines()).toHaveLength(4);
   });
 });
+
+describe('deep debug through the logger', () => {
+  it('relaxes e-mail redaction for the opted-in tenant only, logs the opt-in and its expiry once', async () => {
+    const { enableDeepDebug, setScrubClock, setDefaultLogger } = await import('../../src/index.js');
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    setScrubClock(() => now);
+    const out = captureStream();
+    const log = createLogger({ service: 's', destination: out.stream });
+    setDefaultLogger(log);
+    try {
+      enableDeepDebug('tenant-a', { ttlMs: 60_000, actor: 'user:sre-1', reason: 'support case 4711' });
+      withContext({ tenant_id: 'tenant-a' }, () => log.info({ contact: 'dev@tenant-a.example' }, 'a'));
+      withContext({ tenant_id: 'tenant-b' }, () => log.info({ contact: 'dev@tenant-b.example' }, 'b'));
+      now += 61_000;
+      withContext({ tenant_id: 'tenant-a' }, () => log.info({ contact: 'dev@tenant-a.example' }, 'a-after'));
+      withContext({ tenant_id: 'tenant-a' }, () => log.info({ contact: 'dev@tenant-a.example' }, 'a-after-2'));
+    } finally {
+      setScrubClock();
+    }
+    const lines = out.lines();
+    const byMsg = (m: string): Record<string, unknown> => lines.find((l) => l['msg'] === m)!;
+    expect(byMsg('a')['contact']).toBe('dev@tenant-a.example');
+    expect(byMsg('b')['contact']).toBe('[REDACTED:email]');
+    expect(byMsg('a-after')['contact']).toBe('[REDACTED:email]');
+    const audit = lines.filter((l) => String(l['action']).startsWith('deep_debug.'));
+    expect(audit.map((l) => l['action'])).toEqual(['deep_debug.enabled', 'deep_debug.expired']);
+    expect(audit[0]).toMatchObject({ tenant_id: 'tenant-a', actor: 'user:sre-1', level: 'warn' });
+  });
+});
