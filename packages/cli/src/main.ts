@@ -1,0 +1,9 @@
+import { createProgram } from './program.js';
+
+const { run } = createProgram({
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  env: process.env,
+  cwd: process.cwd(),
+});
+process.exitCode = await run(process.argv.slice(2));
