@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAuth } from './commands/auth.js';
 import { registerForensic } from './commands/forensic.js';
 import { CliError, EXIT, emit, emitError, type CliIO, type CommandResult, type ExitCode } from './output.js';
 
@@ -46,6 +47,7 @@ export function createProgram(io: CliIO): { program: Command; run(argv: string[]
   };
 
   registerForensic(program, ctx);
+  registerAuth(program, ctx);
 
   return {
     program,

@@ -4,9 +4,11 @@
  * OpenAPI, and a fuzz pass over every route's inputs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { generateKeyPair, exportJWK, SignJWT } from 'jose';
 import { DevAuthority, ROUTE_ACCESS, type TimelineRuntime } from '../src/index.js';
 import { onDecision, type DecisionRecord } from '@stellaops/telemetry-core';
+import { createProgram } from '@stellaops/cli';
 import { eventually } from './helpers/external.js';
 import { startTestService, type TestService } from './helpers/service.js';
 
@@ -288,6 +290,35 @@ describe('fuzz: every route answers random input with 2xx or 4xx', () => {
     // The pass must reach handlers, not only bounce off authentication.
     expect([...statuses.keys()].some((s) => s >= 200 && s < 300)).toBe(true);
     expect(statuses.get(400)).toBeGreaterThan(0);
+  });
+});
+
+describe('stella auth token (development authority)', () => {
+  async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    const { run } = createProgram({ stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: {}, cwd: process.cwd() });
+    const code = await run(argv);
+    return { code, stdout, stderr };
+  }
+
+  it('prints only a token the service accepts, with the scopes asked for', async () => {
+    const out = await cli(['auth', 'token', '--data-dir', ts.dataDir, '--tenant', 'acme', '--scope', 'timeline:read', '--ttl', '10m']);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    const res = await inject('GET', '/timeline/retention', auth(out.stdout.trim()));
+    expect(res.statusCode).toBe(200);
+    const denied = await inject('PUT', '/timeline/retention', auth(out.stdout.trim()), { retention_days: 5 });
+    expect(denied.json()).toMatchObject({ error_code: 'auth.scope_denied', required_scope: 'stella:timeline:admin#tenant/acme' });
+  });
+
+  it('explains a missing authority, short scopes without a tenant and bad durations', async () => {
+    expect((await cli(['auth', 'token', '--data-dir', join(ts.dataDir, 'nowhere'), '--tenant', 'acme', '--scope', 'timeline:read'])).stderr).toMatch(/no development authority key/);
+    expect((await cli(['auth', 'token', '--data-dir', ts.dataDir, '--scope', 'timeline:read'])).stderr).toMatch(/needs --tenant/);
+    const bad = await cli(['auth', 'token', '--data-dir', ts.dataDir, '--tenant', 'acme', '--scope', 'timeline:read', '--ttl', '90d']);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/--ttl/);
   });
 });
 
