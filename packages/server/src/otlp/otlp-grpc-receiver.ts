@@ -1,0 +1,95 @@
+/**
+ * OTLP/gRPC (STO-2) on its own port (4317) with `@grpc/grpc-js`. The three Export methods are
+ * registered with pass-through (de)serializers, so the request bytes reach the same ingest path
+ * as OTLP/HTTP protobuf unchanged (grpc-js has already undone `grpc-encoding: gzip`, within
+ * the message size limit). Bearer token and tenant come from the call metadata.
+ */
+import { Metadata, Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Logger } from '@stellaops/telemetry-core';
+import type { OtlpAuthenticator } from './otlp-auth.js';
+import { OtlpError } from './otlp-error.js';
+import type { OtlpIngestor } from './otlp-ingest.js';
+import { encodeResponse, GRPC_PATHS, SIGNALS, type Signal } from './otlp-proto.js';
+
+export interface OtlpGrpcReceiverOptions {
+  ingestor: OtlpIngestor;
+  auth: OtlpAuthenticator;
+  logger: Logger;
+  maxMessageBytes: number;
+}
+
+const passThrough = (b: Buffer): Buffer => b;
+
+function firstString(metadata: Metadata, key: string): string | undefined {
+  const v = metadata.get(key)[0];
+  return v === undefined ? undefined : String(v);
+}
+
+export class OtlpGrpcReceiver {
+  private server: Server | undefined;
+
+  constructor(private readonly options: OtlpGrpcReceiverOptions) {}
+
+  async listen(port: number, host: string): Promise<number> {
+    const server = new Server({
+      'grpc.max_receive_message_length': this.options.maxMessageBytes,
+      'grpc.max_send_message_length': 4 * 1024 * 1024,
+    });
+    for (const signal of SIGNALS) {
+      const definition = {
+        Export: {
+          path: GRPC_PATHS[signal],
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: passThrough,
+          requestDeserialize: passThrough,
+          responseSerialize: passThrough,
+          responseDeserialize: passThrough,
+        },
+      };
+      const implementation: UntypedServiceImplementation = {
+        Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+          void this.export(signal, call, callback);
+        },
+      };
+      server.addService(definition, implementation);
+    }
+    this.server = server;
+    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    return new Promise((resolve, reject) => {
+      server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+    });
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, 5000);
+      timer.unref();
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private async export(signal: Signal, call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): Promise<void> {
+    try {
+      const caller = await this.options.auth.authenticate(firstString(call.metadata, 'authorization'), firstString(call.metadata, 'x-stella-tenant'), GRPC_PATHS[signal]);
+      const result = this.options.ingestor.ingest(caller.tenant, signal, call.request, 'protobuf');
+      callback(null, Buffer.from(encodeResponse(signal, result.rejected, result.message)));
+    } catch (error) {
+      const e = error instanceof OtlpError ? error : new OtlpError('otlp.internal', 'internal error; the service log has the details', undefined, { cause: error });
+      if (e.code === 'otlp.internal') this.options.logger.error({ err: error, route: GRPC_PATHS[signal] }, 'OTLP gRPC request failed');
+      const trailer = new Metadata();
+      trailer.set('x-stella-error-code', e.code);
+      if (e.retryAfterSeconds !== undefined) trailer.set('retry-after', String(e.retryAfterSeconds));
+      callback({ code: e.grpcCode, details: e.message, metadata: trailer });
+    }
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * STO-2: the append-only, tenant- and hour-partitioned store of received telemetry. Each
+ * (tenant, signal, hour) has one file of length-prefixed records (see segment-frame.ts),
+ * appended with one positioned write each, never rewritten. Past hours are sealed: the file
+ * is synced, closed for good, and its deterministic chunk manifest written beside it.
+ * Everything else (the SQL index, captures) is derived from these files.
+ */
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, writevSync } from 'node:fs';
+import { open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '@stellaops/telemetry-core';
+import type { Signal } from '../otlp/otlp-proto.js';
+import { buildSegmentManifest, serializeSegmentManifest, type SegmentManifest } from './chunk-manifest.js';
+import { decodeFrameHeader, encodeFrameHeader, frameIsIntact, FRAME_HEADER_BYTES } from './segment-frame.js';
+import { hourKey, hourStart, HOUR_MS, segmentId } from './segment-path.js';
+
+export interface AppendedRecord {
+  /** `<signal>/<hour>`, what the index stores. */
+  segment: string;
+  /** Byte offset of the record's frame header in the segment file. */
+  offset: number;
+}
+
+export interface StoredRecord {
+  offset: number;
+  receivedAtMs: number;
+  items: number;
+  payload: Buffer;
+}
+
+export interface SegmentInfo {
+  tenant: string;
+  signal: Signal;
+  hour: string;
+  path: string;
+  sealed: boolean;
+}
+
+interface OpenSegment {
+  fd: number;
+  size: number;
+  lastReceivedAt: number;
+}
+
+export class SegmentError extends Error {
+  override readonly name = 'SegmentError';
+  constructor(
+    readonly code: 'segment.sealed' | 'segment.io_error' | 'segment.corrupt',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class SegmentStore {
+  private readonly open = new Map<string, OpenSegment>();
+
+  /** @param root directory holding one folder per tenant. */
+  constructor(
+    readonly root: string,
+    private readonly logger?: Logger,
+  ) {
+    mkdirSync(root, { recursive: true });
+  }
+
+  path(tenant: string, signal: Signal, hour: string): string {
+    return join(this.root, tenant, signal, `${hour}.seg`);
+  }
+
+  manifestPath(tenant: string, signal: Signal, hour: string): string {
+    return join(this.root, tenant, signal, `${hour}.manifest.json`);
+  }
+
+  /**
+   * Appends one record to the segment of `receivedAtMs`'s hour. Synchronous on purpose: one
+   * writev per record keeps records whole and in order without a queue, and costs microseconds.
+   */
+  append(tenant: string, signal: Signal, receivedAtMs: number, items: number, payload: Uint8Array): AppendedRecord {
+    const hour = hourKey(receivedAtMs);
+    const key = `${tenant}/${signal}/${hour}`;
+    let seg = this.open.get(key);
+    if (!seg) seg = this.openForAppend(tenant, signal, hour, key);
+    // Receive times never go backwards inside a file, so record order is time order.
+    const at = Math.max(receivedAtMs, seg.lastReceivedAt);
+    const header = encodeFrameHeader(payload, at, items);
+    const offset = seg.size;
+    try {
+      const written = writevSync(seg.fd, [header, payload], offset);
+      if (written !== FRAME_HEADER_BYTES + payload.byteLength) throw new Error(`short write (${written} bytes)`);
+    } catch (cause) {
+      // Cut back to the last whole record so the file never holds a torn one.
+      try {
+        ftruncateSync(seg.fd, offset);
+      } catch {
+        /* the next open's tail check repairs it */
+      }
+      throw new SegmentError('segment.io_error', `appending to ${key} failed: ${(cause as Error).message}`, { cause });
+    }
+    seg.size = offset + FRAME_HEADER_BYTES + payload.byteLength;
+    seg.lastReceivedAt = at;
+    return { segment: segmentId(signal, hour), offset };
+  }
+
+  private openForAppend(tenant: string, signal: Signal, hour: string, key: string): OpenSegment {
+    const dir = join(this.root, tenant, signal);
+    mkdirSync(dir, { recursive: true });
+    if (existsSync(this.manifestPath(tenant, signal, hour))) {
+      throw new SegmentError('segment.sealed', `segment ${key} is sealed; records are appended to the current hour only`);
+    }
+    const fd = openSync(this.path(tenant, signal, hour), 'a+');
+    const { size, lastReceivedAt } = repairTail(fd);
+    const seg = { fd, size, lastReceivedAt };
+    this.open.set(key, seg);
+    return seg;
+  }
+
+  /** Reads the record whose frame starts at `offset`. */
+  async readRecord(tenant: string, segment: { signal: Signal; hour: string }, offset: number): Promise<StoredRecord> {
+    const file = await open(this.path(tenant, segment.signal, segment.hour), 'r');
+    try {
+      const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+      const { bytesRead } = await file.read(header, 0, FRAME_HEADER_BYTES, offset);
+      if (bytesRead !== FRAME_HEADER_BYTES) throw new SegmentError('segment.corrupt', `no record at offset ${offset} of ${segment.signal}/${segment.hour}`);
+      const h = decodeFrameHeader(header);
+      const payload = Buffer.allocUnsafe(h.length);
+      await file.read(payload, 0, h.length, offset + FRAME_HEADER_BYTES);
+      if (!frameIsIntact(h, payload)) throw new SegmentError('segment.corrupt', `record at offset ${offset} of ${segment.signal}/${segment.hour} fails its checksum`);
+      return { offset, receivedAtMs: h.receivedAtMs, items: h.items, payload };
+    } finally {
+      await file.close();
+    }
+  }
+
+  /**
+   * Streams a segment's records in file order. Stops at the first torn or corrupt frame (the
+   * tail of a segment still being written after a crash) and reports it to the logger.
+   */
+  async *records(tenant: string, signal: Signal, hour: string, options: { withPayload?: boolean } = {}): AsyncGenerator<StoredRecord> {
+    const withPayload = options.withPayload ?? true;
+    const path = this.path(tenant, signal, hour);
+    let file;
+    try {
+      file = await open(path, 'r');
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new SegmentError('segment.io_error', `cannot open ${signal}/${hour}: ${(cause as Error).message}`, { cause });
+    }
+    try {
+      const size = (await file.stat()).size;
+      const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+      for (let at = 0; at + FRAME_HEADER_BYTES <= size; ) {
+        await file.read(header, 0, FRAME_HEADER_BYTES, at);
+        const h = decodeFrameHeader(header);
+        if (at + FRAME_HEADER_BYTES + h.length > size) {
+          this.logger?.warn({ tenant_id: tenant, details: { segment: `${signal}/${hour}`, offset: at } }, 'segment ends in a torn record; reading stops there');
+          return;
+        }
+        let payload = EMPTY;
+        if (withPayload) {
+          payload = Buffer.allocUnsafe(h.length);
+          await file.read(payload, 0, h.length, at + FRAME_HEADER_BYTES);
+          if (!frameIsIntact(h, payload)) throw new SegmentError('segment.corrupt', `record at offset ${at} of ${signal}/${hour} fails its checksum`);
+        }
+        yield { offset: at, receivedAtMs: h.receivedAtMs, items: h.items, payload };
+        at += FRAME_HEADER_BYTES + h.length;
+      }
+    } finally {
+      await file.close();
+    }
+  }
+
+  /** Tenants with a folder in the store. */
+  async tenants(): Promise<string[]> {
+    return (await readdir(this.root, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  }
+
+  /** A tenant's segments of one signal, oldest first. */
+  async segments(tenant: string, signal: Signal): Promise<SegmentInfo[]> {
+    const dir = join(this.root, tenant, signal);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const sealed = new Set(names.filter((n) => n.endsWith('.manifest.json')).map((n) => n.slice(0, -'.manifest.json'.length)));
+    return names
+      .filter((n) => n.endsWith('.seg'))
+      .map((n) => n.slice(0, -4))
+      .sort()
+      .map((hour) => ({ tenant, signal, hour, path: join(dir, `${hour}.seg`), sealed: sealed.has(hour) }));
+  }
+
+  /** The segments of `signal` whose hour overlaps [fromMs, toMs). */
+  async segmentsInWindow(tenant: string, signal: Signal, fromMs: number, toMs: number): Promise<SegmentInfo[]> {
+    return (await this.segments(tenant, signal)).filter((s) => {
+      const start = hourStart(s.hour);
+      return start < toMs && start + HOUR_MS > fromMs;
+    });
+  }
+
+  /**
+   * Seals every segment of an hour before `nowMs`'s: sync, close, write the chunk manifest
+   * (atomically, via rename). Returns the manifests written.
+   */
+  async sealBefore(nowMs: number): Promise<SegmentManifest[]> {
+    const current = hourKey(nowMs);
+    const sealed: SegmentManifest[] = [];
+    for (const tenant of await this.tenants()) {
+      for (const signal of ['traces', 'metrics', 'logs'] as const) {
+        for (const seg of await this.segments(tenant, signal)) {
+          if (seg.sealed || seg.hour >= current) continue;
+          sealed.push(await this.seal(tenant, signal, seg.hour));
+        }
+      }
+    }
+    return sealed;
+  }
+
+  /** Seals one segment (closing it for appends) and returns its manifest. */
+  async seal(tenant: string, signal: Signal, hour: string): Promise<SegmentManifest> {
+    const key = `${tenant}/${signal}/${hour}`;
+    const seg = this.open.get(key);
+    if (seg) {
+      fsyncSync(seg.fd);
+      closeSync(seg.fd);
+      this.open.delete(key);
+    }
+    const manifest = await buildSegmentManifest(this.path(tenant, signal, hour), tenant, signal, hour);
+    const target = this.manifestPath(tenant, signal, hour);
+    await writeFile(`${target}.partial`, serializeSegmentManifest(manifest), { mode: 0o644 });
+    await rename(`${target}.partial`, target);
+    return manifest;
+  }
+
+  /** Rebuilds a sealed segment's manifest from its bytes (identical to the stored one unless the segment changed). */
+  rebuildManifest(tenant: string, signal: Signal, hour: string): Promise<SegmentManifest> {
+    return buildSegmentManifest(this.path(tenant, signal, hour), tenant, signal, hour);
+  }
+
+  /** Removes a segment and its manifest (retention). */
+  async remove(tenant: string, signal: Signal, hour: string): Promise<number> {
+    const key = `${tenant}/${signal}/${hour}`;
+    const seg = this.open.get(key);
+    if (seg) {
+      closeSync(seg.fd);
+      this.open.delete(key);
+    }
+    const path = this.path(tenant, signal, hour);
+    const size = (await stat(path).catch(() => undefined))?.size ?? 0;
+    await rm(path, { force: true });
+    await rm(this.manifestPath(tenant, signal, hour), { force: true });
+    return size;
+  }
+
+  /** Syncs and closes every open segment (shutdown). */
+  close(): void {
+    for (const seg of this.open.values()) {
+      try {
+        fsyncSync(seg.fd);
+        closeSync(seg.fd);
+      } catch (error) {
+        this.logger?.error({ err: error }, 'closing a segment failed');
+      }
+    }
+    this.open.clear();
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Finds the end of the last whole record and cuts anything after it (a crash mid-append). */
+function repairTail(fd: number): { size: number; lastReceivedAt: number } {
+  const size = fstatSync(fd).size;
+  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  let at = 0;
+  let lastReceivedAt = 0;
+  while (at + FRAME_HEADER_BYTES <= size) {
+    readSync(fd, header, 0, FRAME_HEADER_BYTES, at);
+    const h = decodeFrameHeader(header);
+    const end = at + FRAME_HEADER_BYTES + h.length;
+    if (end > size) break;
+    const payload = Buffer.allocUnsafe(h.length);
+    readSync(fd, payload, 0, h.length, at + FRAME_HEADER_BYTES);
+    if (!frameIsIntact(h, payload)) break;
+    lastReceivedAt = h.receivedAtMs;
+    at = end;
+  }
+  if (at !== size) ftruncateSync(fd, at);
+  return { size: at, lastReceivedAt };
+}

@@ -1,0 +1,39 @@
+/**
+ * The embedded telemetry store as a feature: its index tables (migrations 0200+), the hourly
+ * seal and retention job, and an orderly shutdown (flush the index, sync and close segments).
+ */
+import type { FeatureRuntime, ServiceFeature } from '../service-feature.js';
+import { TelemetryRetentionJob } from './telemetry-retention-job.js';
+import { telemetryStoreFor, type TelemetryStore } from './telemetry-store.js';
+
+export interface SegmentsRuntime extends FeatureRuntime {
+  telemetry: TelemetryStore;
+  retention: TelemetryRetentionJob;
+}
+
+export const segmentsFeature: ServiceFeature = {
+  name: 'segments',
+  migrations: { name: 'telemetry-store', dir: new URL('./migrations/', import.meta.url) },
+  create(ctx) {
+    const telemetry = telemetryStoreFor(ctx);
+    const retention = new TelemetryRetentionJob({
+      telemetry,
+      store: ctx.store,
+      logger: ctx.logger,
+      clock: ctx.clock,
+      defaults: { traces: ctx.config.telemetryTracesRetentionDays, logs: ctx.config.telemetryLogsRetentionDays, metrics: ctx.config.telemetryMetricsRetentionDays },
+      intervalMs: ctx.config.segmentSealIntervalMs,
+    });
+    const runtime: SegmentsRuntime = {
+      telemetry,
+      retention,
+      start: async () => retention.start(),
+      stop: async () => {
+        await retention.stop();
+        await telemetry.index.stop();
+        telemetry.segments.close();
+      },
+    };
+    return runtime;
+  },
+};
