@@ -109,7 +109,8 @@ async function benchEngine(engine: Engine, opts: { ingest: number; load: number;
   const config = resolveConfig(['--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1', '--log-level', 'error'], engine.env);
   const service = await createService({ config });
   const now = Date.now();
-  const results: [string, string][] = [];
+  // Printed as measured: a long --load run shows progress.
+  const results = { push: ([k, v]: [string, string]): void => console.log(`${k.padEnd(44)} ${v}`) };
   try {
     const address = await service.listen();
     const timeline = service.features.get('timeline') as TimelineRuntime;
@@ -227,7 +228,6 @@ async function benchEngine(engine: Engine, opts: { ingest: number; load: number;
     }
     const target = TARGETS[engine.name];
     results.push(['ingest target', `${fmt(target)} ev/s: emitter path ${(emitRate / target).toFixed(2)}x, HTTP path ${(httpRate / target).toFixed(2)}x of target`]);
-    for (const [k, v] of results) console.log(`${k.padEnd(44)} ${v}`);
   } finally {
     await service.close();
     rmSync(dataDir, { recursive: true, force: true });

@@ -109,6 +109,18 @@ export async function createService(options: ServiceOptions): Promise<StellaServ
       logger.debug({ details: { feature: name } }, 'feature started');
     }
 
+    // Shutdown order: stop accepting and finish in-flight requests; drain the bus (the embedded
+    // bus lets the indexer store what was already accepted); stop features; close the store.
+    cleanups.splice(0);
+    const shutdown = async (): Promise<void> => {
+      const step = async (name: string, fn: () => Promise<void>): Promise<void> => {
+        await fn().catch((error: unknown) => logger.error({ err: error, details: { step: name } }, 'shutdown step failed'));
+      };
+      await step('http', () => app.close());
+      await step('bus', () => bus.close());
+      for (const [name, runtime] of [...runtimes].reverse()) if (runtime.stop) await step(name, () => runtime.stop!());
+      await step('store', () => store.close());
+    };
     let closing: Promise<void> | undefined;
     return {
       config,
@@ -124,7 +136,7 @@ export async function createService(options: ServiceOptions): Promise<StellaServ
         logger.info({ details: { address, store: store.engine, bus: bus.kind } }, 'service listening');
         return address;
       },
-      close: () => (closing ??= unwind()),
+      close: () => (closing ??= shutdown()),
     };
   } catch (error) {
     await unwind();
