@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { link, mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { encodeBase64 } from '../encoding/base64.js';
@@ -135,13 +135,92 @@ async function* chunksOf(source: FileSource, chunkSize: number, size: number | u
     yield Buffer.from(source.buffer, source.byteOffset, source.byteLength);
     return;
   }
-  const highWaterMark = Math.max(1, Math.min(chunkSize, size ?? chunkSize));
-  const stream = typeof source === 'string' ? createReadStream(source, { highWaterMark }) : typeof source === 'function' ? await source() : source;
+  if (typeof source === 'string') {
+    yield* fileChunks(source, chunkSize, size ?? 0);
+    return;
+  }
+  const stream = typeof source === 'function' ? await source() : source;
   try {
     for await (const chunk of stream) yield typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
   } catch (cause) {
     throw new ForensicsError('io_error', `reading a bundle file failed: ${(cause as Error).message}`, { cause });
   }
+}
+
+async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await fh.read(buf, filled, length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled === length ? buf : buf.subarray(0, filled);
+}
+
+/**
+ * Reads a file of known size with one read always in flight ahead of the consumer, so the disk
+ * (thread pool) and the hash (this thread) overlap. The last read asks for one byte more than
+ * expected: a file that grew while being bundled must not be cut silently, and small files then
+ * cost one open, one read and one close.
+ */
+async function* fileChunks(path: string, chunkSize: number, size: number): AsyncGenerator<Buffer> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (cause) {
+    throw new ForensicsError('io_error', `cannot read ${path}: ${(cause as Error).message}`, { cause });
+  }
+  const readFrom = (position: number): Promise<Buffer> => {
+    const left = size - position;
+    return readAt(fh, position, left > chunkSize ? chunkSize : left + 1);
+  };
+  try {
+    let position = 0;
+    let next: Promise<Buffer> | undefined = readFrom(0);
+    while (next) {
+      const chunk = await next;
+      if (chunk.length === 0) break;
+      position += chunk.length;
+      next = position < size ? readFrom(position) : undefined;
+      yield chunk;
+    }
+  } catch (cause) {
+    if (cause instanceof ForensicsError) throw cause;
+    throw new ForensicsError('io_error', `reading ${path} failed: ${(cause as Error).message}`, { cause });
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Starts a generator right away (open + first read) so its I/O overlaps the caller's work. */
+function prefetched(gen: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  const first = gen.next();
+  // A failure surfaces when the file's turn comes; until then it must not count as unhandled.
+  first.catch(() => undefined);
+  return (async function* () {
+    try {
+      const r = await first;
+      if (r.done) return;
+      yield r.value;
+      yield* gen;
+    } finally {
+      await gen.return(undefined);
+    }
+  })();
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 function iso(value: Date | string): string {
@@ -206,11 +285,28 @@ export async function buildEvidenceBundle(options: BuildEvidenceBundleOptions): 
     tar = new Out(output.tarStream);
   }
 
+  const pendingSources: AsyncGenerator<Buffer>[] = [];
   try {
     const entries: ManifestFile[] = [];
     let contentBytes = 0;
-    for (const file of files) {
-      const declared = await sourceSize(file);
+    // Sizes up front (a few at a time): the tar header needs them, and bad paths fail before any write.
+    const sizes = await mapLimit(files, 8, sourceSize);
+    // While one file is hashed and written, the next one is already being opened and read.
+    const started = new Map<number, AsyncGenerator<Buffer>>();
+    const start = (i: number): AsyncGenerator<Buffer> | undefined => {
+      const f = files[i];
+      if (!f) return undefined;
+      const existing = started.get(i);
+      if (existing) return existing;
+      const inner = chunksOf(f.source, chunkSize, sizes[i]);
+      const gen = typeof f.source === 'string' ? prefetched(inner) : inner;
+      started.set(i, gen);
+      // Both, so an aborted build closes a file that was opened ahead but never consumed.
+      pendingSources.push(gen, inner);
+      return gen;
+    };
+    for (const [index, file] of files.entries()) {
+      const declared = sizes[index];
       if (file.size !== undefined && declared !== undefined && file.size !== declared) {
         throw new ForensicsError('size_mismatch', `${file.path}: declared size ${file.size} but the source has ${declared} bytes`);
       }
@@ -228,7 +324,10 @@ export async function buildEvidenceBundle(options: BuildEvidenceBundleOptions): 
       const out = tar ?? dest!;
       const hash = createHash('sha256');
       let size = 0;
-      for await (const chunk of chunksOf(file.source, chunkSize, declared)) {
+      const chunks = start(index)!;
+      if (typeof files[index + 1]?.source === 'string') start(index + 1);
+      started.delete(index);
+      for await (const chunk of chunks) {
         size += chunk.length;
         if (declared !== undefined && size > declared) break;
         hash.update(chunk);
@@ -318,6 +417,7 @@ export async function buildEvidenceBundle(options: BuildEvidenceBundleOptions): 
       contentBytes,
     };
   } catch (err) {
+    for (const gen of pendingSources) await gen.return(undefined).catch(() => undefined);
     if (tar && 'tarFile' in output) tar.stream.destroy();
     if (temp) await rm(temp, { recursive: true, force: true });
     if (err instanceof ForensicsError) throw err;
