@@ -100,7 +100,7 @@ describe('tail buffer', () => {
 
   it('holds its byte caps under a burst, per tenant and in total', async () => {
     let now = 1_000_000;
-    const exporter = await start({ ratio: 0, tail: { maxBytes: 64 * 1024, maxBytesPerTenant: 24 * 1024, maxTraceAgeMs: 60_000 } }, () => now);
+    const exporter = await start({ ratio: 0, tail: { maxBytes: 64 * 1024, maxBytesPerTenant: 24 * 1024, maxTraceAgeMs: 60_000, slowThresholdMs: 600_000 } }, () => now);
     const tracer = trace.getTracer('test');
     const roots: Array<{ end(): void }> = [];
     const burst = (tenant: string, traces: number): void => {
@@ -128,7 +128,7 @@ describe('tail buffer', () => {
     burst('fourth', 2000);
     expect(tail.bufferedBytes()).toBeLessThanOrEqual(64 * 1024);
     expect(handle!.stats().tail.bufferedBytes).toBe(tail.bufferedBytes());
-    // Roots end: every buffered trace is decided and its bytes released.
+    // Roots end (none slow or failed): every buffered trace is decided and its bytes released.
     for (const r of roots) r.end();
     expect(tail.bufferedBytes()).toBe(0);
     // Traces whose root never ends are swept after maxTraceAgeMs (injected clock, no sleeping).
