@@ -1,0 +1,78 @@
+/**
+ * export-center: writes the findings report of an evaluation as one deterministic JSON
+ * document (sorted keys, timestamps from its inputs) and records its digest, so the report
+ * can be re-derived and compared byte for byte.
+ */
+import type { FastifyInstance } from 'fastify';
+import { canonicalJson, currentContext, startJourney, withSpan } from '@stellaops/telemetry-core';
+import { WorkloadError } from '../formats/errors.js';
+import { sha256 } from './digest.js';
+import type { ReconciledFinding } from './excitator.js';
+import type { Decision } from './policy-engine.js';
+import type { WorkloadRuntime } from './service-host.js';
+import { TenantStore } from './tenant-store.js';
+
+export interface ExportRequest {
+  sbom_id: string;
+  sbom_digest: string;
+  evaluation: { evaluation_id: string; policy_version: string; policy_digest: string; verdict: string; decisions_digest: string; decisions: Decision[] };
+  findings: ReconciledFinding[];
+  /** Digests of every input, for the report's provenance section. */
+  inputs: Record<string, string>;
+}
+
+interface StoredExport {
+  export_id: string;
+  digest: string;
+  report: string;
+}
+
+export function registerExportCenter(app: FastifyInstance, rt: WorkloadRuntime): void {
+  const exportsStore = new TenantStore<StoredExport>();
+
+  app.post<{ Body: ExportRequest }>('/exports', async (request, reply) => {
+    const tenant = currentContext().tenant_id!;
+    const body = request.body;
+    if (!body || typeof body.sbom_id !== 'string' || !body.evaluation || !Array.isArray(body.findings)) {
+      throw new WorkloadError('request.invalid', 'body needs sbom_id, evaluation and findings', { field: 'body' });
+    }
+    const journey = startJourney('export_bundle', { 'stella.tenant_id': tenant });
+    try {
+      const stored = withSpan('export.bundle', { 'stella.findings': body.findings.length }, () => {
+        const decisionsBy = new Map(body.evaluation.decisions.map((d) => [`${d.advisory_id}|${d.purl}`, d]));
+        const report = canonicalJson({
+          format: 'stella.findings-report/v1',
+          tenant_id: tenant,
+          sbom: { sbom_id: body.sbom_id, digest: body.sbom_digest },
+          evaluation: { evaluation_id: body.evaluation.evaluation_id, policy_version: body.evaluation.policy_version, policy_digest: body.evaluation.policy_digest, verdict: body.evaluation.verdict, decisions_digest: body.evaluation.decisions_digest },
+          inputs: body.inputs,
+          findings: body.findings.map((f) => {
+            const d = decisionsBy.get(`${f.advisory_id}|${f.purl}`);
+            return { ...f, rule_id: d?.rule_id ?? null, effect: d?.effect ?? null, reason: d?.reason ?? null };
+          }),
+        });
+        const digest = sha256(report);
+        return { export_id: `export-${digest.slice(7, 23)}`, digest, report };
+      }, { fields: { sbom_id: body.sbom_id } });
+      exportsStore.set(tenant, stored.export_id, stored);
+      journey.end('success');
+      rt.logger.info({ sbom_id: body.sbom_id, resource: 'export', action: 'export.write', details: { export_id: stored.export_id, bytes: stored.report.length } }, 'findings report exported');
+      await rt.stella.emit({
+        kind: 'export.completed',
+        resource_type: 'export',
+        resource_id: stored.export_id,
+        details: { export_digest: stored.digest, bytes: Buffer.byteLength(stored.report), sbom_id: body.sbom_id, evaluation_id: body.evaluation.evaluation_id, format: 'stella.findings-report/v1' },
+      });
+      return reply.code(201).send({ export_id: stored.export_id, export_digest: stored.digest, bytes: Buffer.byteLength(stored.report) });
+    } catch (err) {
+      journey.end('failure');
+      throw err;
+    }
+  });
+
+  app.get<{ Params: { export_id: string } }>('/exports/:export_id', async (request, reply) => {
+    const e = exportsStore.get(currentContext().tenant_id!, request.params.export_id);
+    if (!e) throw new WorkloadError('export.not_found', `no export ${request.params.export_id} in this tenant`, { field: 'params.export_id' });
+    return reply.header('content-type', 'application/json').header('x-content-digest', e.digest).send(e.report);
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * One workload service process: `STELLA_WORKLOAD_CONFIG` says which. Telemetry is set up once
+ * with `initTelemetry` (traces, metrics and logs to the Observability & Forensics service's
+ * OTLP receiver, or to OTLP/JSON files), then the service listens on its assigned port and
+ * tells its parent over IPC. Messages: `flush` (export what is buffered), `shutdown`.
+ */
+import { HttpIncidentModeSource, initTelemetry } from '@stellaops/telemetry-core';
+import { SERVICE_ROUTES } from './registry.js';
+import { createRuntime, createWorkloadApp, WORKLOAD_VERSION } from './service-host.js';
+import { readWorkloadConfig } from './workload-config.js';
+
+const config = readWorkloadConfig();
+const t = config.telemetry;
+const fileUrl = (signal: string): string => new URL(`file://${t.fileDir}/${config.service}.${signal}.jsonl`).href;
+const telemetry = await initTelemetry({
+  service: config.service,
+  version: WORKLOAD_VERSION,
+  env: config.env ?? 'demo',
+  ...(t.otlpEndpoint ? { endpoint: t.otlpEndpoint, headers: t.otlpHeaders } : t.fileDir ? { endpoints: { traces: fileUrl('traces'), metrics: fileUrl('metrics'), logs: fileUrl('logs') } } : {}),
+  sampling: {
+    ratio: t.ratio,
+    ...(t.incidentModeUrl
+      ? { incidentSource: new HttpIncidentModeSource({ url: t.incidentModeUrl, intervalMs: 500, headers: { authorization: `Bearer ${config.serviceToken}` } }) }
+      : {}),
+  },
+  metrics: { exportIntervalMillis: t.metricsIntervalMs ?? 2000 },
+  batch: { traces: { scheduledDelayMillis: 200 }, logs: { scheduledDelayMillis: 200 } },
+});
+const runtime = createRuntime(config);
+const app = await createWorkloadApp(runtime);
+SERVICE_ROUTES[config.service](app, runtime);
+const url = new URL(config.peers[config.service]);
+await app.listen({ host: url.hostname, port: Number(url.port) });
+runtime.logger.info({ action: 'listen', details: { url: url.origin } }, `${config.service} listening`);
+
+let closing = false;
+async function close(code: number): Promise<void> {
+  if (closing) return;
+  closing = true;
+  await app.close().catch(() => undefined);
+  await telemetry.shutdown({ timeoutMs: 5000 });
+  runtime.logger.flush();
+  process.exit(code);
+}
+
+process.on('message', (message: { type?: string; id?: number }) => {
+  if (message?.type === 'flush') {
+    void telemetry.forceFlush().then(() => process.send?.({ type: 'flushed', id: message.id, timelineFailures: runtime.stella.timelineFailures }));
+  } else if (message?.type === 'shutdown') void close(0);
+});
+process.once('SIGTERM', () => void close(0));
+process.once('SIGINT', () => void close(0));
+// Without a parent there is nobody to stop us cleanly; with one, its death ends us too.
+process.once('disconnect', () => void close(0));
+process.send?.({ type: 'ready', service: config.service, url: url.origin });
