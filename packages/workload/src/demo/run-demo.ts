@@ -1,0 +1,159 @@
+/**
+ * The demo as a library: starts the system, runs the journey for two tenants with one
+ * injected failure, verifies what the platform recorded, and returns everything a summary
+ * (or a test) needs. Each step reports as it goes; a step whose API this build of the service
+ * does not offer is not run and the summary says so — nothing is faked.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SERVICE_NAMES } from '../services/workload-config.js';
+import { checkLogs, timelineChain, wrongTenantDenial, type LogCheck } from './checks.js';
+import { DEMO_TENANTS, runTenantJourney, type TenantRun } from './journey.js';
+import { startStack, type Stack } from './stack.js';
+import type { TimelineEvent } from '@stellaops/telemetry-core';
+
+export interface DemoOptions {
+  /** Data directory; default a fresh temp dir (removed at the end unless keepRunning). */
+  dataDir?: string;
+  serviceEnv?: NodeJS.ProcessEnv;
+  /** Leave the system running and return it (the caller stops it). */
+  keepRunning?: boolean;
+  /** Progress lines. Default: none. */
+  progress?: (line: string) => void;
+  samplingRatio?: number;
+}
+
+export interface StepResult {
+  name: string;
+  ok: boolean;
+  ms: number;
+  detail: string;
+}
+
+export interface DemoResult {
+  ok: boolean;
+  durationMs: number;
+  dataDir: string;
+  steps: StepResult[];
+  /** Steps not run because this build of the service lacks their API. */
+  notAvailable: string[];
+  runs: TenantRun[];
+  timeline: Record<string, TimelineEvent[]>;
+  logs: LogCheck | undefined;
+  denial: Awaited<ReturnType<typeof wrongTenantDenial>> | undefined;
+  /** Present when keepRunning. */
+  stack: Stack | undefined;
+}
+
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
+  const started = Date.now();
+  const say = options.progress ?? (() => undefined);
+  const ownDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'stella-demo-'));
+  const steps: StepResult[] = [];
+  const result: DemoResult = { ok: false, durationMs: 0, dataDir, steps, notAvailable: [], runs: [], timeline: {}, logs: undefined, denial: undefined, stack: undefined };
+
+  async function step<T>(name: string, fn: () => Promise<{ value: T; detail: string; ok?: boolean }>): Promise<T | undefined> {
+    const t0 = Date.now();
+    say(`▸ ${name} …`);
+    try {
+      const { value, detail, ok = true } = await fn();
+      steps.push({ name, ok, ms: Date.now() - t0, detail });
+      say(`  ${ok ? '✔' : '✘'} ${detail} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+      return value;
+    } catch (err) {
+      const detail = (err as Error).message;
+      steps.push({ name, ok: false, ms: Date.now() - t0, detail });
+      say(`  ✘ ${detail}`);
+      return undefined;
+    }
+  }
+
+  let stack: Stack | undefined;
+  try {
+    stack = await step('start the Observability & Forensics service and the seven workload services', async () => {
+      const s = await startStack({ dataDir, serviceEnv: options.serviceEnv, samplingRatio: options.samplingRatio });
+      const on = Object.entries(s.features).filter(([, v]) => v).map(([k]) => k);
+      return { value: s, detail: `service at ${s.stellaUrl} (APIs: timeline${on.length ? `, ${on.join(', ')}` : ''}); workload: ${SERVICE_NAMES.join(', ')}` };
+    });
+    if (!stack) return result;
+    const s = stack;
+
+    const runs = await step('run the journey for two tenants (feed ingest → source fetch → SBOM ingest → advisory link → VEX reconcile → policy evaluate → export)', async () => {
+      const value = await Promise.all(DEMO_TENANTS.map((plan) => runTenantJourney(s, plan)));
+      const lines = value.map((r) => {
+        const e = r.evaluation.result;
+        return e
+          ? `${r.plan.tenant}: ${e.components} components, ${e.findings} findings, VEX ${JSON.stringify(e.vex_statuses)}, policy ${e.policy_version} → ${e.verdict} (deny ${e.decisions.deny}, warn ${e.decisions.warn}, allow ${e.decisions.allow}), export ${e.export_id}`
+          : `${r.plan.tenant}: evaluation ${r.evaluation.record.state} ${r.evaluation.record.error?.code ?? ''}`;
+      });
+      const ok = value.every((r) => r.ingest.record.state === 'finished' && r.evaluation.record.state === 'finished');
+      return { value, ok, detail: lines.join('; ') };
+    });
+    if (!runs) return result;
+    result.runs = runs;
+
+    await step('injected failure: the partner feed with a malformed advisory', async () => {
+      const f = runs.find((r) => r.failure)?.failure;
+      if (!f) throw new Error('no failure was injected');
+      const ok = f.record.state === 'failed' && f.record.error?.code === 'advisory.malformed';
+      return { value: f, ok, detail: `job ${f.job.job_id} ${f.record.state}: ${f.record.error?.code ?? 'no error'} — trace ${f.job.trace_id}` };
+    });
+
+    const tokens = new Map<string, string>();
+    for (const plan of DEMO_TENANTS) tokens.set(plan.tenant, await s.token(plan.tenant, ['timeline:read', 'obs:read', 'evidence:read', 'evidence:create', 'attest:read', 'incident:admin']));
+
+    await step('tenant timelines show the full chain of each evaluation, and only their own events', async () => {
+      const details: string[] = [];
+      let ok = true;
+      for (const run of runs) {
+        const token = tokens.get(run.plan.tenant)!;
+        const chain = await timelineChain(s, token, run.evaluation.job.trace_id);
+        result.timeline[run.plan.tenant] = chain;
+        const foreign = chain.filter((e) => e.tenant_id !== run.plan.tenant);
+        if (foreign.length > 0) ok = false;
+        details.push(`${run.plan.tenant}: ${chain.map((e) => e.kind).join(' → ')}${foreign.length ? ` (${foreign.length} foreign events!)` : ''}`);
+        // The other tenant's trace is invisible from here.
+        const other = runs.find((r) => r !== run)!;
+        const res = await fetch(`${s.stellaUrl}/timeline?trace_id=${other.evaluation.job.trace_id}&limit=10`, { headers: { authorization: `Bearer ${token}` } });
+        const seen = ((await res.json()) as { events: unknown[] }).events.length;
+        if (seen !== 0) {
+          ok = false;
+          details.push(`${run.plan.tenant} sees ${seen} events of ${other.plan.tenant}!`);
+        }
+      }
+      return { value: undefined, ok, detail: details.join('; ') };
+    });
+
+    const denial = await step('a token of one tenant is refused on another, with a 403 that explains without PII', async () => {
+      const [a, b] = DEMO_TENANTS;
+      const d = await wrongTenantDenial(s, tokens.get(b!.tenant)!, a!.tenant, `user:${b!.tenant}-analyst`);
+      return { value: d, ok: d.ok, detail: `${d.status} ${String(d.body['error_code'])}: "${String(d.body['message'])}"${d.problems.length ? ` — ${d.problems.join('; ')}` : ''}` };
+    });
+    result.denial = denial;
+
+    if (!s.features.evidence) result.notAvailable.push('evaluation snapshot and job capsule (POST /evidence/snapshot) and offline verification');
+    if (!s.features.attestations) result.notAvailable.push('job and export attestations (POST /attestations)');
+    if (!s.features.custody) result.notAvailable.push('chain of custody (GET /custody/:type/:id)');
+    if (!s.features.incident) result.notAvailable.push('incident mode on/off (POST /telemetry/incidents/mode)');
+    if (!s.features.capture) result.notAvailable.push('forensic bundle capture (GET /telemetry/exports/forensic/{window})');
+    if (!s.features.otlp) result.notAvailable.push('OTLP ingest into the service (telemetry goes to OTLP/JSON files in the data dir instead)');
+
+    await s.flush();
+    await step('every log line of the run carries the CORE-1 fields of its context and no secrets', async () => {
+      const logs = checkLogs(s.logDir, SERVICE_NAMES);
+      result.logs = logs;
+      return { value: logs, ok: logs.violations.length === 0 && logs.lines > 0, detail: `${logs.lines} lines in ${logs.files} files${logs.violations.length ? `; ${logs.violations.length} violations, first: ${logs.violations.slice(0, 3).join(' | ')}` : ', no violations'}` };
+    });
+  } finally {
+    result.ok = steps.length > 0 && steps.every((x) => x.ok);
+    result.durationMs = Date.now() - started;
+    if (options.keepRunning && stack) result.stack = stack;
+    else {
+      await stack?.stop();
+      if (ownDir && !options.keepRunning) rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  return result;
+}

@@ -1,0 +1,162 @@
+/**
+ * The running system of the demo: the Observability & Forensics service (started exactly as
+ * `npm start` starts it, on embedded defaults unless STELLA_DATABASE_URL / STELLA_NATS_URL are
+ * set) and the seven workload services, each its own process with its own telemetry.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'node:net';
+import { DevAuthority } from '@stellaops/server';
+import { FIXTURES_DIR } from '../fixtures/generate.js';
+import { SERVICE_NAMES, type WorkloadConfig, type WorkloadServiceName } from '../services/workload-config.js';
+import { eventually, freePort, nextMessage, startProcess, type ManagedProcess } from './processes.js';
+
+/** Which APIs this build of the service offers, read from its OpenAPI document. */
+export interface ServiceFeatures {
+  evidence: boolean;
+  attestations: boolean;
+  custody: boolean;
+  obs: boolean;
+  incident: boolean;
+  capture: boolean;
+  otlp: boolean;
+}
+
+export interface StackOptions {
+  dataDir: string;
+  /** Extra environment for the service (database, NATS, stream names). */
+  serviceEnv?: NodeJS.ProcessEnv;
+  /** Head sampling ratio of the workload services. Default 0.1. */
+  samplingRatio?: number;
+}
+
+export interface Stack {
+  dataDir: string;
+  logDir: string;
+  stellaUrl: string;
+  otlpUrl: string;
+  features: ServiceFeatures;
+  peers: Record<WorkloadServiceName, string>;
+  authority: DevAuthority;
+  /** A token for one tenant with short scopes (`timeline:read`, ...). */
+  token(tenant: string, scopes: readonly string[], subject?: string): Promise<string>;
+  /** Asks every workload service to export what it buffered; resolves with their timeline failure counts. */
+  flush(): Promise<Record<string, number>>;
+  processes: ManagedProcess[];
+  stop(): Promise<void>;
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function detectFeatures(stellaUrl: string, otlpPort: number): Promise<ServiceFeatures> {
+  const doc = (await (await fetch(`${stellaUrl}/openapi.json`)).json()) as { paths?: Record<string, unknown> };
+  const paths = Object.keys(doc.paths ?? {});
+  const has = (prefix: string): boolean => paths.some((p) => p === prefix || p.startsWith(`${prefix}/`) || p.startsWith(prefix));
+  return {
+    evidence: has('/evidence/snapshot'),
+    attestations: has('/attestations'),
+    custody: has('/custody/'),
+    obs: has('/obs/trace/'),
+    incident: has('/telemetry/incidents/mode'),
+    capture: has('/telemetry/exports/forensic/'),
+    otlp: await listening(otlpPort),
+  };
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { dataDir } = options;
+  const logDir = join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const processes: ManagedProcess[] = [];
+  const stopAll = async (): Promise<void> => {
+    // Workload first (it reports to the service), then the service.
+    await Promise.all(processes.filter((p) => p.name !== 'stella-observability').map((p) => p.stop()));
+    await Promise.all(processes.filter((p) => p.name === 'stella-observability').map((p) => p.stop()));
+  };
+  try {
+    const [port, otlpHttp, otlpGrpc] = await Promise.all([freePort(), freePort(), freePort()]);
+    const service = startProcess('stella-observability', 'packages/server/src/main.ts', {
+      args: ['--data-dir', join(dataDir, 'service'), '--host', '127.0.0.1', '--port', String(port), '--otlp-http-port', String(otlpHttp), '--otlp-grpc-port', String(otlpGrpc)],
+      env: { STELLA_ENV: 'demo', ...options.serviceEnv },
+      logDir,
+    });
+    processes.push(service);
+    const stellaUrl = `http://127.0.0.1:${port}`;
+    await eventually(
+      'the service to become ready (GET /readyz)',
+      async () => {
+        if (service.child.exitCode !== null) throw new Error(`the service exited with code ${service.child.exitCode}; see ${logDir}/stella-observability.stderr`);
+        const r = await fetch(`${stellaUrl}/readyz`).catch(() => undefined);
+        return r?.ok ? true : undefined;
+      },
+      90_000,
+      200,
+    );
+    const features = await detectFeatures(stellaUrl, otlpHttp);
+    const authority = await DevAuthority.open(join(dataDir, 'service'));
+    const token = (tenant: string, scopes: readonly string[], subject = `user:${tenant}-analyst`): Promise<string> =>
+      authority.mint({ tenant, scopes, subject, ttlSeconds: 4 * 3600 });
+
+    const ports = await Promise.all(SERVICE_NAMES.map(() => freePort()));
+    const peers = Object.fromEntries(SERVICE_NAMES.map((s, i) => [s, `http://127.0.0.1:${ports[i]}`])) as Record<WorkloadServiceName, string>;
+    // Service accounts: platform-wide scopes, the tenant chosen per request with X-Stella-Tenant.
+    const serviceScopes = ['stella:timeline:write', ...(features.evidence ? ['stella:evidence:create', 'stella:evidence:read'] : []), ...(features.attestations ? ['stella:attest:read'] : []), ...(features.incident || features.obs ? ['stella:obs:read'] : [])];
+    const telemetryDir = join(dataDir, 'telemetry');
+    const workload = await Promise.all(
+      SERVICE_NAMES.map(async (name) => {
+        const serviceToken = await authority.mint({ scopes: serviceScopes, subject: `svc:${name}`, ttlSeconds: 4 * 3600 });
+        const config: WorkloadConfig = {
+          service: name,
+          peers,
+          stellaUrl,
+          serviceToken,
+          fixturesDir: FIXTURES_DIR,
+          env: 'demo',
+          telemetry: {
+            ratio: options.samplingRatio ?? 0.1,
+            ...(features.otlp ? { otlpEndpoint: `http://127.0.0.1:${otlpHttp}`, otlpHeaders: { authorization: `Bearer ${serviceToken}` } } : { fileDir: telemetryDir }),
+            ...(features.incident ? { incidentModeUrl: stellaUrl } : {}),
+          },
+          features: { evidence: features.evidence, attestations: features.attestations },
+        };
+        const p = startProcess(name, 'packages/workload/src/services/main.ts', { env: { STELLA_WORKLOAD_CONFIG: JSON.stringify(config) }, logDir, ipc: true });
+        processes.push(p);
+        await nextMessage(p, 'ready', 90_000);
+        return p;
+      }),
+    );
+    let flushId = 0;
+    return {
+      dataDir,
+      logDir,
+      stellaUrl,
+      otlpUrl: `http://127.0.0.1:${otlpHttp}`,
+      features,
+      peers,
+      authority,
+      token,
+      processes,
+      async flush() {
+        const id = ++flushId;
+        const answers = await Promise.all(
+          workload.map(async (p) => {
+            const reply = nextMessage<{ type: string; id: number; timelineFailures: number }>(p, 'flushed', 15_000, (m) => m.id === id);
+            p.child.send({ type: 'flush', id });
+            return [p.name, (await reply).timelineFailures] as const;
+          }),
+        );
+        return Object.fromEntries(answers);
+      },
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
