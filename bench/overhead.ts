@@ -12,7 +12,8 @@
  *
  * Options: --duration <s> (default 10), --warmup <s> (default 6), --connections <n> (default 50),
  *          --findings <n> (work per request: findings evaluated, default 200),
- *          --rounds <n> (default 2), --only a,b,c,d, --cpu-prof <dir> (V8 CPU profile per server)
+ *          --rounds <n> (default 2), --only a,b,c,d, --cpu-prof <dir> (V8 CPU profile per server).
+ * Attribution variants of (b)/(c): BENCH_NO_TAIL=1 (no tail buffer), BENCH_LOG_EXPORT=warn (info lines not exported).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
