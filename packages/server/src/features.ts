@@ -1,5 +1,17 @@
 /** The features the service runs, in start order. Later features (evidence/, attest/, incident/, ...) add a line here. */
 import type { ServiceFeature } from './service-feature.js';
 import { timelineFeature } from './timeline/timeline-feature.js';
+import { segmentsFeature } from './segments/segments-feature.js';
+import { otlpFeature } from './otlp/otlp-feature.js';
+import { obsFeature } from './obs/obs-feature.js';
+import { captureFeature } from './capture/capture-feature.js';
+import { incidentFeature } from './incident/incident-feature.js';
 
-export const FEATURES: readonly ServiceFeature[] = [timelineFeature];
+export const FEATURES: readonly ServiceFeature[] = [
+  timelineFeature,
+  segmentsFeature,
+  otlpFeature,
+  obsFeature,
+  captureFeature,
+  incidentFeature,
+];

@@ -29,6 +29,14 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
     why: "change the tenant's timeline retention",
     privileged: true,
   },
+  'GET /obs/trace/:trace_id': { kind: 'tenant', anyOf: ['stella:obs:read'], why: 'one trace as a tree of its stored spans' },
+  'GET /obs/logs': { kind: 'tenant', anyOf: ['stella:obs:read'], why: "search the tenant's logs within the window and result guardrails" },
+  'GET /obs/metrics': { kind: 'tenant', anyOf: ['stella:obs:read'], why: 'request rate, error ratio and p95 per service and route' },
+  'GET /obs/health': { kind: 'tenant', anyOf: ['stella:obs:read'], why: 'per-service health summary from recent telemetry' },
+  'GET /telemetry/exports/forensic/:window': { kind: 'tenant', anyOf: ['stella:evidence:export'], why: "signed forensic capture of the tenant's telemetry", privileged: true },
+  'GET /telemetry/exports/signing-key': { kind: 'tenant', anyOf: ['stella:evidence:export', 'stella:evidence:read', 'stella:obs:read'], why: 'the public key forensic captures are signed with' },
+  'GET /telemetry/incidents/mode': { kind: 'tenant', anyOf: ['stella:obs:read', 'stella:incident:admin', 'stella:telemetry:write'], why: "the tenant's incident modes (polled by telemetry-core processes)" },
+  'POST /telemetry/incidents/mode': { kind: 'tenant', anyOf: ['stella:incident:admin'], why: 'switch incident mode on or off for the tenant or one service', privileged: true },
 };
 
 /** The catalogue key of a route. */
@@ -47,6 +55,7 @@ export const SCOPE_VOCABULARY: Readonly<Record<string, string>> = {
   'stella:telemetry:admin': 'platform telemetry administration: profiles, retention, deep-debug opt-ins (audited)',
   'stella:incident:admin': 'switch incident mode on or off (audited)',
   'stella:obs:read': 'observability read APIs (health, SLOs, traces, logs, metrics)',
+  'stella:telemetry:write': 'send OTLP traces, metrics and logs to the embedded receiver',
   'stella:evidence:create': 'create evidence snapshots',
   'stella:evidence:read': 'read evidence bundles and their manifests',
   'stella:evidence:export': 'export evidence bundles; place or release legal holds (audited)',

@@ -25,6 +25,8 @@ export interface StoredRecord {
   offset: number;
   receivedAtMs: number;
   items: number;
+  /** Payload length in bytes (also when the payload was not read). */
+  length: number;
   payload: Buffer;
 }
 
@@ -126,7 +128,7 @@ export class SegmentStore {
       const payload = Buffer.allocUnsafe(h.length);
       await file.read(payload, 0, h.length, offset + FRAME_HEADER_BYTES);
       if (!frameIsIntact(h, payload)) throw new SegmentError('segment.corrupt', `record at offset ${offset} of ${segment.signal}/${segment.hour} fails its checksum`);
-      return { offset, receivedAtMs: h.receivedAtMs, items: h.items, payload };
+      return { offset, receivedAtMs: h.receivedAtMs, items: h.items, length: h.length, payload };
     } finally {
       await file.close();
     }
@@ -162,7 +164,7 @@ export class SegmentStore {
           await file.read(payload, 0, h.length, at + FRAME_HEADER_BYTES);
           if (!frameIsIntact(h, payload)) throw new SegmentError('segment.corrupt', `record at offset ${at} of ${signal}/${hour} fails its checksum`);
         }
-        yield { offset: at, receivedAtMs: h.receivedAtMs, items: h.items, payload };
+        yield { offset: at, receivedAtMs: h.receivedAtMs, items: h.items, length: h.length, payload };
         at += FRAME_HEADER_BYTES + h.length;
       }
     } finally {

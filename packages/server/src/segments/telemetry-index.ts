@@ -125,7 +125,8 @@ export class TelemetryIndex {
 
   /** Writes everything pending; resolves when the store has it. */
   async flush(): Promise<void> {
-    while (this.flushing || this.pendingCount > 0) {
+    // Bounded rounds: rows pending at the call are written; a steady stream of new ones cannot keep the caller waiting.
+    for (let round = 0; round < 3 && (this.flushing || this.pendingCount > 0); round++) {
       if (this.flushing) await this.flushing.catch(() => undefined);
       else await this.startFlush();
     }
