@@ -11,3 +11,4 @@ export { StellaHeadSampler } from './head-sampler.js';
 export type { HeadSamplerOptions } from './head-sampler.js';
 export { TailSamplingProcessor, estimateSpanBytes, TENANT_ATTRIBUTE, SAMPLING_REASON_ATTRIBUTE } from './tail-buffer.js';
 export type { TailBufferOptions } from './tail-buffer.js';
+export { BusIncidentModeSource, type BusIncidentModeSourceOptions } from './bus-incident-source.js';
