@@ -75,6 +75,9 @@ export interface EvidenceBundle {
   readonly contentBytes: number;
 }
 
+/** Files opened and read ahead of the one being hashed (each holds at most one chunk). */
+const READ_AHEAD_FILES = 4;
+
 /** Awaitable writes with backpressure, remembering the stream's first error. */
 class Out {
   #error: Error | undefined;
@@ -325,7 +328,8 @@ export async function buildEvidenceBundle(options: BuildEvidenceBundleOptions): 
       const hash = createHash('sha256');
       let size = 0;
       const chunks = start(index)!;
-      if (typeof files[index + 1]?.source === 'string') start(index + 1);
+      // A few files ahead: per-file open/read/close latency (thread pool hops) hides behind hashing.
+      for (let ahead = 1; ahead <= READ_AHEAD_FILES; ahead++) if (typeof files[index + ahead]?.source === 'string') start(index + ahead);
       started.delete(index);
       for await (const chunk of chunks) {
         size += chunk.length;
