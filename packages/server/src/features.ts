@@ -6,6 +6,7 @@ import { otlpFeature } from './otlp/otlp-feature.js';
 import { obsFeature } from './obs/obs-feature.js';
 import { captureFeature } from './capture/capture-feature.js';
 import { incidentFeature } from './incident/incident-feature.js';
+import { forensicsFeatures } from './evidence/forensics-features.js';
 
 export const FEATURES: readonly ServiceFeature[] = [
   timelineFeature,
@@ -14,4 +15,5 @@ export const FEATURES: readonly ServiceFeature[] = [
   obsFeature,
   captureFeature,
   incidentFeature,
+  ...forensicsFeatures(),
 ];

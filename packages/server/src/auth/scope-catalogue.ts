@@ -37,6 +37,23 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /telemetry/exports/signing-key': { kind: 'tenant', anyOf: ['stella:evidence:export', 'stella:evidence:read', 'stella:obs:read'], why: 'the public key forensic captures are signed with' },
   'GET /telemetry/incidents/mode': { kind: 'tenant', anyOf: ['stella:obs:read', 'stella:incident:admin', 'stella:telemetry:write'], why: "the tenant's incident modes (polled by telemetry-core processes)" },
   'POST /telemetry/incidents/mode': { kind: 'tenant', anyOf: ['stella:incident:admin'], why: 'switch incident mode on or off for the tenant or one service', privileged: true },
+  'POST /evidence/artifacts': { kind: 'tenant', anyOf: ['stella:evidence:create'], why: 'services attach input artifacts (by digest) to a resource for later snapshots' },
+  'POST /evidence/snapshot': { kind: 'tenant', anyOf: ['stella:evidence:create'], why: 'gather, sign and commit an evidence bundle' },
+  'GET /evidence': { kind: 'tenant', anyOf: ['stella:evidence:read'], why: "list the tenant's evidence bundles" },
+  'GET /evidence/:bundle_id': { kind: 'tenant', anyOf: ['stella:evidence:read'], why: 'a bundle: manifest, signed hashes, verification status' },
+  'GET /evidence/:bundle_id/archive': { kind: 'tenant', anyOf: ['stella:evidence:export'], why: 'download the bundle archive (an export)', privileged: true },
+  'DELETE /evidence/:bundle_id': { kind: 'tenant', anyOf: ['stella:evidence:admin'], why: 'delete a bundle past retention; refused under hold', privileged: true },
+  'POST /evidence/verify': { kind: 'tenant', anyOf: ['stella:evidence:read'], why: 'verify a stored bundle or an uploaded archive' },
+  'POST /evidence/hold/:case_id': { kind: 'tenant', anyOf: ['stella:evidence:export'], why: 'place or release the legal hold on a case', privileged: true },
+  'GET /evidence/retention': { kind: 'tenant', anyOf: ['stella:evidence:read', 'stella:evidence:admin'], why: "the tenant's evidence retention" },
+  'PUT /evidence/retention': { kind: 'tenant', anyOf: ['stella:evidence:admin'], why: "change the tenant's evidence retention or incident extension", privileged: true },
+  'GET /evidence/keyring': { kind: 'tenant', anyOf: ['stella:evidence:read', 'stella:attest:read'], why: 'the public key ring and rotation log for offline verification' },
+  'POST /evidence/keys/rotate': { kind: 'tenant', anyOf: ['stella:evidence:admin'], why: 'rotate the signing key (platform key: platform-wide scope only)', privileged: true },
+  'POST /attestations': { kind: 'tenant', anyOf: ['stella:attest:create'], why: 'services record signed attestations or have a statement signed' },
+  'GET /attestations': { kind: 'tenant', anyOf: ['stella:attest:read'], why: 'attestations of a subject, verified on read' },
+  'GET /attestations/:id': { kind: 'tenant', anyOf: ['stella:attest:read'], why: 'one attestation, verified on read' },
+  'POST /attestations/verify': { kind: 'tenant', anyOf: ['stella:attest:read'], why: 'verify a stored attestation or an envelope' },
+  'GET /custody/:resource_type/:resource_id': { kind: 'tenant', anyOf: ['stella:evidence:read'], why: 'chain of custody of a resource, verified as a whole' },
 };
 
 /** The catalogue key of a route. */
@@ -60,4 +77,6 @@ export const SCOPE_VOCABULARY: Readonly<Record<string, string>> = {
   'stella:evidence:read': 'read evidence bundles and their manifests',
   'stella:evidence:export': 'export evidence bundles; place or release legal holds (audited)',
   'stella:attest:read': 'read and verify attestations',
+  'stella:attest:create': 'record attestations or have statements signed with the evidence key',
+  'stella:evidence:admin': 'delete expired evidence, change evidence retention, rotate signing keys (audited)',
 };

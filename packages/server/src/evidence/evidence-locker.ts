@@ -1,0 +1,451 @@
+/**
+ * The evidence locker (SPEC EVI-1, EVI-3, EVI-4, EVI-5): commits signed bundles write-once
+ * into the object store, records them, serves and verifies them, and enforces legal hold and
+ * retention. Commit protocol: a journal row (evidence_commits) is written first, then the
+ * objects (atomically on the file system), then the bundle row with its timeline event in one
+ * transaction. `recover` settles journal rows an interrupted process left: a complete, valid
+ * bundle is recorded; anything else is removed. A bundle is visible only once recorded.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import {
+  buildEvidenceBundle,
+  ForensicsError,
+  parseManifest,
+  verifyBundleStream,
+  type BundleFileInput,
+  type BundleVerification,
+  type EvidenceKind,
+  type EvidenceManifest,
+  type JsonObject,
+} from '@stellaops/forensics';
+import { uuidv7, type Logger, type TimelineEmitter, type TimelineEvent, type TimelineEventInput } from '@stellaops/telemetry-core';
+import { BlobError } from '../blob/blob-error.js';
+import { caseEvidencePrefix, evidencePrefix, isValidSegment } from '../blob/object-keys.js';
+import type { ObjectStore } from '../blob/object-store.js';
+import { KeyManagerError, type KeyManager } from '../keys/key-manager.js';
+import { archiveSize, bundleArchive, type ArchiveEntry } from './bundle-archive.js';
+import { ForensicsServiceError } from './evidence-errors.js';
+import type { BundleRow, EvidenceRepository, HoldRow } from './evidence-repository.js';
+
+const DAY_MS = 86_400_000;
+
+export interface EvidenceLockerOptions {
+  repository: EvidenceRepository;
+  objects: ObjectStore;
+  keys: KeyManager;
+  emitter: TimelineEmitter;
+  logger: Logger;
+  /** Clock. Default `Date.now`. */
+  clock?: () => number;
+  /** RFC 3161 stamping of each root (`createHttpTimestamper(url)`); absent → no timestamps. */
+  timestamper?: (data: Uint8Array) => Promise<Uint8Array>;
+  /** Object Lock mode for S3. Default `COMPLIANCE`. */
+  lockMode?: 'GOVERNANCE' | 'COMPLIANCE';
+}
+
+export interface CommitRequest {
+  kind: EvidenceKind;
+  caseId: string;
+  resourceType: string;
+  resourceId: string;
+  files: readonly BundleFileInput[];
+  metadata?: JsonObject;
+  labels?: Record<string, string>;
+  /** Timeline event kind recorded with the bundle. Default `evidence.snapshot.created`. */
+  eventKind?: string;
+}
+
+export interface BundleDescription {
+  bundle: BundleRow;
+  manifest: EvidenceManifest;
+  /** Base64 of manifest.sig. */
+  signature: string;
+  verification: BundleVerification;
+  hold: HoldRow | undefined;
+}
+
+function storageError(error: unknown): unknown {
+  if (error instanceof BlobError) {
+    if (error.code === 'blob.exists') return new ForensicsServiceError('evidence.exists', error.message, { cause: error });
+    if (error.code === 'blob.key_invalid') return new ForensicsServiceError('evidence.id_invalid', error.message, { cause: error });
+    if (error.code === 'blob.not_found') return new ForensicsServiceError('evidence.not_found', error.message, { cause: error });
+    return new ForensicsServiceError('evidence.storage_unavailable', 'the evidence store is unavailable; retry shortly', { cause: error });
+  }
+  if (error instanceof KeyManagerError) return new ForensicsServiceError('evidence.keys_unavailable', 'the signing key is unavailable; see the service log', { cause: error });
+  return error;
+}
+
+export class EvidenceLocker {
+  readonly objects: ObjectStore;
+  readonly keys: KeyManager;
+  readonly repository: EvidenceRepository;
+  private readonly clock: () => number;
+
+  constructor(private readonly options: EvidenceLockerOptions) {
+    this.objects = options.objects;
+    this.keys = options.keys;
+    this.repository = options.repository;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Builds, signs and commits a bundle; returns its recorded row. */
+  async commit(tenant: string, request: CommitRequest): Promise<BundleRow> {
+    if (!isValidSegment(request.caseId)) {
+      throw new ForensicsServiceError('evidence.id_invalid', 'case_id must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit', { field: 'body.case_id' });
+    }
+    const bundleId = uuidv7();
+    const prefix = evidencePrefix(tenant, request.caseId, bundleId);
+    const createdAt = new Date(this.clock());
+    let active;
+    try {
+      active = await this.keys.activeKey(tenant, createdAt);
+    } catch (error) {
+      throw storageError(error);
+    }
+    const settings = await this.repository.settings(tenant);
+    const retainUntil = new Date(createdAt.getTime() + settings.retention_days * DAY_MS);
+    const hold = await this.repository.activeHold(tenant, request.caseId);
+
+    const work = await mkdtemp(join(tmpdir(), 'stella-bundle-'));
+    try {
+      const dir = join(work, 'bundle');
+      let built;
+      try {
+        built = await buildEvidenceBundle({
+          kind: request.kind,
+          tenant,
+          caseId: request.caseId,
+          resourceId: request.resourceId,
+          bundleId,
+          createdAt,
+          signer: active.signer,
+          files: request.files,
+          ...(request.metadata ? { metadata: request.metadata } : {}),
+          ...(this.options.timestamper ? { timestamper: this.options.timestamper } : {}),
+          output: { directory: dir },
+        });
+      } catch (error) {
+        if (error instanceof ForensicsError && error.code === 'invalid_timestamp') {
+          throw new ForensicsServiceError('evidence.timestamp_failed', `the timestamp authority's answer was unusable: ${error.message}`, { cause: error });
+        }
+        if (error instanceof ForensicsError && /timestamp/i.test(error.message) && this.options.timestamper) {
+          throw new ForensicsServiceError('evidence.timestamp_failed', `the timestamp authority could not be reached: ${error.message}`, { cause: error });
+        }
+        throw error;
+      }
+      const objects = await readTree(dir);
+      await this.repository.beginCommit(tenant, bundleId, request.caseId, prefix);
+      try {
+        await this.objects.commit(prefix, objects, {
+          retainUntil,
+          mode: this.options.lockMode ?? 'COMPLIANCE',
+          legalHold: hold !== undefined,
+        });
+      } catch (error) {
+        // Nothing visible was written (fs) or nothing will ever be recorded (s3): close the journal entry.
+        await this.repository.abandonCommit(tenant, bundleId).catch(() => undefined);
+        throw storageError(error);
+      }
+      const row: BundleRow = {
+        id: bundleId,
+        tenant_id: tenant,
+        case_id: request.caseId,
+        kind: request.kind,
+        root_hash: built.root,
+        path: prefix,
+        signer_key_id: active.signer.keyId,
+        created_at: createdAt.toISOString(),
+        labels: { resource_type: request.resourceType, resource_id: request.resourceId, ...request.labels },
+        resource_type: request.resourceType,
+        resource_id: request.resourceId,
+        manifest_digest: built.manifestDigest,
+        file_count: built.manifest.files.length,
+        content_bytes: built.contentBytes,
+        retain_until: retainUntil.toISOString(),
+        timestamped: built.timestamp !== undefined,
+      };
+      const event = this.event(tenant, {
+        kind: request.eventKind ?? 'evidence.snapshot.created',
+        resource_type: 'evidence_bundle',
+        resource_id: bundleId,
+        details: {
+          case_id: request.caseId,
+          kind: request.kind,
+          root_hash: built.root,
+          manifest_digest: built.manifestDigest,
+          signer_key_id: active.signer.keyId,
+          subject: { resource_type: request.resourceType, resource_id: request.resourceId },
+          path: prefix,
+          on_hold: hold !== undefined,
+        },
+      });
+      await this.repository.recordBundle(row, event);
+      await this.publish(event);
+      return row;
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  /** Builds a timeline event from the active request context. */
+  event(tenant: string, input: Omit<TimelineEventInput, 'tenant_id'>): TimelineEvent {
+    return this.options.emitter.build({ ...input, tenant_id: tenant });
+  }
+
+  /** Tells other consumers; the event is already stored with its change. */
+  async publish(event: TimelineEvent): Promise<void> {
+    const result = await this.options.emitter.publish(event);
+    if (!result.ok) this.options.logger.warn({ error_code: result.error.code, details: { event_id: event.event_id } }, 'evidence event stored but not published on the bus');
+  }
+
+  async get(tenant: string, bundleId: string): Promise<BundleRow> {
+    if (!isValidSegment(bundleId)) throw new ForensicsServiceError('evidence.id_invalid', 'bundle id is malformed', { field: 'params.bundle_id' });
+    const row = await this.repository.getBundle(tenant, bundleId);
+    // Another tenant's bundle and a missing one look the same.
+    if (!row) throw new ForensicsServiceError('evidence.not_found', `no evidence bundle ${bundleId} in this tenant`, { field: 'params.bundle_id' });
+    return row;
+  }
+
+  private async entries(row: BundleRow): Promise<ArchiveEntry[]> {
+    try {
+      const objects = await this.objects.list(row.path);
+      if (objects.length === 0) throw new BlobError('blob.not_found', `the objects of bundle ${row.id} are missing`);
+      return objects.map((o) => ({ path: o.key.slice(row.path.length), size: o.size, open: () => this.objects.get(o.key) }));
+    } catch (error) {
+      throw storageError(error);
+    }
+  }
+
+  /** The deterministic tar of a stored bundle, with its length. */
+  async archive(tenant: string, bundleId: string): Promise<{ row: BundleRow; stream: Readable; size: number }> {
+    const row = await this.get(tenant, bundleId);
+    const entries = await this.entries(row);
+    return { row, stream: bundleArchive(entries, row.created_at), size: archiveSize(entries) };
+  }
+
+  /** Verifies a tar stream against the tenant's key ring. */
+  async verifyStream(tenant: string, source: AsyncIterable<Uint8Array>): Promise<BundleVerification> {
+    const { keyring } = await this.keys.document(tenant).catch((error: unknown) => {
+      throw storageError(error);
+    });
+    return verifyBundleStream(source, { keyring });
+  }
+
+  /** Verifies a stored bundle as a client would: its archive, against the key ring, and against the recorded root. */
+  async verifyStored(tenant: string, bundleId: string): Promise<{ row: BundleRow; verification: BundleVerification }> {
+    const { row, stream } = await this.archive(tenant, bundleId);
+    const verification = await this.verifyStream(tenant, stream);
+    const failures = [...verification.failures];
+    if (verification.manifest && verification.manifest.merkle.root !== row.root_hash) {
+      failures.push({ code: 'merkle_root_mismatch', message: `the stored bundle's root ${verification.manifest.merkle.root} differs from the root recorded at commit (${row.root_hash})`, path: 'manifest.json' });
+    }
+    if (verification.manifest && verification.manifest.tenant !== tenant) {
+      failures.push({ code: 'manifest_invalid', message: 'the manifest names another tenant', path: 'manifest.json' });
+    }
+    return { row, verification: { ...verification, ok: failures.length === 0, failures } };
+  }
+
+  async describe(tenant: string, bundleId: string): Promise<BundleDescription> {
+    const { row, verification } = await this.verifyStored(tenant, bundleId);
+    let manifestBytes: Buffer;
+    let signature: Buffer;
+    try {
+      manifestBytes = await this.objects.read(`${row.path}manifest.json`);
+      signature = await this.objects.read(`${row.path}manifest.sig`);
+    } catch (error) {
+      throw storageError(error);
+    }
+    return {
+      bundle: row,
+      manifest: parseManifest(manifestBytes),
+      signature: signature.toString('ascii').trim(),
+      verification,
+      hold: await this.repository.activeHold(tenant, row.case_id),
+    };
+  }
+
+  /** Why `row` may not be deleted at `now`, or undefined when it may. */
+  async deletionRefusal(tenant: string, row: BundleRow, now: Date): Promise<{ code: 'evidence.on_hold' | 'evidence.retained'; reason: string } | undefined> {
+    const hold = await this.repository.activeHold(tenant, row.case_id);
+    if (hold) return { code: 'evidence.on_hold', reason: `case ${row.case_id} is under legal hold since ${hold.placed_at}: ${hold.reason}` };
+    const incident = await this.repository.incidentHoldCovering(tenant, new Date(row.created_at));
+    if (incident) return { code: 'evidence.retained', reason: `retention is extended by incident mode (${incident.hold_id}: ${incident.reason})` };
+    const settings = await this.repository.settings(tenant);
+    if (settings.extended_until && new Date(settings.extended_until).getTime() > now.getTime()) {
+      return { code: 'evidence.retained', reason: `evidence retention is extended (incident mode) until ${settings.extended_until}` };
+    }
+    const expires = new Date(row.created_at).getTime() + settings.retention_days * DAY_MS;
+    const lockedUntil = row.retain_until ? new Date(row.retain_until).getTime() : 0;
+    const until = Math.max(expires, lockedUntil);
+    if (until > now.getTime()) return { code: 'evidence.retained', reason: `the bundle is retained until ${new Date(until).toISOString()}` };
+    return undefined;
+  }
+
+  /**
+   * Deletes a bundle unless held or retained; a refusal is audited (`audit.evidence.deletion_refused`)
+   * and thrown, a deletion is audited (`audit.evidence.deleted`) with the row's removal.
+   */
+  async delete(tenant: string, bundleId: string, by: { actor: string; via: 'api' | 'retention' }): Promise<void> {
+    const row = await this.get(tenant, bundleId);
+    const now = new Date(this.clock());
+    let refusal = await this.deletionRefusal(tenant, row, now);
+    if (!refusal) {
+      try {
+        await this.objects.deletePrefix(row.path, now);
+      } catch (error) {
+        if (!(error instanceof BlobError) || error.code !== 'blob.locked') throw storageError(error);
+        // The object store's own lock (S3 Object Lock, the fs lock file) has the last word.
+        refusal = { code: 'evidence.retained', reason: `the object store refused: ${error.message}` };
+      }
+    }
+    if (refusal) {
+      const event = this.event(tenant, {
+        kind: 'audit.evidence.deletion_refused',
+        resource_type: 'evidence_bundle',
+        resource_id: row.id,
+        details: { case_id: row.case_id, via: by.via, reason: refusal.reason, refused_code: refusal.code },
+      });
+      await this.repository.recordEvent(event);
+      await this.publish(event);
+      throw new ForensicsServiceError(refusal.code, refusal.reason, { extra: { bundle_id: row.id } });
+    }
+    const event = this.event(tenant, {
+      kind: 'audit.evidence.deleted',
+      resource_type: 'evidence_bundle',
+      resource_id: row.id,
+      details: { case_id: row.case_id, via: by.via, root_hash: row.root_hash, created_at: row.created_at },
+    });
+    await this.repository.deleteBundle(tenant, row.id, event);
+    await this.publish(event);
+  }
+
+  /** Places or releases the legal hold on a case: the row, every bundle's object lock, and the audit event. */
+  async setHold(tenant: string, caseId: string, action: 'place' | 'release', reason: string, actor: string): Promise<{ held: boolean; bundles: number; event: TimelineEvent }> {
+    if (!isValidSegment(caseId)) throw new ForensicsServiceError('evidence.id_invalid', 'case id is malformed', { field: 'params.case_id' });
+    const bundles = await this.repository.listBundles(tenant, { case_id: caseId, limit: 100_000 });
+    const place = action === 'place';
+    // Object locks first: a hold recorded but not applied would be worse than the reverse,
+    // and a placed lock with a failed row is simply placed again on retry.
+    try {
+      if (place) for (const b of bundles) await this.objects.setLegalHold(b.path, true);
+    } catch (error) {
+      throw storageError(error);
+    }
+    const { previous, event } = await this.repository.setHold(tenant, caseId, place ? { reason, by: actor } : null, (prev) =>
+      this.event(tenant, {
+        kind: place ? 'audit.evidence.hold_placed' : 'audit.evidence.hold_released',
+        resource_type: 'evidence_case',
+        resource_id: caseId,
+        details: { reason, bundles: bundles.length, previously_held: prev !== undefined, ...(prev && !place ? { placed_at: prev.placed_at, placed_by: prev.placed_by } : {}) },
+      }),
+    );
+    void previous;
+    try {
+      if (!place) for (const b of bundles) await this.objects.setLegalHold(b.path, false);
+    } catch (error) {
+      throw storageError(error);
+    }
+    await this.publish(event);
+    return { held: place, bundles: bundles.length, event };
+  }
+
+  /** All bundles of a case (for the hold response and listings). */
+  caseBundles(tenant: string, caseId: string): Promise<BundleRow[]> {
+    return this.repository.listBundles(tenant, { case_id: caseId, limit: 1000 });
+  }
+
+  /** Settles commits interrupted by a crash (see the file comment). */
+  async recover(): Promise<{ recorded: number; removed: number; staging: number }> {
+    const report = await this.objects.recover();
+    let recorded = 0;
+    let removed = 0;
+    for (const tenant of await this.repository.tenants()) {
+      for (const pending of await this.repository.pendingCommits(tenant)) {
+        const complete = await this.objects.exists(pending.path).catch(() => false);
+        if (complete && (await this.adopt(tenant, pending))) {
+          recorded++;
+          continue;
+        }
+        if (complete) await this.objects.deletePrefix(pending.path, new Date(8.64e15)).catch(() => undefined);
+        await this.repository.abandonCommit(tenant, pending.bundle_id);
+        removed++;
+        this.options.logger.warn({ tenant_id: tenant, details: { bundle_id: pending.bundle_id } }, 'an interrupted evidence commit was rolled back');
+      }
+    }
+    return { recorded, removed, staging: report.removedStaging };
+  }
+
+  /** Records a bundle whose objects were committed before the process died, if it verifies. */
+  private async adopt(tenant: string, pending: { bundle_id: string; case_id: string; path: string }): Promise<boolean> {
+    try {
+      const manifest = parseManifest(await this.objects.read(`${pending.path}manifest.json`));
+      const entries = await this.objects.list(pending.path);
+      const archive = bundleArchive(
+        entries.map((o) => ({ path: o.key.slice(pending.path.length), size: o.size, open: () => this.objects.get(o.key) })),
+        manifest.createdAt,
+      );
+      const v = await this.verifyStream(tenant, archive);
+      if (!v.ok || manifest.tenant !== tenant || manifest.bundleId !== pending.bundle_id) return false;
+      const settings = await this.repository.settings(tenant);
+      const resourceType = (manifest.metadata?.['resource_type'] as string | undefined) ?? null;
+      const row: BundleRow = {
+        id: pending.bundle_id,
+        tenant_id: tenant,
+        case_id: pending.case_id,
+        kind: manifest.kind,
+        root_hash: manifest.merkle.root,
+        path: pending.path,
+        signer_key_id: manifest.signer.keyId,
+        created_at: manifest.createdAt,
+        labels: { resource_type: resourceType, resource_id: manifest.resourceId, recovered: true },
+        resource_type: resourceType,
+        resource_id: manifest.resourceId,
+        manifest_digest: v.manifestDigest ?? null,
+        file_count: v.fileCount,
+        content_bytes: v.contentBytes,
+        retain_until: new Date(new Date(manifest.createdAt).getTime() + settings.retention_days * DAY_MS).toISOString(),
+        timestamped: manifest.timestamp !== undefined,
+      };
+      const event = this.event(tenant, {
+        kind: 'evidence.snapshot.created',
+        resource_type: 'evidence_bundle',
+        resource_id: row.id,
+        actor: 'stella-observability/recovery',
+        details: { case_id: row.case_id, kind: row.kind, root_hash: row.root_hash, manifest_digest: row.manifest_digest, signer_key_id: row.signer_key_id, recovered: true, path: row.path },
+      });
+      await this.repository.recordBundle(row, event);
+      await this.publish(event);
+      return true;
+    } catch (error) {
+      this.options.logger.warn({ err: error, tenant_id: tenant, details: { bundle_id: pending.bundle_id } }, 'an interrupted evidence commit could not be recorded');
+      return false;
+    }
+  }
+
+  /** Prefix of a case (for listings by the CLI). */
+  static casePrefix(tenant: string, caseId: string): string {
+    return caseEvidencePrefix(tenant, caseId);
+  }
+}
+
+/** Every file under `dir` as objects keyed by their "/"-separated relative path. */
+async function readTree(dir: string): Promise<{ path: string; body: Buffer }[]> {
+  const out: { path: string; body: Buffer }[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const abs = join(d, e.name);
+      if (e.isDirectory()) await walk(abs);
+      else out.push({ path: relative(dir, abs).split(sep).join('/'), body: await readFile(abs) });
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+export function newArtifactId(): string {
+  return randomUUID();
+}

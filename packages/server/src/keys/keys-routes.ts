@@ -1,0 +1,85 @@
+/** EVI-3/EVI-7: the public key ring with its rotation log, and rotation (audited, AUTH-4). */
+import { ServiceError } from '../errors.js';
+import { ErrorResponse } from '../http/error-schema.js';
+import type { ServiceApp } from '../service-feature.js';
+import { ForensicsServiceError } from '../evidence/evidence-errors.js';
+import { KeyringResponse, RotateBody, RotateResult } from '../evidence/evidence-schemas.js';
+import type { EvidenceLocker } from '../evidence/evidence-locker.js';
+import { KeyManagerError, type KeyManager } from './key-manager.js';
+
+export interface KeysRouteDeps {
+  keys: KeyManager;
+  locker: EvidenceLocker;
+  clock: () => number;
+}
+
+function keysUnavailable(error: unknown): unknown {
+  return error instanceof KeyManagerError ? new ForensicsServiceError('evidence.keys_unavailable', 'the key ring is unavailable; see the service log', { cause: error }) : error;
+}
+
+export function keysRoutes(app: ServiceApp, deps: KeysRouteDeps): void {
+  const { keys, locker, clock } = deps;
+  const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse };
+
+  app.get(
+    '/evidence/keyring',
+    { schema: { summary: "The public key ring that verifies this tenant's evidence, with its signed rotation log", tags: ['evidence'], response: { 200: KeyringResponse, ...errors } } },
+    async (request) => {
+      const tenant = request.auth!.tenant;
+      const { scope, document, keyring } = await keys.document(tenant).catch((error: unknown) => {
+        throw keysUnavailable(error);
+      });
+      const now = new Date(clock());
+      const current = keyring
+        .keys()
+        .filter((k) => keyring.checkKey(k.keyId, now).ok)
+        .at(-1);
+      return {
+        version: 1 as const,
+        log: [...document.log],
+        scope: scope.kind,
+        tenant_id: tenant,
+        current_key_id: current?.keyId ?? null,
+        keys: keyring.keys().map((k) => ({
+          key_id: k.keyId,
+          algorithm: k.algorithm,
+          not_before: k.notBefore.toISOString(),
+          not_after: k.notAfter?.toISOString() ?? null,
+          revoked_at: k.revokedAt?.toISOString() ?? null,
+          public_key_pem: k.publicKeyPem,
+        })),
+        rotations: keyring.entries().map((e) => ({ seq: e.seq, op: e.op, at: e.at, key_id: e.keyId })),
+      };
+    },
+  );
+
+  app.post(
+    '/evidence/keys/rotate',
+    { schema: { summary: 'Rotate the signing key (platform: platform-wide scope only); audited', tags: ['evidence'], body: RotateBody, response: { 200: RotateResult, ...errors } } },
+    async (request) => {
+      const auth = request.auth!;
+      const target = request.body.scope ?? keys.scopeFor(auth.tenant).kind;
+      if (target === 'tenant' && !keys.tenantKeys) {
+        throw new ServiceError('request.invalid', 'per-tenant keys are off (STELLA_EVIDENCE_TENANT_KEYS); rotate the platform key instead', { field: 'body.scope' });
+      }
+      // A tenant's administrator may rotate its own key, never the one every tenant shares.
+      if (target === 'platform' && auth.grantedBy.includes('#tenant/')) {
+        throw new ForensicsServiceError('evidence.platform_scope_required', 'rotating the platform key needs a platform-wide scope (stella:evidence:admin without #tenant/)', {
+          extra: { required_scope: 'stella:evidence:admin' },
+        });
+      }
+      const result = await keys.rotate(target === 'platform' ? { kind: 'platform' } : { kind: 'tenant', tenant: auth.tenant }).catch((error: unknown) => {
+        throw keysUnavailable(error);
+      });
+      const event = locker.event(auth.tenant, {
+        kind: 'audit.evidence.key_rotated',
+        resource_type: 'signing_key',
+        resource_id: result.key_id,
+        details: { scope: target, previous_key_id: result.previous_key_id, key_id: result.key_id, at: result.at, granted_by: auth.grantedBy },
+      });
+      await locker.repository.recordEvent(event);
+      await locker.publish(event);
+      return { scope: target, previous_key_id: result.previous_key_id, key_id: result.key_id, at: result.at, audit_event_id: event.event_id };
+    },
+  );
+}
