@@ -18,6 +18,7 @@ import {
 } from '@stellaops/forensics';
 import { CliError, EXIT, type CliIO, type CommandResult } from '../output.js';
 import type { CommandContext } from '../program.js';
+import { registerForensicService } from './forensic-service.js';
 
 /**
  * `stella forensic …` — offline evidence work: keys, bundles, verification, attestations.
@@ -218,6 +219,7 @@ export function registerForensic(program: Command, ctx: CommandContext): void {
       return keyringResult(file, ring);
     },
   );
+  registerForensicService(forensic, ctx);
 }
 
 function collect(value: string, previous: string[]): string[] {
