@@ -76,6 +76,8 @@ export class OtlpHttpReceiver {
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
+      // Exporters keep connections alive between batches; requests in flight get a moment to finish.
+      setTimeout(() => server.closeAllConnections(), 2000).unref();
     });
   }
 
