@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAuth } from './commands/auth.js';
 import { registerForensic } from './commands/forensic.js';
+import { registerTelemetry } from './commands/telemetry.js';
 import { CliError, EXIT, emit, emitError, type CliIO, type CommandResult, type ExitCode } from './output.js';
 
 /** Shared by command groups: adds `--json` and wires the action to the output helper. */
@@ -48,6 +49,7 @@ export function createProgram(io: CliIO): { program: Command; run(argv: string[]
 
   registerForensic(program, ctx);
   registerAuth(program, ctx);
+  registerTelemetry(program, ctx);
 
   return {
     program,

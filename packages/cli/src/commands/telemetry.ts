@@ -1,0 +1,410 @@
+/**
+ * `stella telemetry capture | replay | incident` (FOR-1, FOR-3, INC-1, CLI-3/4).
+ *
+ * - capture: downloads `GET /telemetry/exports/forensic/{window}` to a `.tar.gz` with a
+ *   progress bar on stderr, then verifies it against the service's capture key.
+ * - replay: verifies a capture offline against a trusted key (refusing a bad one), then
+ *   re-sends its OTLP records over OTLP/HTTP protobuf, in order, with bounded concurrency —
+ *   for sealed environments that only have the bundle and a receiver.
+ * - incident on|off|status: switches or shows incident mode for the tenant (or one service).
+ *
+ * Service commands take --server, --token/$STELLA_TOKEN, --tenant/$STELLA_TENANT and --json,
+ * send a W3C `traceparent` and print the trace id.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { link, mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import type { Command } from 'commander';
+import { verifyBundleStream, type BundleVerification } from '@stellaops/forensics';
+import { CliError, EXIT, type CliIO, type CommandResult } from '../output.js';
+import type { CommandContext } from '../program.js';
+
+const DEFAULT_SERVER = 'http://127.0.0.1:8080';
+const SIGNALS = ['traces', 'metrics', 'logs'] as const;
+type Signal = (typeof SIGNALS)[number];
+
+interface ServerOptions {
+  server?: string;
+  token?: string;
+  tenant?: string;
+}
+
+interface Connection {
+  base: URL;
+  headers: Record<string, string>;
+  traceId: string;
+}
+
+function withServerOptions(cmd: Command): Command {
+  return cmd
+    .option('--server <url>', `service URL (default: $STELLA_SERVER or ${DEFAULT_SERVER})`)
+    .option('--token <jwt>', 'bearer token (default: $STELLA_TOKEN)')
+    .option('--tenant <tenant>', 'tenant (default: $STELLA_TENANT; needed when the token names several)');
+}
+
+function traceparent(): { traceId: string; header: string } {
+  const traceId = randomBytes(16).toString('hex');
+  return { traceId, header: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
+}
+
+function connect(opts: ServerOptions, io: CliIO): Connection {
+  const raw = opts.server ?? io.env['STELLA_SERVER'] ?? DEFAULT_SERVER;
+  let base: URL;
+  try {
+    base = new URL(raw);
+  } catch {
+    throw new CliError('usage', `--server "${raw}" is not a URL (e.g. ${DEFAULT_SERVER})`);
+  }
+  const token = opts.token ?? io.env['STELLA_TOKEN'];
+  if (!token) throw new CliError('usage', 'no token: pass --token or set STELLA_TOKEN (embedded installs: stella auth token --data-dir <dir> ...)');
+  const tenant = opts.tenant ?? io.env['STELLA_TENANT'];
+  if (tenant !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(tenant)) {
+    throw new CliError('usage', '--tenant must be 1-64 letters, digits, "_" or "-", starting with a letter or digit');
+  }
+  const tp = traceparent();
+  return { base, traceId: tp.traceId, headers: { authorization: `Bearer ${token}`, traceparent: tp.header, ...(tenant ? { 'x-stella-tenant': tenant } : {}) } };
+}
+
+async function request(conn: Connection, method: string, path: string, body?: unknown): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, conn.base), {
+      method,
+      headers: { ...conn.headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch (cause) {
+    throw new CliError('server_unreachable', `cannot reach ${conn.base.origin}: ${(cause as Error).message} (trace_id ${conn.traceId})`, { cause });
+  }
+  if (!res.ok) {
+    let detail: { error_code?: string; message?: string } = {};
+    try {
+      detail = (await res.json()) as typeof detail;
+    } catch {
+      // A non-JSON error body: the status says enough.
+    }
+    throw new CliError(detail.error_code ?? `http_${res.status}`, `${method} ${path} → ${res.status}: ${detail.message ?? res.statusText} (trace_id ${conn.traceId})`, {
+      exitCode: res.status >= 500 ? EXIT.invalid : EXIT.usage,
+    });
+  }
+  return res;
+}
+
+function result(traceId: string, ok: boolean, payload: Record<string, unknown>, lines: string[]): CommandResult {
+  return { exitCode: ok ? EXIT.ok : EXIT.invalid, json: { ok, ...payload, trace_id: traceId }, human: [...lines, `trace_id ${traceId}`].join('\n') };
+}
+
+/** A one-line progress bar on stderr, redrawn at most every 100 ms. */
+class ProgressBar {
+  private last = 0;
+  constructor(
+    private readonly io: CliIO,
+    private readonly label: string,
+    private readonly total: number,
+  ) {}
+
+  update(done: number, force = false): void {
+    const now = Date.now();
+    if (!force && now - this.last < 100) return;
+    this.last = now;
+    const fraction = this.total > 0 ? Math.min(1, done / this.total) : 1;
+    const width = 30;
+    const filled = Math.round(fraction * width);
+    this.io.stderr(`\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${(done / 1048576).toFixed(1)} MiB`);
+  }
+
+  finish(done: number): void {
+    this.update(done, true);
+    this.io.stderr('\n');
+  }
+}
+
+function gunzipOf(file: string): Readable {
+  return createReadStream(file).pipe(createGunzip());
+}
+
+async function verifyCapture(file: string, publicKey: string): Promise<BundleVerification> {
+  try {
+    return await verifyBundleStream(gunzipOf(file), { publicKey });
+  } catch (cause) {
+    throw new CliError('bundle_unreadable', `${file} is not a readable gzip'ed bundle: ${(cause as Error).message}`, { exitCode: EXIT.invalid, cause });
+  }
+}
+
+/** Regular-file entries of a (ustar) tar stream whose names start with `prefix`. */
+async function tarEntries(source: Readable, prefix: string): Promise<Map<string, Buffer>> {
+  const chunks: Buffer[] = [];
+  for await (const c of source) chunks.push(c as Buffer);
+  const tar = Buffer.concat(chunks);
+  const out = new Map<string, Buffer>();
+  for (let at = 0; at + 512 <= tar.length; ) {
+    const header = tar.subarray(at, at + 512);
+    if (header.every((b) => b === 0)) break;
+    const field = (start: number, len: number): string => header.subarray(start, start + len).toString('utf8').replace(/\0.*$/s, '');
+    const name = (field(345, 155) ? `${field(345, 155)}/` : '') + field(0, 100);
+    const size = parseInt(field(124, 12).trim() || '0', 8);
+    const type = field(156, 1) || '0';
+    const start = at + 512;
+    if (type === '0' && name.startsWith(prefix)) out.set(name.slice(prefix.length), tar.subarray(start, start + size));
+    at = start + Math.ceil(size / 512) * 512;
+  }
+  return out;
+}
+
+/**
+ * Splits an Export*ServiceRequest into its top-level field-1 items (ResourceSpans /
+ * ResourceMetrics / ResourceLogs) without decoding them, so each can be re-sent as is.
+ */
+export function splitExportRequest(bytes: Buffer): Buffer[] {
+  const items: Buffer[] = [];
+  let at = 0;
+  const varint = (): number => {
+    let value = 0;
+    let shift = 0;
+    for (;;) {
+      if (at >= bytes.length) throw new CliError('bundle_corrupt', 'an OTLP file ends inside a varint', { exitCode: EXIT.invalid });
+      const b = bytes[at++]!;
+      value += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return value;
+      shift += 7;
+      if (shift > 49) throw new CliError('bundle_corrupt', 'an OTLP file has an over-long varint', { exitCode: EXIT.invalid });
+    }
+  };
+  while (at < bytes.length) {
+    const start = at;
+    const key = varint();
+    if (key !== 0x0a) throw new CliError('bundle_corrupt', `unexpected protobuf field key ${key} at offset ${start}; expected resource entries (field 1)`, { exitCode: EXIT.invalid });
+    const length = varint();
+    if (at + length > bytes.length) throw new CliError('bundle_corrupt', `an OTLP entry at offset ${start} runs past the end of the file`, { exitCode: EXIT.invalid });
+    at += length;
+    items.push(bytes.subarray(start, at));
+  }
+  return items;
+}
+
+function otlpUrl(to: string, signal: Signal): string {
+  let url: URL;
+  try {
+    url = new URL(to);
+  } catch {
+    throw new CliError('usage', `--to "${to}" is not a URL (e.g. http://127.0.0.1:4318)`);
+  }
+  const base = url.href.replace(/\/+$/, '').replace(/\/v1\/(traces|metrics|logs)$/, '');
+  return `${base}/v1/${signal}`;
+}
+
+async function sendWithRetry(url: string, body: Buffer, headers: Record<string, string>, attempts = 5): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    let res: Response;
+    try {
+      res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf', ...headers } });
+    } catch (cause) {
+      if (attempt >= attempts) throw new CliError('target_unreachable', `cannot reach ${new URL(url).origin}: ${(cause as Error).message}`, { exitCode: EXIT.invalid, cause });
+      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+      continue;
+    }
+    await res.arrayBuffer().catch(() => undefined);
+    if (res.ok) return;
+    const retryable = res.status === 429 || res.status === 502 || res.status === 503 || res.status === 504;
+    if (!retryable || attempt >= attempts) {
+      throw new CliError(res.headers.get('x-stella-error-code') ?? `http_${res.status}`, `the OTLP endpoint ${url} answered ${res.status}`, { exitCode: EXIT.invalid });
+    }
+    const after = Number(res.headers.get('retry-after'));
+    await new Promise((r) => setTimeout(r, Number.isFinite(after) && after > 0 ? Math.min(after, 30) * 1000 : 200 * 2 ** attempt));
+  }
+}
+
+export function registerTelemetry(program: Command, ctx: CommandContext): void {
+  const { io } = ctx;
+  const path = (p: string): string => resolve(io.cwd, p);
+  const telemetry = program.command('telemetry').description('forensic capture and replay, incident mode');
+
+  ctx.action(
+    withServerOptions(
+      telemetry
+        .command('capture')
+        .description("download a signed forensic capture of the tenant's telemetry and verify it")
+        .requiredOption('--window <window>', 'how far back (24h, 90m, 7d) or an ISO interval <start>/<end>')
+        .requiredOption('--out <file>', 'where to write the bundle (.tar.gz); must not exist'),
+    ),
+    async (_args, opts: ServerOptions & { window: string; out: string }) => {
+      const conn = connect(opts, io);
+      const out = path(opts.out);
+      const res = await request(conn, 'GET', `/telemetry/exports/forensic/${encodeURIComponent(opts.window)}`);
+      const contentBytes = Number(res.headers.get('x-stella-capture-content-bytes') ?? 0);
+      await mkdir(dirname(out), { recursive: true });
+      const temp = `${out}.partial-${randomBytes(6).toString('hex')}`;
+      const bar = new ProgressBar(io, 'capture', contentBytes);
+      // Progress counts the bundle's uncompressed bytes (the server announces its content size).
+      let inflated = 0;
+      const meter = createGunzip();
+      meter.on('data', (chunk: Buffer) => {
+        inflated += chunk.length;
+        bar.update(inflated);
+      });
+      meter.on('error', () => undefined);
+      const tee = new PassThrough();
+      tee.on('data', (chunk: Buffer) => meter.write(chunk));
+      try {
+        await pipeline(Readable.fromWeb(res.body as never), tee, createWriteStream(temp, { flags: 'wx' }));
+        meter.end();
+        bar.finish(inflated);
+        try {
+          await link(temp, out);
+        } catch (cause) {
+          throw new CliError('exists', `${out} already exists; not overwriting it`, { cause });
+        }
+      } catch (error) {
+        if (error instanceof CliError) throw error;
+        throw new CliError('download_failed', `the capture stream broke off: ${(error as Error).message} (trace_id ${conn.traceId})`, { exitCode: EXIT.invalid, cause: error });
+      } finally {
+        await rm(temp, { force: true });
+      }
+      const key = (await (await request(conn, 'GET', '/telemetry/exports/signing-key')).json()) as { key_id: string; public_key_pem: string };
+      const v = await verifyCapture(out, key.public_key_pem);
+      const meta = (v.manifest?.metadata ?? {}) as { window?: { from: string; to: string }; counts?: Record<Signal, { items: number; records: number }> };
+      const counts = meta.counts;
+      return result(
+        conn.traceId,
+        v.ok,
+        { bundle: opts.out, window: meta.window ?? null, counts: counts ?? null, manifest_sha256: v.manifestDigest ?? null, key_id: key.key_id, verified: v.ok, failures: v.failures },
+        [
+          `${v.ok ? 'captured' : 'INVALID capture'} ${opts.out}${meta.window ? ` (${meta.window.from} → ${meta.window.to})` : ''}`,
+          ...(counts ? [`  ${counts.traces.items} spans, ${counts.logs.items} log records, ${counts.metrics.items} data points`] : []),
+          `  manifest sha256 ${v.manifestDigest ?? '-'}, signed by ${key.key_id}`,
+          ...v.failures.map((f) => `  FAIL ${f.code}: ${f.message}`),
+        ],
+      );
+    },
+  );
+
+  ctx.action(
+    telemetry
+      .command('replay')
+      .description('verify a capture, then re-send its records to an OTLP/HTTP endpoint (works offline)')
+      .argument('<bundle>', 'capture bundle (.tar.gz)')
+      .requiredOption('--to <endpoint>', 'OTLP/HTTP base URL, e.g. http://127.0.0.1:4318')
+      .requiredOption('--key <pub.pem>', 'trusted SPKI PEM public key the capture must be signed with')
+      .option('--token <jwt>', 'bearer token for the endpoint (default: $STELLA_TOKEN; none sends no Authorization)')
+      .option('--tenant <tenant>', 'X-Stella-Tenant for the endpoint (default: $STELLA_TENANT)')
+      .option('--concurrency <n>', 'requests in flight at once', '4')
+      .option('--batch-bytes <n>', 'largest request body in bytes', String(1 << 20)),
+    async ([bundle], opts: { to: string; key: string; token?: string; tenant?: string; concurrency: string; batchBytes: string }) => {
+      const concurrency = Number(opts.concurrency);
+      const batchBytes = Number(opts.batchBytes);
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new CliError('usage', '--concurrency must be an integer from 1 to 64');
+      if (!Number.isInteger(batchBytes) || batchBytes < 1024) throw new CliError('usage', '--batch-bytes must be an integer of at least 1024');
+      let publicKey: string;
+      try {
+        publicKey = await readFile(path(opts.key), 'utf8');
+      } catch (cause) {
+        throw new CliError('usage', `cannot read --key ${opts.key}: ${(cause as Error).message}`, { cause });
+      }
+      const file = path(bundle!);
+      const tp = traceparent();
+      const v = await verifyCapture(file, publicKey);
+      if (!v.ok) {
+        return result(tp.traceId, false, { bundle, verified: false, failures: v.failures, sent: null }, [
+          `REFUSED ${bundle}: the bundle does not verify; nothing was sent`,
+          ...v.failures.map((f) => `  FAIL ${f.code}: ${f.message}`),
+        ]);
+      }
+      const files = await tarEntries(gunzipOf(file), 'files/otlp/');
+      const token = opts.token ?? io.env['STELLA_TOKEN'];
+      const tenant = opts.tenant ?? io.env['STELLA_TENANT'];
+      const headers: Record<string, string> = { traceparent: tp.header, ...(token ? { authorization: `Bearer ${token}` } : {}), ...(tenant ? { 'x-stella-tenant': tenant } : {}) };
+      const sent: Record<Signal, { requests: number; bytes: number }> = { traces: { requests: 0, bytes: 0 }, metrics: { requests: 0, bytes: 0 }, logs: { requests: 0, bytes: 0 } };
+      const total = [...files.values()].reduce((n, b) => n + b.length, 0);
+      const bar = new ProgressBar(io, 'replay', total);
+      let done = 0;
+      for (const signal of SIGNALS) {
+        const bytes = files.get(`${signal}.pb`);
+        if (!bytes || bytes.length === 0) continue;
+        // Consecutive resource entries form each request, in bundle order.
+        const batches: Buffer[] = [];
+        let current: Buffer[] = [];
+        let size = 0;
+        for (const item of splitExportRequest(bytes)) {
+          if (size + item.length > batchBytes && current.length > 0) {
+            batches.push(Buffer.concat(current));
+            current = [];
+            size = 0;
+          }
+          current.push(item);
+          size += item.length;
+        }
+        if (current.length > 0) batches.push(Buffer.concat(current));
+        const url = otlpUrl(opts.to, signal);
+        let next = 0;
+        const worker = async (): Promise<void> => {
+          while (next < batches.length) {
+            const batch = batches[next++]!;
+            await sendWithRetry(url, batch, headers);
+            sent[signal].requests++;
+            sent[signal].bytes += batch.length;
+            done += batch.length;
+            bar.update(done);
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
+      }
+      bar.finish(done);
+      const meta = (v.manifest?.metadata ?? {}) as { counts?: Record<Signal, { items: number }> };
+      return result(tp.traceId, true, { bundle, verified: true, key_id: v.signer?.keyId ?? null, sent, counts: meta.counts ?? null }, [
+        `verified ${bundle} (signed by ${v.signer?.keyId ?? '?'}), replayed to ${opts.to}`,
+        ...SIGNALS.map((s) => `  ${s}: ${sent[s].requests} request(s), ${sent[s].bytes} bytes`),
+      ]);
+    },
+  );
+
+  const incident = telemetry.command('incident').description('incident mode: 100% sampling, debug breadcrumbs, extended retention, captures');
+  for (const state of ['on', 'off'] as const) {
+    ctx.action(
+      withServerOptions(
+        incident
+          .command(state)
+          .description(state === 'on' ? 'switch incident mode on for the tenant (or one service)' : 'switch incident mode off')
+          .option('--service <name>', 'only this service of the tenant')
+          .option('--ttl <duration>', state === 'on' ? 'automatic revert after (4h, 90m, PT4H); default 4h' : 'not used by off')
+          .option('--reason <text>', 'why (recorded in the audit trail)'),
+      ),
+      async (_args, opts: ServerOptions & { service?: string; ttl?: string; reason?: string }) => {
+        const conn = connect(opts, io);
+        const body = { state, ...(opts.service ? { service: opts.service } : {}), ...(state === 'on' ? { ttl: opts.ttl ?? '4h' } : {}), ...(opts.reason ? { reason: opts.reason } : {}) };
+        const res = (await (await request(conn, 'POST', '/telemetry/incidents/mode', body)).json()) as {
+          state: string;
+          extended: boolean;
+          incident: { incident_id: string; tenant: string; service: string | null; expires_at: string; ended_at: string | null };
+          modes: unknown[];
+        };
+        const scope = `${res.incident.tenant}${res.incident.service ? `/${res.incident.service}` : ''}`;
+        return result(conn.traceId, true, res as unknown as Record<string, unknown>, [
+          state === 'on'
+            ? `incident mode ${res.extended ? 'extended' : 'ON'} for ${scope} until ${res.incident.expires_at} (incident ${res.incident.incident_id})`
+            : `incident mode OFF for ${scope} (incident ${res.incident.incident_id} ended ${res.incident.ended_at})`,
+        ]);
+      },
+    );
+  }
+  ctx.action(
+    withServerOptions(incident.command('status').description("show the tenant's incident modes and recent incidents")),
+    async (_args, opts: ServerOptions) => {
+      const conn = connect(opts, io);
+      const res = (await (await request(conn, 'GET', '/telemetry/incidents/mode')).json()) as {
+        tenant: string;
+        modes: { service: string | null; expires_at: string | null }[];
+        incidents: { incident_id: string; service: string | null; started_at: string; ended_at: string | null; end_reason: string | null; reason: string }[];
+      };
+      return result(conn.traceId, true, res as unknown as Record<string, unknown>, [
+        res.modes.length === 0 ? `incident mode off for ${res.tenant}` : `incident mode ON for ${res.tenant}:`,
+        ...res.modes.map((m) => `  ${m.service ?? '(all services)'} until ${m.expires_at ?? 'turned off'}`),
+        ...(res.incidents.length ? ['recent incidents:'] : []),
+        ...res.incidents.slice(0, 5).map((i) => `  ${i.incident_id} ${i.service ?? '(all)'} ${i.started_at} → ${i.ended_at ?? 'active'}${i.end_reason ? ` (${i.end_reason})` : ''}: ${i.reason}`),
+      ]);
+    },
+  );
+}
