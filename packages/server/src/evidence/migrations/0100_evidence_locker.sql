@@ -66,7 +66,7 @@ ALTER TABLE evidence_holds FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON evidence_holds
   USING (tenant_id = current_setting('app.tenant_id', true))
   WITH CHECK (tenant_id = current_setting('app.tenant_id', true));
-GRANT SELECT, INSERT, DELETE ON evidence_holds TO {{app_role}};
+GRANT SELECT, INSERT, UPDATE, DELETE ON evidence_holds TO {{app_role}};
 
 -- Per-tenant evidence retention; `extended_until` is set by incident mode (nothing expires before it).
 CREATE TABLE evidence_settings (
