@@ -60,10 +60,11 @@ function measure(
     }
   };
   for (let i = 0; i < 5000; i += 20) around(i, () => chunk(i, i + 20)); // warm-up
-  const start = process.hrtime.bigint();
+  // CPU time, not wall time: on a shared machine other processes stretch wall time unevenly.
+  const start = process.cpuUsage();
   for (let i = 0; i < lines; i += 20) around(i, () => chunk(i, Math.min(i + 20, lines)));
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return lines / seconds;
+  const used = process.cpuUsage(start);
+  return lines / ((used.user + used.system) / 1e6);
 }
 
 type Variant = 'pino' | 'stella' | 'winston';
@@ -119,7 +120,7 @@ export default async function run(args: string[]): Promise<void> {
     results[variant] = median(JSON.parse(child.stdout) as number[]);
   }
   const { pino: p, stella: s, winston: w } = results;
-  console.log(`logger benchmark: ${lines} lines × ${rounds} rounds per logger, each in its own process, median lines/s (node ${process.version})`);
+  console.log(`logger benchmark: ${lines} lines × ${rounds} rounds per logger, each in its own process, median lines per CPU-second (node ${process.version})`);
   console.log(`  plain pino (no redaction)        ${Math.round(p).toLocaleString('en-US').padStart(12)} lines/s`);
   console.log(`  telemetry-core (scrub + context) ${Math.round(s).toLocaleString('en-US').padStart(12)} lines/s`);
   console.log(`  winston (json)                   ${Math.round(w).toLocaleString('en-US').padStart(12)} lines/s`);

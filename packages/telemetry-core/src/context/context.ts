@@ -84,8 +84,24 @@ function compact(fields: TelemetryContext): TelemetryContext {
 
 /** Returns an OpenTelemetry context carrying `fields` merged over those already in `base`. */
 export function contextWithFields(fields: TelemetryContext, base: Context = otelContext.active()): Context {
-  const merged = Object.freeze({ ...fieldsOf(base), ...compact(fields) });
-  return base.setValue(FIELDS_KEY, merged);
+  const merged = { ...fieldsOf(base), ...compact(fields) };
+  // A private, mutable slot on the frozen object: the logger caches its serialized form here
+  // (cheaper for the garbage collector than a WeakMap entry per request).
+  Object.defineProperty(merged, RENDER_SLOT, { value: { owner: undefined, mask: -1, text: '' } satisfies RenderSlot });
+  return base.setValue(FIELDS_KEY, Object.freeze(merged));
+}
+
+/** Cache slot carried by every fields object (see `renderSlotOf`). */
+export interface RenderSlot {
+  owner: unknown;
+  mask: number;
+  text: string;
+}
+const RENDER_SLOT = Symbol('stellaops.telemetry.render');
+
+/** The render cache slot of a fields object returned by `currentFields`, if it has one. */
+export function renderSlotOf(fields: Readonly<TelemetryContext>): RenderSlot | undefined {
+  return (fields as { [RENDER_SLOT]?: RenderSlot })[RENDER_SLOT];
 }
 
 /** Records the parent span id for the span about to become active in `ctx` (for log lines). */

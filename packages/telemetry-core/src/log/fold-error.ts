@@ -39,8 +39,12 @@ function truncateBytes(text: string, maxBytes: number): string {
   return cut + marker;
 }
 
+/** An Error, including one from another realm (duck-typed on `message` and `stack`). */
 export function isError(value: unknown): value is Error {
-  return value instanceof Error || (typeof value === 'object' && value !== null && Object.prototype.toString.call(value) === '[object Error]');
+  if (value instanceof Error) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as { message?: unknown; stack?: unknown };
+  return typeof v.message === 'string' && typeof v.stack === 'string';
 }
 
 export function foldError(err: Error, policy?: CompiledScrubPolicy): FoldedError {

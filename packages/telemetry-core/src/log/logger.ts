@@ -4,8 +4,8 @@
  * inside the library rather than at call sites.
  */
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
-import { context as otelContext, trace, type Context } from '@opentelemetry/api';
-import { currentFields, currentParentSpanId } from '../context/context.js';
+import { context as otelContext, INVALID_TRACEID, trace, type Context } from '@opentelemetry/api';
+import { CONTEXT_FIELDS, currentFields, currentParentSpanId, renderSlotOf, type TelemetryContext } from '../context/context.js';
 import {
   compileScrubPolicy,
   isDeepDebugActive,
@@ -17,7 +17,7 @@ import {
 } from '../scrub/index.js';
 import { breadcrumbsEnabled } from './breadcrumbs.js';
 import { foldError, isError } from './fold-error.js';
-import { LEVELS, LOG_FIELDS, isLevelName, type LevelName } from './fields.js';
+import { LEVELS, isLevelName, type LevelName } from './fields.js';
 import { dispatchToSinks } from './sinks.js';
 
 export interface LoggerOptions {
@@ -71,26 +71,65 @@ interface Shared {
 }
 
 /**
- * The context part of a line, as a JSON fragment. It is built and scrubbed once per active
- * OpenTelemetry context (a request or job usually writes many lines in one context) and
- * spliced in after `ts`, so per-line work stays close to plain pino's.
+ * The context part of a line, as a JSON fragment spliced in after `ts`, so per-line work stays
+ * close to plain pino's. Keys the call site sets itself are left out (the call site wins and a
+ * line never carries a key twice); which keys those are is a bit mask. The scrubbed fields part
+ * is cached in the fields object's render slot (the object is frozen and shared by every
+ * context that only changed its span); trace ids are appended per line, which is cheap.
  */
-function contextFragment(ctx: Context, policy: CompiledScrubPolicy): string {
-  const fields: Record<string, unknown> = { ...currentFields(ctx) };
+class ContextFragments {
+  constructor(private readonly policy: CompiledScrubPolicy) {}
+
+  get(ctx: Context, mask: number): string {
+    return this.fieldsPart(currentFields(ctx), mask) + traceIdsPart(ctx, mask);
+  }
+
+  private fieldsPart(fields: Readonly<TelemetryContext>, mask: number): string {
+    const slot = renderSlotOf(fields);
+    if (!slot) return ''; // no fields set in this context
+    if (slot.owner === this && slot.mask === mask) return slot.text;
+    const scrubbed = scrubValue(fields, this.policy) as Record<string, unknown>;
+    let out = '';
+    for (const key of CONTEXT_FIELDS) {
+      const value = scrubbed[key];
+      if (value !== undefined && (mask & KEY_BITS.get(key)!) === 0) out += `,"${key}":${JSON.stringify(value)}`;
+    }
+    // A fragment rendered under a deep-debug opt-in must not outlive the opt-in.
+    if (!fields.tenant_id || !isDeepDebugActive(fields.tenant_id)) {
+      slot.owner = this;
+      slot.mask = mask;
+      slot.text = out;
+    }
+    return out;
+  }
+}
+
+/** Trace ids come from the SDK, our id minting or the W3C propagator: already validated hex. */
+function traceIdsPart(ctx: Context, mask: number): string {
   const sc = trace.getSpanContext(ctx);
-  if (sc && trace.isSpanContextValid(sc)) {
-    fields['trace_id'] = sc.traceId;
-    fields['span_id'] = sc.spanId;
-    const parent = currentParentSpanId(ctx);
-    if (parent) fields['parent_span_id'] = parent;
-  }
-  const scrubbed = scrubValue(fields, policy) as Record<string, unknown>;
+  if (!sc || sc.traceId === INVALID_TRACEID) return '';
   let out = '';
-  for (const key of LOG_FIELDS) {
-    const value = scrubbed[key];
-    if (value !== undefined) out += `,"${key}":${JSON.stringify(value)}`;
-  }
+  if ((mask & TRACE_BIT) === 0) out += `,"trace_id":"${sc.traceId}"`;
+  if ((mask & SPAN_BIT) === 0) out += `,"span_id":"${sc.spanId}"`;
+  const parent = currentParentSpanId(ctx);
+  if (parent && (mask & PARENT_BIT) === 0) out += `,"parent_span_id":"${parent}"`;
   return out;
+}
+
+const KEY_BITS = new Map<string, number>([...CONTEXT_FIELDS, 'trace_id', 'span_id', 'parent_span_id'].map((k, i) => [k, 1 << i]));
+const TRACE_BIT = KEY_BITS.get('trace_id')!;
+const SPAN_BIT = KEY_BITS.get('span_id')!;
+const PARENT_BIT = KEY_BITS.get('parent_span_id')!;
+
+/** Which context keys the call-site object sets itself (a bit per key; 0 for most lines). */
+function collisionMask(obj: unknown): number {
+  if (!obj || typeof obj !== 'object') return 0;
+  let mask = 0;
+  for (const key in obj) {
+    const bit = KEY_BITS.get(key);
+    if (bit !== undefined && (obj as Record<string, unknown>)[key] !== undefined) mask |= bit;
+  }
+  return mask;
 }
 
 /** ISO timestamps, formatted at most once per millisecond. */
@@ -166,46 +205,71 @@ class StellaLogger implements Logger {
   private method(num: number, name: LevelName): LogFn {
     const shared = this.shared;
     const base = this.base;
-    return ((first?: unknown, ...rest: unknown[]) => {
+    const write = base[name] as (...a: unknown[]) => void;
+    // A plain function (not an arrow) so `arguments` avoids a rest array on the hot path.
+    return function log(): void {
       if (num < shared.threshold && !breadcrumbsEnabled(currentFields().tenant_id, shared.service)) return;
       try {
-        const args = prepareArgs(first, rest, shared.policy);
+        // eslint-disable-next-line prefer-rest-params
+        const args = arguments as ArrayLike<unknown>;
         pendingLevel = num;
-        (base[name] as (...a: unknown[]) => void)(...args);
+        if (args.length <= 2 && typeof args[0] !== 'string') {
+          const [obj, msg] = foldObject(args[0], args[1], shared.policy);
+          pendingMask = collisionMask(obj);
+          if (msg === undefined) write.call(base, obj);
+          else write.call(base, obj, scrubArg(msg, shared.policy));
+          return;
+        }
+        const prepared = prepareArgs(args, shared.policy);
+        pendingMask = collisionMask(prepared[0]);
+        write.apply(base, prepared);
       } catch {
         // Logging never fails the caller (a hostile toJSON, a closed stream, ...).
       }
-    }) as LogFn;
+    } as LogFn;
   }
 }
 
 /** Level of the line being written, read by the destination wrapper for sinks. */
 let pendingLevel = LEVELS.info as number;
+/** Context keys the line being written sets itself (see `collisionMask`). */
+let pendingMask = 0;
 
-function prepareArgs(first: unknown, rest: unknown[], policy: CompiledScrubPolicy): unknown[] {
-  if (typeof first === 'string') {
-    return [scrubText(first, policy), ...rest.map((a) => (typeof a === 'string' ? scrubText(a, policy) : a))];
+/** Folds an error passed as the object or under `err`/`error`; returns the object to log and the message. */
+function foldObject(first: unknown, msg: unknown, policy: CompiledScrubPolicy): [unknown, unknown] {
+  if (isError(first)) {
+    const folded = foldError(first, policy);
+    return [folded, msg === undefined ? folded.error_message : msg];
   }
-  let obj: unknown = first;
-  let msg = rest[0];
-  const interp = rest.slice(1).map((a) => (typeof a === 'string' ? scrubText(a, policy) : a));
-  if (isError(obj)) {
-    const folded = foldError(obj, policy);
-    obj = folded;
-    if (msg === undefined) msg = folded.error_message;
-  } else if (obj && typeof obj === 'object') {
-    const record = obj as Record<string, unknown>;
+  if (first && typeof first === 'object') {
+    const record = first as Record<string, unknown>;
     const errKey = isError(record['err']) ? 'err' : isError(record['error']) ? 'error' : undefined;
     if (errKey) {
       const folded = foldError(record[errKey] as Error, policy);
       const { [errKey]: _omit, ...restFields } = record;
       const details = { ...(restFields['details'] as object | undefined), ...folded.details };
-      obj = { ...restFields, error_code: folded.error_code, error_message: folded.error_message, details };
-      if (msg === undefined) msg = folded.error_message;
+      return [
+        { ...restFields, error_code: folded.error_code, error_message: folded.error_message, details },
+        msg === undefined ? folded.error_message : msg,
+      ];
     }
   }
-  if (typeof msg === 'string') msg = scrubText(msg, policy);
-  return msg === undefined ? [obj] : [obj, msg, ...interp];
+  return [first, msg];
+}
+
+function scrubArg(a: unknown, policy: CompiledScrubPolicy): unknown {
+  return typeof a === 'string' ? scrubText(a, policy) : a;
+}
+
+/** The arguments for pino, errors folded and strings scrubbed (objects are scrubbed by pino's `formatters.log`). */
+function prepareArgs(args: ArrayLike<unknown>, policy: CompiledScrubPolicy): unknown[] {
+  const first = args[0];
+  if (typeof first === 'string') return Array.prototype.map.call(args, (a) => scrubArg(a, policy)) as unknown[];
+  const [obj, msg] = foldObject(first, args[1], policy);
+  if (msg === undefined) return [obj];
+  const out: unknown[] = [obj, scrubArg(msg, policy)];
+  for (let i = 2; i < args.length; i++) out.push(scrubArg(args[i], policy));
+  return out;
 }
 
 let defaultLogger: Logger | undefined;
@@ -234,24 +298,14 @@ export function createLogger(options: LoggerOptions): Logger {
     region: options.region ?? process.env['STELLA_REGION'],
     instance_id: options.instanceId ?? process.env['STELLA_INSTANCE_ID'] ?? `${process.env['HOSTNAME'] ?? 'local'}-${process.pid}`,
   });
-  const fragments = new WeakMap<Context, string>();
+  const fragments = new ContextFragments(policy);
   const base = pino(
     {
       // pino filters nothing; the facade filters, so incident breadcrumbs can lower the bar per tenant.
       level: 'trace',
       base: scrubValue(identity, policy) as Record<string, string>,
       messageKey: 'msg',
-      timestamp: () => {
-        const ctx = otelContext.active();
-        let fragment = fragments.get(ctx);
-        if (fragment === undefined) {
-          fragment = contextFragment(ctx, policy);
-          // A fragment built under a deep-debug opt-in must not outlive the opt-in.
-          const tenant = currentFields(ctx).tenant_id;
-          if (!tenant || !isDeepDebugActive(tenant)) fragments.set(ctx, fragment);
-        }
-        return `,"ts":"${isoNow()}"${fragment}`;
-      },
+      timestamp: () => `,"ts":"${isoNow()}"${fragments.get(otelContext.active(), pendingMask)}`,
       formatters: {
         level: (label) => ({ level: label }),
         log: (obj) => scrubValue(obj, policy) as Record<string, unknown>,

@@ -184,3 +184,18 @@ describe('deep debug through the logger', () => {
     expect(audit[0]).toMatchObject({ tenant_id: 'tenant-a', actor: 'user:sre-1', level: 'warn' });
   });
 });
+
+describe('context keys set at the call site', () => {
+  it('appear once per line, the call-site value winning', () => {
+    const out = captureStream();
+    const log = createLogger({ service: 's', destination: out.stream });
+    withContext({ tenant_id: 'acme', job_id: 'job-1' }, () => {
+      log.info({ job_id: 'job-2' }, 'override');
+      log.info({ job_id: undefined }, 'undefined keeps context');
+    });
+    const [first, second] = out.raw();
+    expect(first!.match(/"job_id"/g)).toHaveLength(1);
+    expect(JSON.parse(first!)).toMatchObject({ job_id: 'job-2', tenant_id: 'acme' });
+    expect(JSON.parse(second!)).toMatchObject({ job_id: 'job-1', tenant_id: 'acme' });
+  });
+});
