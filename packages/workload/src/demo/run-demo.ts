@@ -11,6 +11,7 @@ import { SERVICE_NAMES } from '../services/workload-config.js';
 import { checkLogs, timelineChain, wrongTenantDenial, type LogCheck } from './checks.js';
 import { DEMO_TENANTS, runTenantJourney, type TenantRun } from './journey.js';
 import { startStack, type Stack } from './stack.js';
+import { spansFromFiles, spansFromObs, telemetryCoverage, type Coverage, type ExportedSpan } from './telemetry-coverage.js';
 import type { TimelineEvent } from '@stellaops/telemetry-core';
 
 export interface DemoOptions {
@@ -42,6 +43,9 @@ export interface DemoResult {
   timeline: Record<string, TimelineEvent[]>;
   logs: LogCheck | undefined;
   denial: Awaited<ReturnType<typeof wrongTenantDenial>> | undefined;
+  coverage: Coverage | undefined;
+  /** Spans exported by the workload during the run. */
+  spans: ExportedSpan[];
   /** Present when keepRunning. */
   stack: Stack | undefined;
 }
@@ -52,7 +56,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'stella-demo-'));
   const steps: StepResult[] = [];
-  const result: DemoResult = { ok: false, durationMs: 0, dataDir, steps, notAvailable: [], runs: [], timeline: {}, logs: undefined, denial: undefined, stack: undefined };
+  const result: DemoResult = { ok: false, durationMs: 0, dataDir, steps, notAvailable: [], runs: [], timeline: {}, logs: undefined, denial: undefined, coverage: undefined, spans: [], stack: undefined };
 
   async function step<T>(name: string, fn: () => Promise<{ value: T; detail: string; ok?: boolean }>): Promise<T | undefined> {
     const t0 = Date.now();
@@ -141,6 +145,30 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     if (!s.features.otlp) result.notAvailable.push('OTLP ingest into the service (telemetry goes to OTLP/JSON files in the data dir instead)');
 
     await s.flush();
+    await step('at least 90% of routes and job paths produced spans, with exemplars on their histograms', async () => {
+      const traces = runs.flatMap((r) =>
+        [r.ingest.job, r.evaluation.job, ...(r.failure ? [r.failure.job] : [])].map((j) => ({ tenant: r.plan.tenant, token: tokens.get(r.plan.tenant)!, traceId: j.trace_id })),
+      );
+      // Spans reach the service's store a moment after the exporters flushed; poll with a bound.
+      let spans: ExportedSpan[] = [];
+      let coverage: Coverage | undefined;
+      const deadline = Date.now() + 20_000;
+      do {
+        spans = s.features.otlp && s.features.obs ? await spansFromObs(s.stellaUrl, traces) : spansFromFiles(join(s.dataDir, 'telemetry'));
+        coverage = await telemetryCoverage(s.peers, spans);
+        if (coverage.ratio >= 0.9 && new Set(spans.map((x) => x.service)).size === SERVICE_NAMES.length) break;
+        await new Promise((r) => setTimeout(r, 250));
+      } while (Date.now() < deadline);
+      result.spans = spans;
+      result.coverage = coverage;
+      const missing = coverage.items.filter((i) => !(i.traced && i.exemplar)).map((i) => `${i.service} ${i.path}${i.traced ? '' : ' (no span)'}${i.exemplar ? '' : ' (no exemplar)'}`);
+      const services = new Set(spans.map((x) => x.service)).size;
+      return {
+        value: coverage,
+        ok: coverage.ratio >= 0.9,
+        detail: `${coverage.covered}/${coverage.total} (${Math.round(coverage.ratio * 100)}%) from ${spans.length} spans of ${services} services (${s.features.otlp && s.features.obs ? 'read back from the service: GET /obs/trace/:id' : 'OTLP/JSON files'})${missing.length ? `; missing: ${missing.join(', ')}` : ''}`,
+      };
+    });
     await step('every log line of the run carries the CORE-1 fields of its context and no secrets', async () => {
       const logs = checkLogs(s.logDir, SERVICE_NAMES);
       result.logs = logs;

@@ -106,7 +106,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const ports = await Promise.all(SERVICE_NAMES.map(() => freePort()));
     const peers = Object.fromEntries(SERVICE_NAMES.map((s, i) => [s, `http://127.0.0.1:${ports[i]}`])) as Record<WorkloadServiceName, string>;
     // Service accounts: platform-wide scopes, the tenant chosen per request with X-Stella-Tenant.
-    const serviceScopes = ['stella:timeline:write', ...(features.evidence ? ['stella:evidence:create', 'stella:evidence:read'] : []), ...(features.attestations ? ['stella:attest:read'] : []), ...(features.incident || features.obs ? ['stella:obs:read'] : [])];
+    const serviceScopes = ['stella:timeline:write', ...(features.otlp ? ['stella:telemetry:write'] : []), ...(features.attestations ? ['stella:attest:create'] : []), ...(features.evidence ? ['stella:evidence:create', 'stella:evidence:read'] : []), ...(features.attestations ? ['stella:attest:read'] : []), ...(features.incident || features.obs ? ['stella:obs:read'] : [])];
     const telemetryDir = join(dataDir, 'telemetry');
     const workload = await Promise.all(
       SERVICE_NAMES.map(async (name) => {
@@ -120,7 +120,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           env: 'demo',
           telemetry: {
             ratio: options.samplingRatio ?? 0.1,
-            ...(features.otlp ? { otlpEndpoint: `http://127.0.0.1:${otlpHttp}`, otlpHeaders: { authorization: `Bearer ${serviceToken}` } } : { fileDir: telemetryDir }),
+            ...(features.otlp ? { otlpEndpoint: `http://127.0.0.1:${otlpHttp}` } : { fileDir: telemetryDir }),
             ...(features.incident ? { incidentModeUrl: stellaUrl } : {}),
           },
           features: { evidence: features.evidence, attestations: features.attestations },

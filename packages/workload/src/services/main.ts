@@ -5,6 +5,7 @@
  * tells its parent over IPC. Messages: `flush` (export what is buffered), `shutdown`.
  */
 import { HttpIncidentModeSource, initTelemetry } from '@stellaops/telemetry-core';
+import { tenantRoutingLogExporter, tenantRoutingSpanExporter } from '../telemetry/tenant-routing-exporter.js';
 import { SERVICE_ROUTES } from './registry.js';
 import { createRuntime, createWorkloadApp, WORKLOAD_VERSION } from './service-host.js';
 import { readWorkloadConfig } from './workload-config.js';
@@ -16,7 +17,16 @@ const telemetry = await initTelemetry({
   service: config.service,
   version: WORKLOAD_VERSION,
   env: config.env ?? 'demo',
-  ...(t.otlpEndpoint ? { endpoint: t.otlpEndpoint, headers: t.otlpHeaders } : t.fileDir ? { endpoints: { traces: fileUrl('traces'), metrics: fileUrl('metrics'), logs: fileUrl('logs') } } : {}),
+  ...(t.otlpEndpoint
+    ? {
+        // Traces and logs go to the service per tenant; metrics stay on /metrics (pulled), since
+        // the receiver files each request under one tenant and a metric series mixes tenants.
+        exporters: {
+          spans: tenantRoutingSpanExporter({ endpoint: t.otlpEndpoint, token: config.serviceToken, platformTenant: t.platformTenant ?? 'platform' }),
+          logs: tenantRoutingLogExporter({ endpoint: t.otlpEndpoint, token: config.serviceToken, platformTenant: t.platformTenant ?? 'platform' }),
+        },
+      }
+    : t.fileDir ? { endpoints: { traces: fileUrl('traces'), metrics: fileUrl('metrics'), logs: fileUrl('logs') } } : {}),
   sampling: {
     ratio: t.ratio,
     ...(t.incidentModeUrl

@@ -21,8 +21,8 @@ export interface WorkloadConfig {
   telemetry: {
     /** OTLP/HTTP base URL (`/v1/traces` ... appended). */
     otlpEndpoint?: string;
-    /** Headers for OTLP requests (e.g. authorization). */
-    otlpHeaders?: Record<string, string>;
+    /** Tenant for telemetry that belongs to no tenant (start-up, background work). Default `platform`. */
+    platformTenant?: string;
     /** Directory for OTLP/JSON line files when no OTLP endpoint is given. */
     fileDir?: string;
     /** Head sampling ratio for traces that start in this service. */

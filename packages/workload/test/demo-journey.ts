@@ -1,0 +1,82 @@
+/**
+ * The assertions both e2e suites make (embedded defaults, and PostgreSQL + NATS) on a demo
+ * run, through public faces only: the HTTP APIs of the service and the workload, the
+ * services' `/metrics`, their log output and their exported telemetry.
+ */
+import { expect } from 'vitest';
+import { DEMO_TENANTS, EVALUATION_CHAIN, checkLogs, SERVICE_NAMES, type DemoResult } from '../src/index.js';
+
+export async function assertDemoRun(result: DemoResult): Promise<void> {
+  const failed = result.steps.filter((s) => !s.ok).map((s) => `${s.name}: ${s.detail}`);
+  expect(failed).toEqual([]);
+  expect(result.ok).toBe(true);
+  const stack = result.stack!;
+  const [a, b] = DEMO_TENANTS;
+
+  // Every log line carries the CORE-1 fields present in its context.
+  const logs = checkLogs(stack.logDir, SERVICE_NAMES);
+  expect(logs.violations).toEqual([]);
+  expect(logs.files).toBe(SERVICE_NAMES.length + 1);
+  expect(logs.lines).toBeGreaterThan(50);
+  // Decision logs of the policy engine carry version, rule ids, effect and reason.
+  const decisions = checkDecisionLines(stack.logDir);
+  expect(decisions.length).toBeGreaterThan(0);
+  for (const d of decisions) {
+    expect(d['policy_version']).toBe('baseline@7');
+    expect(Array.isArray(d['rule_ids'])).toBe(true);
+    expect(['allow', 'warn', 'deny']).toContain(d['decision_effect']);
+    expect(typeof d['decision_reason']).toBe('string');
+    expect(d['trace_id']).toMatch(/^[0-9a-f]{32}$/);
+  }
+
+  // ≥ 90% of routes and job paths produced spans, with exemplars.
+  expect(result.coverage!.ratio).toBeGreaterThanOrEqual(0.9);
+  expect(new Set(result.spans.map((s) => s.service))).toEqual(new Set(SERVICE_NAMES));
+
+  // Tenant A's timeline shows the full chain for its evaluation, and none of tenant B's events.
+  const tokenA = await stack.token(a!.tenant, ['timeline:read']);
+  const runA = result.runs.find((r) => r.plan.tenant === a!.tenant)!;
+  const runB = result.runs.find((r) => r.plan.tenant === b!.tenant)!;
+  const page = await fetch(`${stack.stellaUrl}/timeline?limit=1000`, { headers: { authorization: `Bearer ${tokenA}` } });
+  expect(page.status).toBe(200);
+  const events = ((await page.json()) as { events: { kind: string; tenant_id: string; trace_id: string | null; resource_id: string | null; details: Record<string, unknown> }[] }).events;
+  expect(events.every((e) => e.tenant_id === a!.tenant)).toBe(true);
+  expect(events.some((e) => e.trace_id === runB.evaluation.job.trace_id)).toBe(false);
+  const chain = events.filter((e) => e.trace_id === runA.evaluation.job.trace_id).reverse();
+  expect(chain.map((e) => e.kind)).toEqual([...EVALUATION_CHAIN]);
+  // The chain's ids and digests link up: the SBOM ingested is the source fetched, the export names the evaluation.
+  const evalResult = runA.evaluation.result!;
+  const byKind = Object.fromEntries(chain.map((e) => [e.kind, e]));
+  expect(byKind['source.fetched']!.details['source_digest']).toBe(evalResult.source_digest);
+  expect(byKind['sbom.ingested']!.resource_id).toBe(evalResult.sbom_id);
+  expect(byKind['sbom.ingested']!.details['source_digest']).toBe(evalResult.source_digest);
+  expect(byKind['policy.evaluated']!.details['evaluation_id']).toBe(evalResult.evaluation_id);
+  expect(byKind['export.completed']!.resource_id).toBe(evalResult.export_id);
+  expect(byKind['export.completed']!.details['export_digest']).toBe(evalResult.export_digest);
+
+  // The injected failure is red, explained, and has a trace id.
+  const failure = runA.failure!;
+  expect(failure.record.state).toBe('failed');
+  expect(failure.record.error!.code).toBe('advisory.malformed');
+  const failedEvents = events.filter((e) => e.trace_id === failure.job.trace_id).map((e) => e.kind);
+  expect(failedEvents).toEqual(expect.arrayContaining(['job.scheduled', 'job.started', 'advisory.rejected', 'job.failed']));
+
+  // A wrong-tenant token gets a 403 that explains the denial without PII.
+  const tokenB = await stack.token(b!.tenant, ['timeline:read'], 'user:jane.doe@globex.example');
+  const denied = await fetch(`${stack.stellaUrl}/timeline`, { headers: { authorization: `Bearer ${tokenB}`, 'x-stella-tenant': a!.tenant } });
+  expect(denied.status).toBe(403);
+  const body = (await denied.json()) as Record<string, unknown>;
+  expect(body['error_code']).toBe('auth.tenant_denied');
+  expect(String(body['message'])).toContain(`stella:timeline:read#tenant/${a!.tenant}`);
+  expect(JSON.stringify(body)).not.toMatch(/jane|globex\.example|@/);
+}
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+function checkDecisionLines(logDir: string): Record<string, unknown>[] {
+  return readFileSync(join(logDir, 'policy-engine.ndjson'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"decision.policy"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
