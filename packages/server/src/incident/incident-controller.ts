@@ -192,7 +192,8 @@ export class IncidentController {
     await this.audit(result.extended ? 'audit.incident.mode_extended' : 'audit.incident.mode_on', incident, input.actor);
     if (!result.extended) {
       this.options.webhook?.send(cloudEvent('io.stellaops.incident.started', `tenant/${input.tenant}`, new Date(now), { ...incident }));
-      this.track(this.captureInto(incident, 'start', now - lookback, now));
+      // The start capture covers the preceding window up to and including the start instant.
+      this.track(this.captureInto(incident, 'start', now - lookback, now + 1));
     }
     return { incident, extended: result.extended };
   }
