@@ -8,7 +8,13 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 // The package has no `exports` map; the generated module is a stable part of its published files.
-const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js') as { opentelemetry: { proto: Record<string, any> } };
+type ResponseType = MessageType<{ partialSuccess?: PartialSuccess | null }>;
+interface GeneratedCollector {
+  trace: { v1: { ExportTraceServiceRequest: MessageType<TraceRequest>; ExportTraceServiceResponse: ResponseType } };
+  metrics: { v1: { ExportMetricsServiceRequest: MessageType<MetricsRequest>; ExportMetricsServiceResponse: ResponseType } };
+  logs: { v1: { ExportLogsServiceRequest: MessageType<LogsRequest>; ExportLogsServiceResponse: ResponseType } };
+}
+const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js') as { opentelemetry: { proto: { collector: GeneratedCollector } } };
 
 export type Signal = 'traces' | 'metrics' | 'logs';
 export const SIGNALS: readonly Signal[] = ['traces', 'metrics', 'logs'];
@@ -120,7 +126,7 @@ interface MessageType<T> {
   verify(message: Record<string, unknown>): string | null;
 }
 
-const collector = root.opentelemetry.proto['collector'];
+const collector = root.opentelemetry.proto.collector;
 
 export const REQUEST_TYPES: { [S in Signal]: MessageType<RequestOf<S>> } = {
   traces: collector.trace.v1.ExportTraceServiceRequest,

@@ -20,7 +20,8 @@ let exportToken: string;
 const traceIds: string[] = [];
 
 /** Runs `stella` in-process. */
-async function stella(...argv: string[]): Promise<{ code: number; out: string; err: string; json: () => any }> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
+async function stella(...argv: string[]): Promise<{ code: number; out: string; err: string; json: () => Record<string, any> }> {
   let out = '';
   let err = '';
   const { run } = createProgram({ stdout: (s) => (out += s), stderr: (s) => (err += s), env: {}, cwd: dir });

@@ -141,6 +141,7 @@ async function until<T>(check: () => T | undefined | Promise<T | undefined>, wha
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
 function cloudEvents(type: string): { event: Record<string, any>; delivery: Delivery }[] {
   return deliveries.map((d) => ({ event: JSON.parse(d.body), delivery: d })).filter((e) => e.event.type === type);
 }

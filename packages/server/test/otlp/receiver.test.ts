@@ -29,6 +29,7 @@ afterAll(async () => t?.stop());
 
 const httpUrl = (signal: string): string => `http://127.0.0.1:${t.ports.http}/v1/${signal}`;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
 async function getTrace(traceId: string): Promise<{ status: number; body: any }> {
   const res = await t.service.app.inject({ method: 'GET', url: `/obs/trace/${traceId}`, headers: { authorization: `Bearer ${readToken}` } });
   return { status: res.statusCode, body: res.json() };
