@@ -41,7 +41,8 @@ describe('a process killed during a bundle commit', () => {
   });
 
   for (const point of ['staging', 'committed'] as const) {
-    it(`leaves no visible partial bundle and restarts consistently (killed ${point === 'staging' ? 'while writing objects' : 'before recording'})`, async () => {
+    // Two service starts and a child process: generous under a loaded CI machine.
+    it(`leaves no visible partial bundle and restarts consistently (killed ${point === 'staging' ? 'while writing objects' : 'before recording'})`, { timeout: 180_000 }, async () => {
       const dataDir = await mkdtemp(join(tmpdir(), 'stella-crash-'));
       dirs.push(dataDir);
       const child = await runChild(dataDir, point);

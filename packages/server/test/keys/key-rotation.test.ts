@@ -25,7 +25,7 @@ describe('signing keys and rotation', () => {
     return res.json<{ bundle_id: string; signer_key_id: string }>();
   };
 
-  it('rotates the platform key; old and new evidence verify offline with the exported ring', async () => {
+  it('rotates the platform key; old and new evidence verify offline with the exported ring', { timeout: 180_000 }, async () => {
     ts = await startForensicsService();
     const ring0 = Keyring.fromJSON(await readFile(join(ts.dataDir, 'keys', 'platform', 'keyring.json'), 'utf8'));
     expect(ring0.keys()).toHaveLength(1);
@@ -77,7 +77,7 @@ describe('signing keys and rotation', () => {
     expect(again.signer_key_id).toBe(r.key_id);
   });
 
-  it('gives each tenant its own key ring when per-tenant keys are on', async () => {
+  it('gives each tenant its own key ring when per-tenant keys are on', { timeout: 120_000 }, async () => {
     ts = await startForensicsService({ features: { settings: { tenantKeys: true } } });
     const a = await snapshot(ts, await ts.token('tenant-a', ALL_SCOPES), 'exp-a');
     const b = await snapshot(ts, await ts.token('tenant-b', ALL_SCOPES), 'exp-b');
