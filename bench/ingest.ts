@@ -1,0 +1,201 @@
+/**
+ * `npm run bench -- ingest [--spans N] [--steady-seconds S] [--steady-rate R] [--capture-spans M]`
+ *
+ * The embedded OTLP receiver on one core (SPEC STO-2, FOR-1, issue targets):
+ *   1. ceiling: protobuf decode alone of the same batches (512 realistic spans each);
+ *   2. in-process ingest (decode + scrub + segment append + batched index) without HTTP;
+ *   3. saturated OTLP/HTTP protobuf from a separate load-generator process (so the service's
+ *      CPU is its own), index flushed at the end;
+ *   4. steady R spans/s (default 10k) for S seconds: the service's CPU share and peak RSS;
+ *   5. forensic capture of M spans (default 1M) vs `tar czf` of the same segment files.
+ * Ratios are against the ceiling and against tar in the same run.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createService, resolveConfig } from '../packages/server/src/index.ts';
+import type { CaptureRuntime } from '../packages/server/src/capture/capture-feature.ts';
+import type { OtlpRuntime } from '../packages/server/src/otlp/otlp-feature.ts';
+import { decodeRequest, encodeRequest, type TraceRequest } from '../packages/server/src/otlp/otlp-proto.ts';
+import type { SegmentsRuntime } from '../packages/server/src/segments/segments-feature.ts';
+
+function flag(args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+}
+
+const ROUTES = ['/policy/evaluate', '/sbom/ingest', '/advisories/link', '/vex/reconcile', '/export/bundle'];
+
+/** One request of `n` spans: a server span per trace with 3 children, OTel semantic-convention attributes. */
+function batch(n: number, seq: number): Uint8Array {
+  const spans = [];
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  let traceId = randomBytes(16);
+  let rootId = randomBytes(8);
+  for (let i = 0; i < n; i++) {
+    const isRoot = i % 4 === 0;
+    if (isRoot) {
+      traceId = randomBytes(16);
+      rootId = randomBytes(8);
+    }
+    const route = ROUTES[(seq + i) % ROUTES.length]!;
+    const start = nowNs - BigInt(1_000_000 * (n - i));
+    spans.push({
+      traceId,
+      spanId: isRoot ? rootId : randomBytes(8),
+      parentSpanId: isRoot ? Buffer.alloc(0) : rootId,
+      name: isRoot ? `POST ${route}` : i % 4 === 1 ? 'policy.evaluate' : i % 4 === 2 ? 'pg.query' : 'redis.get',
+      kind: isRoot ? 2 : i % 4 === 2 ? 3 : 1,
+      startTimeUnixNano: start.toString(),
+      endTimeUnixNano: (start + BigInt(2_000_000 + (i % 50) * 100_000)).toString(),
+      attributes: [
+        { key: 'http.route', value: { stringValue: route } },
+        { key: 'http.request.method', value: { stringValue: 'POST' } },
+        { key: 'http.response.status_code', value: { intValue: i % 97 === 0 ? 500 : 200 } },
+        { key: 'url.path', value: { stringValue: `${route}/${seq}-${i}` } },
+        { key: 'user_agent.original', value: { stringValue: 'stella-cli/0.1.0 node/20' } },
+        { key: 'stella.tenant_id', value: { stringValue: 'bench' } },
+        { key: 'policy.version', value: { stringValue: '2025.03.1' } },
+        { key: 'db.system', value: { stringValue: 'postgresql' } },
+        { key: 'db.query.text', value: { stringValue: 'SELECT id, status FROM findings WHERE tenant_id = $1 AND component = $2' } },
+        { key: 'server.address', value: { stringValue: 'policy-engine.stella.svc' } },
+      ],
+      status: { code: i % 97 === 0 ? 2 : 0 },
+    });
+  }
+  const resource = { attributes: [{ key: 'service.name', value: { stringValue: 'policy-engine' } }, { key: 'service.version', value: { stringValue: '1.4.2' } }, { key: 'deployment.environment.name', value: { stringValue: 'bench' } }] };
+  const json = { resourceSpans: [{ resource, scopeSpans: [{ scope: { name: '@stellaops/telemetry-core', version: '0.1.0' }, spans }] }] };
+  return encodeRequest('traces', json as never as TraceRequest);
+}
+
+const LOADGEN = `
+const http = require('node:http');
+const fs = require('node:fs');
+const [port, token, dir, count, total, rate] = process.argv.slice(1);
+const bodies = Array.from({ length: Number(count) }, (_, i) => fs.readFileSync(dir + '/b' + i + '.pb'));
+const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+let sent = 0, inflight = 0, errors = 0, next = 0;
+const started = Date.now();
+function one() {
+  if (sent >= Number(total)) { if (inflight === 0) { process.stdout.write(JSON.stringify({ errors, ms: Date.now() - started })); agent.destroy(); } return; }
+  const body = bodies[next++ % bodies.length]; sent++; inflight++;
+  const req = http.request({ port: Number(port), host: '127.0.0.1', path: '/v1/traces', method: 'POST', agent,
+    headers: { 'content-type': 'application/x-protobuf', authorization: 'Bearer ' + token, 'content-length': body.length } }, (res) => {
+    res.resume(); res.on('end', () => { if (res.statusCode !== 200) errors++; inflight--; schedule(); });
+  });
+  req.on('error', () => { errors++; inflight--; schedule(); });
+  req.end(body);
+}
+function schedule() {
+  if (Number(rate) > 0) {
+    const due = started + (sent / Number(rate)) * 1000;
+    setTimeout(one, Math.max(0, due - Date.now()));
+  } else one();
+}
+for (let i = 0; i < (Number(rate) > 0 ? 1 : 8); i++) schedule();
+`;
+
+function loadgen(port: number, token: string, dir: string, count: number, requests: number, requestsPerSec: number): Promise<{ errors: number; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', LOADGEN, String(port), token, dir, String(count), String(requests), String(requestsPerSec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as { errors: number; ms: number }) : reject(new Error(`load generator exited ${code}`))));
+  });
+}
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+export default async function run(args: string[]): Promise<void> {
+  const totalSpans = flag(args, 'spans', 200_000);
+  const steadySeconds = flag(args, 'steady-seconds', 10);
+  const steadyRate = flag(args, 'steady-rate', 10_000);
+  const captureSpans = flag(args, 'capture-spans', 1_000_000);
+  const SPANS_PER_BATCH = 512;
+  const dataDir = mkdtempSync(join(tmpdir(), 'stella-bench-ingest-'));
+  const batchDir = mkdtempSync(join(tmpdir(), 'stella-bench-batches-'));
+  try {
+    const bodies = Array.from({ length: 40 }, (_, i) => batch(SPANS_PER_BATCH, i));
+    bodies.forEach((b, i) => writeFileSync(join(batchDir, `b${i}.pb`), b));
+    console.log(`ingest bench: batches of ${SPANS_PER_BATCH} spans, ${(bodies[0]!.length / SPANS_PER_BATCH).toFixed(0)} bytes/span on the wire, node ${process.version}`);
+
+    // 1. Ceiling: decode alone.
+    let t0 = performance.now();
+    let decoded = 0;
+    while (decoded < totalSpans) for (const b of bodies) decoded += (decodeRequest('traces', b) as TraceRequest).resourceSpans[0]!.scopeSpans[0]!.spans.length;
+    const decodeRate = decoded / ((performance.now() - t0) / 1000);
+    console.log(`decode only (ceiling)            ${Math.round(decodeRate).toLocaleString('en')} spans/s`);
+
+    const config = resolveConfig(['--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--log-level', 'error', '--otlp-tenant-records-per-sec', '100000000', '--otlp-tenant-bytes-per-sec', String(2 ** 40)]);
+    const service = await createService({ config });
+    await service.listen();
+    const otlp = service.features.get('otlp') as OtlpRuntime;
+    const segments = service.features.get('segments') as SegmentsRuntime;
+    const ports = await otlp.listening();
+    const token = await service.devAuthority!.mint({ tenant: 'bench', scopes: ['stella:telemetry:write#tenant/bench'], ttlSeconds: 86_400 });
+
+    // 2. In-process ingest: decode + scrub + append + index (flushed).
+    t0 = performance.now();
+    let ingested = 0;
+    for (let i = 0; ingested < totalSpans; i++) ingested += otlp.ingestor.ingest('bench', 'traces', bodies[i % bodies.length]!, 'protobuf').accepted;
+    const appendSec = (performance.now() - t0) / 1000;
+    await segments.telemetry.index.flush();
+    const inProcessRate = ingested / ((performance.now() - t0) / 1000);
+    console.log(`ingest in-process, to disk (decode+scrub+append, index queued) ${Math.round(ingested / appendSec).toLocaleString('en')} spans/s  (${((ingested / appendSec / decodeRate) * 100).toFixed(0)}% of ceiling)`);
+    console.log(`ingest in-process, indexed (… + PGlite index flushed) ${Math.round(inProcessRate).toLocaleString('en')} spans/s  (${((inProcessRate / decodeRate) * 100).toFixed(0)}% of ceiling)`);
+
+    // 3. Saturated OTLP/HTTP from a separate process.
+    const requests = Math.ceil(totalSpans / SPANS_PER_BATCH);
+    let cpu0 = cpuSeconds();
+    t0 = performance.now();
+    const sat = await loadgen(ports.http, token, batchDir, bodies.length, requests, 0);
+    await segments.telemetry.index.flush();
+    const wall = (performance.now() - t0) / 1000;
+    const satCpu = cpuSeconds() - cpu0;
+    const httpRate = (requests * SPANS_PER_BATCH) / wall;
+    console.log(
+      `OTLP/HTTP saturated               ${Math.round(httpRate).toLocaleString('en')} spans/s wall, ${Math.round((requests * SPANS_PER_BATCH) / satCpu).toLocaleString('en')} spans per service CPU-second (${((httpRate / decodeRate) * 100).toFixed(0)}% of ceiling; errors ${sat.errors}; target ≥ 80,000/core)`,
+    );
+
+    // 4. Steady rate: CPU share and RSS.
+    const steadyRequests = Math.ceil((steadyRate * steadySeconds) / SPANS_PER_BATCH);
+    let rssPeak = process.memoryUsage().rss;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 100);
+    cpu0 = cpuSeconds();
+    t0 = performance.now();
+    const steady = await loadgen(ports.http, token, batchDir, bodies.length, steadyRequests, steadyRate / SPANS_PER_BATCH);
+    await segments.telemetry.index.flush();
+    const steadyWall = (performance.now() - t0) / 1000;
+    clearInterval(sampler);
+    const share = (cpuSeconds() - cpu0) / steadyWall;
+    console.log(
+      `steady ${steadyRate.toLocaleString('en')} spans/s for ${steadySeconds}s        CPU ${(share * 100).toFixed(1)}% of a core (target ≤ 12%), peak RSS ${(rssPeak / 1048576).toFixed(0)} MiB (target ≤ 120 MiB; includes the embedded PGlite), errors ${steady.errors}`,
+    );
+
+    // 5. Capture of M spans vs tar czf of the segment files.
+    let stored = ingested + requests * SPANS_PER_BATCH + steadyRequests * SPANS_PER_BATCH;
+    for (let i = 0; stored < captureSpans; i++) stored += otlp.ingestor.ingest('bench', 'traces', bodies[i % bodies.length]!, 'protobuf').accepted;
+    await segments.telemetry.index.flush();
+    const capture = (service.features.get('capture') as CaptureRuntime).capture;
+    t0 = performance.now();
+    const plan = await capture.plan('bench', { fromMs: Date.now() - 6 * 3_600_000, toMs: Date.now() + 1000 });
+    await capture.writeFile(plan, join(batchDir, 'capture.tar.gz'));
+    const captureSec = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    const tar = spawnSync('tar', ['czf', join(batchDir, 'segments.tar.gz'), '-C', join(dataDir, 'telemetry', 'segments'), 'bench']);
+    const tarSec = (performance.now() - t0) / 1000;
+    if (tar.status !== 0) throw new Error(`tar failed: ${tar.stderr}`);
+    console.log(
+      `capture of ${plan.counts.traces.items.toLocaleString('en')} spans (${(plan.contentBytes / 1048576).toFixed(0)} MiB)   ${captureSec.toFixed(2)} s vs tar czf ${tarSec.toFixed(2)} s → ${(captureSec / tarSec).toFixed(2)}× (target ≤ 2×)`,
+    );
+    await service.close();
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(batchDir, { recursive: true, force: true });
+  }
+}
