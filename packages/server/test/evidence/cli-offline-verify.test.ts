@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IN_TOTO_STATEMENT_V1, SLSA_PROVENANCE_V1 } from '@stellaops/forensics';
+import { createProgram } from '../../../cli/src/program.js';
 import { ALL_SCOPES, artifact, startForensicsService, type ForensicsTestService } from './forensics-service.js';
 
 const STELLA = fileURLToPath(new URL('../../../cli/bin/stella.js', import.meta.url));
@@ -89,5 +91,40 @@ describe('stella forensic against a running service, verified offline', () => {
     const noToken = await stella(['forensic', 'custody', 'evaluation', 'eval-7'], { STELLA_SERVER: env.STELLA_SERVER!, STELLA_TOKEN: '' });
     expect(noToken.code).toBe(2);
     expect(noToken.stderr).toContain('no token');
+  });
+
+  it('places and releases holds, shows attestations, and refuses what it must', async () => {
+    const cli = async (argv: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const { run } = createProgram({ stdout: (x) => void (stdout += x), stderr: (x) => void (stderr += x), env, cwd: work });
+      return { code: await run(argv), stdout, stderr };
+    };
+    const placed = await cli(['forensic', 'hold', 'place', 'case-7', '--reason', 'audit request', '--json']);
+    expect(placed.code).toBe(0);
+    expect(JSON.parse(placed.stdout)).toMatchObject({ ok: true, case_id: 'case-7', held: true, bundles: 1, trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect((await cli(['forensic', 'hold', 'release', 'case-7', '--reason', 'done'])).stdout).toMatch(/hold released \(1 bundles\)/);
+
+    const att = await ts.service.app.inject({
+      method: 'POST',
+      url: '/attestations',
+      headers: { authorization: `Bearer ${env.STELLA_TOKEN}` },
+      payload: { subject_id: 'job-7', statement: { _type: IN_TOTO_STATEMENT_V1, subject: [{ name: 'out.json', digest: { sha256: 'f'.repeat(64) } }], predicateType: SLSA_PROVENANCE_V1, predicate: {} } },
+    });
+    const id = att.json<{ attestation: { id: string } }>().attestation.id;
+    const shown = await cli(['forensic', 'attest', 'show', id]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(new RegExp(`^VERIFIED attestation ${id}`));
+
+    // A tenant-bound token may not rotate the platform key; the refusal names the trace.
+    const rotate = await cli(['forensic', 'key', 'rotate']);
+    expect(rotate.code).toBe(2);
+    expect(rotate.stderr).toMatch(/403.*platform-wide scope.*trace_id [0-9a-f]{32}/);
+
+    const ring = join(work, 'again.json');
+    expect((await cli(['forensic', 'keyring', 'export', '--out', ring])).code).toBe(0);
+    const twice = await cli(['forensic', 'keyring', 'export', '--out', ring, '--json']);
+    expect(twice.code).toBe(2);
+    expect(JSON.parse(twice.stdout)).toMatchObject({ ok: false, error: { code: 'exists' } });
   });
 });
