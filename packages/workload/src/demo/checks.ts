@@ -6,7 +6,7 @@ import { eventually } from './processes.js';
 import type { Stack } from './stack.js';
 
 /** The kinds one evaluation leaves in its tenant's timeline, in causal order (TL-5's chain plus the job's own). */
-export const EVALUATION_CHAIN = ['job.scheduled', 'job.started', 'source.fetched', 'sbom.ingested', 'advisory.linked', 'vex.reconciled', 'policy.evaluated', 'export.completed', 'job.finished'] as const;
+export const EVALUATION_CHAIN = ['job.scheduled', 'job.started', 'source.fetched', 'sbom.ingested', 'advisory.matched', 'vex.reconciled', 'policy.evaluated', 'advisory.linked', 'export.completed', 'job.finished'] as const;
 
 export async function getJson<T>(stack: Stack, path: string, token: string, tenant?: string): Promise<{ status: number; body: T }> {
   const res = await fetch(`${stack.stellaUrl}${path}`, { headers: { authorization: `Bearer ${token}`, ...(tenant ? { 'x-stella-tenant': tenant } : {}) } });

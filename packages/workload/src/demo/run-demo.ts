@@ -8,6 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVICE_NAMES } from '../services/workload-config.js';
+import { cliOk, cliProblem, custody, showAttestations, snapshotAndVerify, type EvidenceOutcome } from './forensics-steps.js';
+import { captureForensicBundle, incidentModeRaisesTraceVolume, type IncidentOutcome } from './incident-steps.js';
+import type { CliRun } from './stella-cli.js';
 import { checkLogs, timelineChain, wrongTenantDenial, type LogCheck } from './checks.js';
 import { DEMO_TENANTS, runTenantJourney, type TenantRun } from './journey.js';
 import { startStack, type Stack } from './stack.js';
@@ -44,6 +47,11 @@ export interface DemoResult {
   logs: LogCheck | undefined;
   denial: Awaited<ReturnType<typeof wrongTenantDenial>> | undefined;
   coverage: Coverage | undefined;
+  evidence: EvidenceOutcome | undefined;
+  attestations: { subject: string; id: string | null; show: CliRun | undefined }[];
+  custody: CliRun | undefined;
+  incident: IncidentOutcome | undefined;
+  capture: CliRun | undefined;
   /** Spans exported by the workload during the run. */
   spans: ExportedSpan[];
   /** Present when keepRunning. */
@@ -56,7 +64,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'stella-demo-'));
   const steps: StepResult[] = [];
-  const result: DemoResult = { ok: false, durationMs: 0, dataDir, steps, notAvailable: [], runs: [], timeline: {}, logs: undefined, denial: undefined, coverage: undefined, spans: [], stack: undefined };
+  const result: DemoResult = { ok: false, durationMs: 0, dataDir, steps, notAvailable: [], runs: [], timeline: {}, logs: undefined, denial: undefined, coverage: undefined, spans: [], stack: undefined, evidence: undefined, attestations: [], custody: undefined, incident: undefined, capture: undefined };
 
   async function step<T>(name: string, fn: () => Promise<{ value: T; detail: string; ok?: boolean }>): Promise<T | undefined> {
     const t0 = Date.now();
@@ -77,7 +85,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   let stack: Stack | undefined;
   try {
     stack = await step('start the Observability & Forensics service and the seven workload services', async () => {
-      const s = await startStack({ dataDir, serviceEnv: options.serviceEnv, samplingRatio: options.samplingRatio });
+      const s = await startStack({ dataDir, tenants: DEMO_TENANTS.map((t) => t.tenant), serviceEnv: options.serviceEnv, samplingRatio: options.samplingRatio });
       const on = Object.entries(s.features).filter(([, v]) => v).map(([k]) => k);
       return { value: s, detail: `service at ${s.stellaUrl} (APIs: timeline${on.length ? `, ${on.join(', ')}` : ''}); workload: ${SERVICE_NAMES.join(', ')}` };
     });
@@ -106,7 +114,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     });
 
     const tokens = new Map<string, string>();
-    for (const plan of DEMO_TENANTS) tokens.set(plan.tenant, await s.token(plan.tenant, ['timeline:read', 'obs:read', 'evidence:read', 'evidence:create', 'attest:read', 'incident:admin']));
+    for (const plan of DEMO_TENANTS) tokens.set(plan.tenant, await s.token(plan.tenant, ['timeline:read', 'obs:read', 'evidence:read', 'evidence:create', 'evidence:export', 'attest:read', 'incident:admin']));
 
     await step('tenant timelines show the full chain of each evaluation, and only their own events', async () => {
       const details: string[] = [];
@@ -137,6 +145,58 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     });
     result.denial = denial;
 
+    const [runA, runB] = [runs[0]!, runs[1]!];
+    const outDir = join(dataDir, 'evidence-out');
+    if (s.features.evidence && runA.evaluation.result) {
+      await step(`evidence: snapshot of ${runA.plan.tenant}'s evaluation and its job capsule, verified offline with stella forensic verify`, async () => {
+        const e = await snapshotAndVerify(s, runA, tokens.get(runA.plan.tenant)!, outDir);
+        result.evidence = e;
+        const problems = [e.keyring, ...e.snapshots.flatMap((x) => [x.create, ...(x.verify ? [x.verify] : [])])].filter((r) => !cliOk(r)).map(cliProblem);
+        const lines = e.snapshots.map((x) => `${x.kind} ${x.resource} → bundle ${x.bundle_id ?? '?'}: ${cliOk(x.verify) ? 'verified offline' : 'NOT verified'}`);
+        return { value: e, ok: problems.length === 0 && e.snapshots.every((x) => cliOk(x.verify)), detail: [...lines, ...problems].join('; ') };
+      });
+    }
+    if (s.features.attestations && runA.evaluation.result) {
+      await step('attestations: the job and the export each have a signed in-toto/SLSA statement that verifies', async () => {
+        const a = await showAttestations(s, runA, tokens.get(runA.plan.tenant)!, runA.evaluation.record);
+        result.attestations = a;
+        return {
+          value: a,
+          ok: a.every((x) => cliOk(x.show)),
+          detail: a.map((x) => `${x.subject}: ${x.id ?? 'none recorded'} ${cliOk(x.show) ? 'verified' : x.show ? cliProblem(x.show) : ''}`).join('; '),
+        };
+      });
+    }
+    if (s.features.custody && runA.evaluation.result) {
+      await step(`chain of custody of ${runA.plan.tenant}'s SBOM: source fetch → SBOM compute → policy eval → advisory link → export`, async () => {
+        const c = await custody(s, runA, tokens.get(runA.plan.tenant)!);
+        result.custody = c;
+        const steps = (c.json?.['steps'] as { step: string; verified: boolean }[] | undefined) ?? [];
+        const problems = (c.json?.['problems'] as string[] | undefined) ?? [];
+        return { value: c, ok: cliOk(c), detail: `${steps.map((x) => `${x.step} ${x.verified ? '✔' : '✘'}`).join(' → ') || cliProblem(c)}${problems.length ? `; ${problems.join('; ')}` : ''}` };
+      });
+    }
+    if (s.features.incident && s.features.obs && runB.evaluation.result) {
+      await step(`incident mode on and off for ${runB.plan.tenant}: unsampled requests are traced while it is on`, async () => {
+        const o = await incidentModeRaisesTraceVolume(s, runB, tokens.get(runB.plan.tenant)!);
+        result.incident = o;
+        const ok = o.on.exitCode === 0 && o.off?.exitCode === 0 && o.modesAfterOff === 0 && o.storedDuring > o.storedBefore && o.storedDuring >= Math.ceil(o.requests * 0.9);
+        return {
+          value: o,
+          ok,
+          detail: `${o.requests} unsampled requests before: ${o.storedBefore} traces stored; with incident mode on: ${o.storedDuring}; switched off again (${o.modesAfterOff ?? '?'} modes left)${o.on.exitCode !== 0 ? `; ${cliProblem(o.on)}` : ''}${o.off && o.off.exitCode !== 0 ? `; ${cliProblem(o.off)}` : ''}`,
+        };
+      });
+    }
+    if (s.features.capture) {
+      await step(`forensic capture of ${runA.plan.tenant}'s telemetry (last hour), signed and verified by stella telemetry capture`, async () => {
+        const c = await captureForensicBundle(s, runA.plan.tenant, tokens.get(runA.plan.tenant)!, join(outDir, `${runA.plan.tenant}-forensic.tar.gz`));
+        result.capture = c;
+        const counts = c.json?.['counts'] as Record<string, unknown> | null | undefined;
+        return { value: c, ok: cliOk(c), detail: cliOk(c) ? `${String(c.json?.['bundle'])} manifest ${String(c.json?.['manifest_sha256'])}, counts ${JSON.stringify(counts ?? {})}` : cliProblem(c) };
+      });
+    }
+
     if (!s.features.evidence) result.notAvailable.push('evaluation snapshot and job capsule (POST /evidence/snapshot) and offline verification');
     if (!s.features.attestations) result.notAvailable.push('job and export attestations (POST /attestations)');
     if (!s.features.custody) result.notAvailable.push('chain of custody (GET /custody/:type/:id)');
@@ -150,7 +210,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         [r.ingest.job, r.evaluation.job, ...(r.failure ? [r.failure.job] : [])].map((j) => ({ tenant: r.plan.tenant, token: tokens.get(r.plan.tenant)!, traceId: j.trace_id })),
       );
       // Spans reach the service's store a moment after the exporters flushed; poll with a bound.
-      let spans: ExportedSpan[] = [];
+      let spans: ExportedSpan[];
       let coverage: Coverage | undefined;
       const deadline = Date.now() + 20_000;
       do {

@@ -26,6 +26,8 @@ export interface StackOptions {
   dataDir: string;
   /** Extra environment for the service (database, NATS, stream names). */
   serviceEnv?: NodeJS.ProcessEnv;
+  /** Tenants the workload serves. */
+  tenants: string[];
   /** Head sampling ratio of the workload services. Default 0.1. */
   samplingRatio?: number;
 }
@@ -113,6 +115,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         const serviceToken = await authority.mint({ scopes: serviceScopes, subject: `svc:${name}`, ttlSeconds: 4 * 3600 });
         const config: WorkloadConfig = {
           service: name,
+          tenants: options.tenants,
           peers,
           stellaUrl,
           serviceToken,

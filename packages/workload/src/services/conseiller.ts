@@ -13,6 +13,7 @@ import { WorkloadError } from '../formats/errors.js';
 import { advisorySeverity, fixedVersion, validateOsv, type OsvAdvisory, type Severity } from '../formats/osv.js';
 import { parseSemVer, versionInRange } from '../fixtures/semver.js';
 import { canonicalDigest, sha256 } from './digest.js';
+import { custodySubject } from './sbom-service.js';
 import type { WorkloadRuntime } from './service-host.js';
 import { TenantStore } from './tenant-store.js';
 
@@ -84,44 +85,86 @@ export function registerConseiller(app: FastifyInstance, rt: WorkloadRuntime): v
     return reply.header('content-type', 'application/json').header('x-content-digest', a.digest).send(a.raw);
   });
 
-  /** Links the SBOM's components to advisories whose ranges contain their versions. */
-  app.post<{ Body: { sbom_id?: string } }>('/advisories/link', async (request) => {
+  /** Matches the SBOM's components to advisories whose ranges contain their versions (candidate findings). */
+  app.post<{ Body: { sbom_id?: string } }>('/advisories/match', async (request) => {
     const tenant = currentContext().tenant_id!;
     const sbomId = request.body?.sbom_id;
     if (typeof sbomId !== 'string') throw new WorkloadError('request.invalid', 'body.sbom_id is required', { field: 'body.sbom_id' });
-    const journey = startJourney('advisory_link', { 'stella.tenant_id': tenant });
-    try {
-      const sbom = await rt.call<{ sbom_digest: string; components: Component[] }>('sbom-service', `/sboms/${encodeURIComponent(sbomId)}/components`);
-      const findings = await withSpan('conseiller.link', { 'stella.sbom.components': sbom.components.length }, async (span) => {
-        const out: Finding[] = [];
-        const known = advisories.values(tenant);
-        for (const c of sbom.components) {
-          const v = parseSemVer(c.version);
-          if (!v) continue;
-          for (const { advisory, digest } of known) {
-            for (const af of advisory.affected) {
-              if (af.package.ecosystem.toLowerCase() !== c.ecosystem || af.package.name !== c.name) continue;
-              const hit = (af.versions ?? []).includes(c.version) || (af.ranges ?? []).some((r) => versionInRange(v, r.events));
-              if (!hit) continue;
-              const fixed = fixedVersion(af);
-              out.push({ advisory_id: advisory.id, advisory_digest: digest, purl: c.purl, severity: advisorySeverity(advisory), fixable: fixed !== undefined, fixed_version: fixed ?? null });
-            }
+    const sbom = await rt.call<{ sbom_digest: string; components: Component[] }>('sbom-service', `/sboms/${encodeURIComponent(sbomId)}/components`);
+    const findings = await withSpan('conseiller.match', { 'stella.sbom.components': sbom.components.length }, async (span) => {
+      const out: Finding[] = [];
+      const known = advisories.values(tenant);
+      for (const c of sbom.components) {
+        const v = parseSemVer(c.version);
+        if (!v) continue;
+        for (const { advisory, digest } of known) {
+          for (const af of advisory.affected) {
+            if (af.package.ecosystem.toLowerCase() !== c.ecosystem || af.package.name !== c.name) continue;
+            const hit = (af.versions ?? []).includes(c.version) || (af.ranges ?? []).some((r) => versionInRange(v, r.events));
+            if (!hit) continue;
+            const fixed = fixedVersion(af);
+            out.push({ advisory_id: advisory.id, advisory_digest: digest, purl: c.purl, severity: advisorySeverity(advisory), fixable: fixed !== undefined, fixed_version: fixed ?? null });
           }
         }
-        out.sort((a, b) => (a.advisory_id === b.advisory_id ? (a.purl < b.purl ? -1 : 1) : a.advisory_id < b.advisory_id ? -1 : 1));
-        span.setAttribute('stella.findings', out.length);
-        return out;
-      }, { fields: { sbom_id: sbomId } });
-      const findingsDigest = canonicalDigest(findings);
+      }
+      out.sort((a, b) => (a.advisory_id === b.advisory_id ? (a.purl < b.purl ? -1 : 1) : a.advisory_id < b.advisory_id ? -1 : 1));
+      span.setAttribute('stella.findings', out.length);
+      return out;
+    }, { fields: { sbom_id: sbomId } });
+    const findingsDigest = canonicalDigest(findings);
+    rt.logger.info({ sbom_id: sbomId, resource: 'sbom', action: 'advisory.match', details: { findings: findings.length } }, 'advisories matched');
+    await rt.stella.emit({
+      kind: 'advisory.matched',
+      resource_type: 'sbom',
+      resource_id: sbomId,
+      details: { sbom_digest: sbom.sbom_digest, advisories_considered: advisories.values(tenant).length, findings: findings.length, findings_digest: findingsDigest },
+    });
+    return { sbom_id: sbomId, findings, findings_digest: findingsDigest };
+  });
+
+  /**
+   * Advisory link: records which advisory versions (by digest) are linked to which components
+   * in an evaluation, with the exposure the policy left open, and the delta against the
+   * previous linkset of the same SBOM (SLO-1 "advisory link to exposure delta").
+   */
+  const linksets = new TenantStore<{ exposed: Set<string> }>();
+  app.post<{ Body: { sbom_id?: string; evaluation_id?: string; decisions_digest?: string; decisions?: { advisory_id: string; purl: string; effect: string }[]; findings?: Finding[] } }>('/advisories/link', async (request) => {
+    const tenant = currentContext().tenant_id!;
+    const { sbom_id, evaluation_id, decisions_digest, decisions, findings } = request.body ?? {};
+    if (typeof sbom_id !== 'string' || typeof evaluation_id !== 'string' || typeof decisions_digest !== 'string' || !Array.isArray(decisions) || !Array.isArray(findings)) {
+      throw new WorkloadError('request.invalid', 'body needs sbom_id, evaluation_id, decisions_digest, decisions and findings', { field: 'body' });
+    }
+    const journey = startJourney('advisory_link', { 'stella.tenant_id': tenant });
+    try {
+      const result = withSpan('conseiller.link', { 'stella.findings': findings.length }, (span) => {
+        const effect = new Map(decisions.map((d) => [`${d.advisory_id}|${d.purl}`, d.effect]));
+        const links = findings
+          .map((f) => ({ advisory_id: f.advisory_id, advisory_digest: f.advisory_digest, purl: f.purl, effect: effect.get(`${f.advisory_id}|${f.purl}`) ?? 'none' }))
+          .sort((a, b) => (`${a.advisory_id}|${a.purl}` < `${b.advisory_id}|${b.purl}` ? -1 : 1));
+        const exposed = new Set(links.filter((l) => l.effect === 'deny' || l.effect === 'warn').map((l) => `${l.advisory_id}|${l.purl}`));
+        const previous = linksets.get(tenant, sbom_id)?.exposed ?? new Set<string>();
+        const delta = { added: [...exposed].filter((k) => !previous.has(k)).length, removed: [...previous].filter((k) => !exposed.has(k)).length };
+        linksets.set(tenant, sbom_id, { exposed });
+        span.setAttribute('stella.exposure', exposed.size);
+        return { links, exposure: exposed.size, delta, linkset_digest: canonicalDigest({ evaluation_id, links }) };
+      }, { fields: { sbom_id } });
       journey.end('success');
-      rt.logger.info({ sbom_id: sbomId, resource: 'sbom', action: 'advisory.link', details: { findings: findings.length } }, 'advisories linked');
+      rt.logger.info({ sbom_id, resource: 'sbom', action: 'advisory.link', details: { links: result.links.length, exposure: result.exposure, delta: result.delta } }, 'advisories linked');
       await rt.stella.emit({
         kind: 'advisory.linked',
         resource_type: 'sbom',
-        resource_id: sbomId,
-        details: { sbom_digest: sbom.sbom_digest, advisories_considered: advisories.values(tenant).length, findings: findings.length, findings_digest: findingsDigest, advisory_digests: [...new Set(findings.map((f) => `${f.advisory_id}=${f.advisory_digest}`))] },
+        resource_id: sbom_id,
+        details: {
+          evaluation_id,
+          links: result.links.length,
+          exposure: result.exposure,
+          exposure_delta: result.delta,
+          linkset_digest: result.linkset_digest,
+          advisory_digests: [...new Set(result.links.map((l) => `${l.advisory_id}=${l.advisory_digest}`))],
+          custody: { step: 'advisory.link', subject: custodySubject(sbom_id), input_digest: decisions_digest, output_digest: result.linkset_digest },
+        },
       });
-      return { sbom_id: sbomId, findings, findings_digest: findingsDigest };
+      return { sbom_id, evaluation_id, ...result };
     } catch (err) {
       journey.end('failure');
       throw err;

@@ -20,6 +20,18 @@ export interface ReconciledFinding extends Finding {
 const VEX_SOURCE = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 export function registerExcitator(app: FastifyInstance, rt: WorkloadRuntime): void {
+  /** A VEX document exactly as published (for evidence snapshots). */
+  app.get<{ Params: { vex_source: string } }>('/vex/documents/:vex_source', async (request, reply) => {
+    const { vex_source } = request.params;
+    if (!VEX_SOURCE.test(vex_source)) throw new WorkloadError('request.invalid', 'vex_source must be lower-case letters, digits and "-"', { field: 'params.vex_source' });
+    try {
+      const raw = await readFile(join(rt.config.fixturesDir, 'vex', `${vex_source}.openvex.json`), 'utf8');
+      return reply.header('content-type', 'application/json').header('x-content-digest', sha256(raw)).send(raw);
+    } catch {
+      throw new WorkloadError('vex.invalid', `no VEX document "${vex_source}"`, { field: 'params.vex_source' });
+    }
+  });
+
   app.post<{ Body: { sbom_id?: string; vex_source?: string; findings?: Finding[] } }>('/vex/reconcile', async (request) => {
     const tenant = currentContext().tenant_id!;
     const { sbom_id, vex_source, findings } = request.body ?? {};

@@ -34,6 +34,8 @@ export interface JobRecord {
   scheduled_at: string;
   result: Record<string, unknown> | null;
   error: { code: string; message: string } | null;
+  /** The job's provenance attestation, once the runner recorded it. */
+  attestation_id: string | null;
 }
 
 export interface EvaluationResult {
@@ -52,6 +54,9 @@ export interface EvaluationResult {
   verdict: string;
   decisions: { allow: number; warn: number; deny: number };
   decisions_digest: string;
+  linkset_digest: string;
+  exposure: number;
   export_id: string;
   export_digest: string;
+  export_attestation_id: string | null;
 }

@@ -4,7 +4,8 @@
  * OTLP receiver, or to OTLP/JSON files), then the service listens on its assigned port and
  * tells its parent over IPC. Messages: `flush` (export what is buffered), `shutdown`.
  */
-import { HttpIncidentModeSource, initTelemetry } from '@stellaops/telemetry-core';
+import { initTelemetry } from '@stellaops/telemetry-core';
+import { TenantIncidentModeSource } from '../telemetry/tenant-incident-source.js';
 import { tenantRoutingLogExporter, tenantRoutingSpanExporter } from '../telemetry/tenant-routing-exporter.js';
 import { SERVICE_ROUTES } from './registry.js';
 import { createRuntime, createWorkloadApp, WORKLOAD_VERSION } from './service-host.js';
@@ -30,7 +31,7 @@ const telemetry = await initTelemetry({
   sampling: {
     ratio: t.ratio,
     ...(t.incidentModeUrl
-      ? { incidentSource: new HttpIncidentModeSource({ url: t.incidentModeUrl, intervalMs: 500, headers: { authorization: `Bearer ${config.serviceToken}` } }) }
+      ? { incidentSource: new TenantIncidentModeSource({ url: t.incidentModeUrl, token: config.serviceToken, tenants: config.tenants, intervalMs: 500 }) }
       : {}),
   },
   metrics: { exportIntervalMillis: t.metricsIntervalMs ?? 2000 },

@@ -26,7 +26,7 @@ export function registerOrchestrator(app: FastifyInstance, rt: WorkloadRuntime):
       // The job's own context: request-scoped fields (route, request id) stay with the request.
       const { route: _r, method: _m, request_id: _q, ...telemetry } = serializeJobContext();
       const payload: JobPayload = { job_id: jobId, type: type as JobType, params: params as never, telemetry };
-      const rec: JobRecord = { job_id: jobId, type: type as JobType, tenant_id: tenant, state: 'queued', trace_id: currentContext().trace_id ?? null, scheduled_at: new Date().toISOString(), result: null, error: null };
+      const rec: JobRecord = { job_id: jobId, type: type as JobType, tenant_id: tenant, state: 'queued', trace_id: currentContext().trace_id ?? null, scheduled_at: new Date().toISOString(), result: null, error: null, attestation_id: null };
       jobs.set(tenant, jobId, rec);
       queued++;
       rt.logger.info({ job_id: jobId, resource: 'job', action: 'schedule', details: { type } }, 'job scheduled');
@@ -37,15 +37,16 @@ export function registerOrchestrator(app: FastifyInstance, rt: WorkloadRuntime):
     return reply.code(202).send({ job_id: record.job_id, state: record.state, trace_id: record.trace_id });
   });
 
-  app.post<{ Params: { job_id: string }; Body: { state?: JobState; result?: Record<string, unknown>; error?: { code: string; message: string } } }>('/jobs/:job_id/state', async (request) => {
+  app.post<{ Params: { job_id: string }; Body: { state?: JobState; result?: Record<string, unknown>; error?: { code: string; message: string }; attestation_id?: string } }>('/jobs/:job_id/state', async (request) => {
     const tenant = currentContext().tenant_id!;
     const rec = jobs.get(tenant, request.params.job_id);
     if (!rec) throw new WorkloadError('job.not_found', `no job ${request.params.job_id} in this tenant`, { field: 'params.job_id' });
-    const { state, result, error } = request.body ?? {};
+    const { state, result, error, attestation_id } = request.body ?? {};
     if (state !== 'started' && state !== 'finished' && state !== 'failed') throw new WorkloadError('job.invalid', 'state must be started, finished or failed', { field: 'body.state' });
     if (rec.state === 'queued') queued--;
     rec.state = state;
     if (result) rec.result = result;
+    if (typeof attestation_id === 'string') rec.attestation_id = attestation_id;
     if (error) rec.error = { code: String(error.code), message: String(error.message).slice(0, 500) };
     const log = state === 'failed' ? rt.logger.error.bind(rt.logger) : rt.logger.info.bind(rt.logger);
     log({ job_id: rec.job_id, resource: 'job', action: state, ...(rec.error ? { error_code: rec.error.code, error_message: rec.error.message } : {}) }, `job ${state}`);
@@ -53,7 +54,7 @@ export function registerOrchestrator(app: FastifyInstance, rt: WorkloadRuntime):
       kind: `job.${state}`,
       resource_type: 'job',
       resource_id: rec.job_id,
-      details: { type: rec.type, ...(state === 'finished' && result ? { result } : {}), ...(rec.error ? { error_code: rec.error.code, error_message: rec.error.message } : {}) },
+      details: { type: rec.type, ...(state === 'finished' && result ? { result } : {}), ...(rec.attestation_id ? { attestation_id: rec.attestation_id } : {}), ...(rec.error ? { error_code: rec.error.code, error_message: rec.error.message } : {}) },
     });
     return { job_id: rec.job_id, state: rec.state };
   });

@@ -6,12 +6,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { currentContext, logDecision, startJourney, withSpan } from '@stellaops/telemetry-core';
+import { canonicalJson, currentContext, logDecision, startJourney, withSpan } from '@stellaops/telemetry-core';
 import { WorkloadError } from '../formats/errors.js';
 import { evaluateFinding, policyVersion, validatePolicySet, type PolicyEffect, type PolicySet } from '../formats/policy.js';
 import { canonicalDigest, sha256 } from './digest.js';
 import type { ReconciledFinding } from './excitator.js';
-import type { WorkloadRuntime } from './service-host.js';
+import { custodySubject } from './sbom-service.js';
+import { WORKLOAD_VERSION, type WorkloadRuntime } from './service-host.js';
 
 export interface Decision {
   advisory_id: string;
@@ -22,22 +23,24 @@ export interface Decision {
 }
 
 export function registerPolicyEngine(app: FastifyInstance, rt: WorkloadRuntime): void {
-  let loaded: Promise<{ policy: PolicySet; digest: string }> | undefined;
-  const policySet = (): Promise<{ policy: PolicySet; digest: string }> =>
-    (loaded ??= readFile(join(rt.config.fixturesDir, 'policy', 'baseline.policy.json'), 'utf8').then((raw) => ({ policy: validatePolicySet(JSON.parse(raw) as unknown), digest: sha256(raw) })));
+  let loaded: Promise<{ policy: PolicySet; digest: string; raw: string }> | undefined;
+  const policySet = (): Promise<{ policy: PolicySet; digest: string; raw: string }> =>
+    (loaded ??= readFile(join(rt.config.fixturesDir, 'policy', 'baseline.policy.json'), 'utf8').then((raw) => ({ policy: validatePolicySet(JSON.parse(raw) as unknown), digest: sha256(raw), raw })));
 
   app.get('/policy/sets/current', async () => {
     const { policy, digest } = await policySet();
     return { policy_version: policyVersion(policy), policy_digest: digest, policy };
   });
 
-  app.post<{ Body: { sbom_id?: string; findings?: ReconciledFinding[] } }>('/policy/evaluate', async (request) => {
+  app.post<{ Body: { sbom_id?: string; components_digest?: string; findings?: ReconciledFinding[] } }>('/policy/evaluate', async (request) => {
     const tenant = currentContext().tenant_id!;
-    const { sbom_id, findings } = request.body ?? {};
-    if (typeof sbom_id !== 'string' || !Array.isArray(findings)) throw new WorkloadError('request.invalid', 'body needs sbom_id and findings', { field: 'body' });
+    const { sbom_id, components_digest, findings } = request.body ?? {};
+    if (typeof sbom_id !== 'string' || typeof components_digest !== 'string' || !Array.isArray(findings)) {
+      throw new WorkloadError('request.invalid', 'body needs sbom_id, components_digest (the SBOM evaluated) and findings', { field: 'body' });
+    }
     const journey = startJourney('policy_evaluate', { 'stella.tenant_id': tenant });
     try {
-      const { policy, digest } = await policySet();
+      const { policy, digest, raw } = await policySet();
       const version = policyVersion(policy);
       const evaluation = withSpan('policy.evaluate', { 'stella.findings': findings.length }, (span) => {
         const decisions: Decision[] = findings.map((f) => {
@@ -65,14 +68,35 @@ export function registerPolicyEngine(app: FastifyInstance, rt: WorkloadRuntime):
       const counts = { allow: 0, warn: 0, deny: 0 };
       for (const d of evaluation.decisions) counts[d.effect]++;
       const decisionsDigest = canonicalDigest(evaluation.decisions);
-      const evaluationId = `eval-${decisionsDigest.slice(7, 23)}`;
+      // Tenant and SBOM are part of the id: the same decisions for another SBOM are another evaluation.
+      const evaluationId = `eval-${canonicalDigest({ tenant, sbom_id, decisionsDigest }).slice(7, 23)}`;
+      if (rt.config.features.evidence) {
+        // The evaluation's inputs and decision trace, for its evidence snapshot (EVI-2).
+        const resource = { type: 'evaluation', id: evaluationId };
+        await Promise.all([
+          rt.stella.attach(resource, 'policy', 'baseline.policy.json', raw),
+          rt.stella.attach(resource, 'engine', 'engine.json', canonicalJson({ engine: 'stellaops-policy-engine', version: WORKLOAD_VERSION, policy_version: version })),
+          rt.stella.attach(resource, 'input', 'findings.json', canonicalJson(findings)),
+          rt.stella.attach(resource, 'output', 'decisions.json', canonicalJson(evaluation.decisions)),
+        ]);
+      }
       journey.end('success');
       rt.logger.info({ sbom_id, policy_version: version, decision_effect: evaluation.verdict, resource: 'sbom', action: 'policy.evaluate', details: counts }, 'policy evaluated');
       await rt.stella.emit({
         kind: 'policy.evaluated',
-        resource_type: 'sbom',
-        resource_id: sbom_id,
-        details: { evaluation_id: evaluationId, policy_version: version, policy_digest: digest, verdict: evaluation.verdict, decisions: counts, decisions_digest: decisionsDigest, rule_ids: evaluation.ruleIds },
+        resource_type: 'evaluation',
+        resource_id: evaluationId,
+        details: {
+          evaluation_id: evaluationId,
+          sbom_id,
+          policy_version: version,
+          policy_digest: digest,
+          verdict: evaluation.verdict,
+          decisions: counts,
+          decisions_digest: decisionsDigest,
+          rule_ids: evaluation.ruleIds,
+          custody: { step: 'policy.eval', subject: custodySubject(sbom_id), input_digest: components_digest, output_digest: decisionsDigest },
+        },
       });
       return { evaluation_id: evaluationId, sbom_id, policy_version: version, policy_digest: digest, verdict: evaluation.verdict, counts, decisions_digest: decisionsDigest, decisions: evaluation.decisions };
     } catch (err) {

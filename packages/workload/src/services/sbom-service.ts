@@ -9,13 +9,15 @@ import type { FastifyInstance } from 'fastify';
 import { currentContext, startJourney, withSpan } from '@stellaops/telemetry-core';
 import { readCycloneDx, type Component } from '../formats/cyclonedx.js';
 import { WorkloadError } from '../formats/errors.js';
-import { sha256 } from './digest.js';
+import { canonicalDigest, sha256 } from './digest.js';
 import type { WorkloadRuntime } from './service-host.js';
 import { TenantStore } from './tenant-store.js';
 
 export interface SbomRecord {
   sbom_id: string;
   sbom_digest: string;
+  /** Digest of the computed component list (the output of "SBOM compute" in the chain of custody). */
+  components_digest: string;
   source_id: string;
   source_digest: string;
   application: { name: string; version: string; purl: string | undefined };
@@ -24,6 +26,16 @@ export interface SbomRecord {
 }
 
 const SOURCE_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+/** The SBOM id follows from the document digest, so it is known — and immutable — from the fetch on. */
+export function sbomIdFor(documentDigest: string): string {
+  return `sbom-${documentDigest.slice(7, 23)}`;
+}
+
+/** The chain-of-custody subject of an SBOM (TL-5): every step names it. */
+export function custodySubject(sbomId: string): string {
+  return `sbom/${sbomId}`;
+}
 
 export function registerSbomService(app: FastifyInstance, rt: WorkloadRuntime): void {
   const sboms = new TenantStore<SbomRecord>();
@@ -39,7 +51,12 @@ export function registerSbomService(app: FastifyInstance, rt: WorkloadRuntime): 
       throw new WorkloadError('sbom.not_found', `no SBOM source "${source_id}"`, { field: 'params.source_id' });
     }
     const digest = sha256(bytes);
-    await rt.stella.emit({ kind: 'source.fetched', resource_type: 'source', resource_id: source_id, details: { source_digest: digest, bytes: bytes.length, media_type: 'application/vnd.cyclonedx+json' } });
+    await rt.stella.emit({
+      kind: 'source.fetched',
+      resource_type: 'source',
+      resource_id: source_id,
+      details: { source_digest: digest, bytes: bytes.length, media_type: 'application/vnd.cyclonedx+json', custody: { step: 'source.fetch', subject: custodySubject(sbomIdFor(digest)), output_digest: digest } },
+    });
     rt.logger.info({ source_id, resource: 'source', action: 'fetch', details: { digest } }, 'source fetched');
     return { source_id, source_digest: digest, document: bytes.toString('utf8') };
   });
@@ -56,7 +73,7 @@ export function registerSbomService(app: FastifyInstance, rt: WorkloadRuntime): 
     }
     const journey = startJourney('sbom_ingest', { 'stella.tenant_id': tenant });
     const sbom_digest = source_digest;
-    const sbom_id = `sbom-${sbom_digest.slice(7, 23)}`;
+    const sbom_id = sbomIdFor(sbom_digest);
     try {
       const record = await withSpan('sbom.ingest', { 'stella.sbom.digest': sbom_digest }, async (span) => {
         let parsed: ReturnType<typeof readCycloneDx>;
@@ -71,6 +88,7 @@ export function registerSbomService(app: FastifyInstance, rt: WorkloadRuntime): 
         return {
           sbom_id,
           sbom_digest,
+          components_digest: canonicalDigest(parsed.components),
           source_id,
           source_digest,
           application: { name: meta ? `${meta.group ? `${meta.group}/` : ''}${meta.name}` : source_id, version: meta?.version ?? 'unknown', purl: meta?.purl },
@@ -85,9 +103,19 @@ export function registerSbomService(app: FastifyInstance, rt: WorkloadRuntime): 
         kind: 'sbom.ingested',
         resource_type: 'sbom',
         resource_id: sbom_id,
-        details: { sbom_digest, source_id, source_digest, application: record.application.name, version: record.application.version, components: record.components.length, spec: 'CycloneDX 1.5' },
+        details: {
+          sbom_digest,
+          components_digest: record.components_digest,
+          source_id,
+          source_digest,
+          application: record.application.name,
+          version: record.application.version,
+          components: record.components.length,
+          spec: 'CycloneDX 1.5',
+          custody: { step: 'sbom.compute', subject: custodySubject(sbom_id), input_digest: source_digest, output_digest: record.components_digest },
+        },
       });
-      return reply.code(201).send({ sbom_id, sbom_digest, application: record.application, components: record.components.length });
+      return reply.code(201).send({ sbom_id, sbom_digest, components_digest: record.components_digest, application: record.application, components: record.components.length });
     } catch (err) {
       journey.end('failure');
       throw err;
@@ -97,6 +125,6 @@ export function registerSbomService(app: FastifyInstance, rt: WorkloadRuntime): 
   app.get<{ Params: { sbom_id: string } }>('/sboms/:sbom_id/components', async (request) => {
     const record = sboms.get(currentContext().tenant_id!, request.params.sbom_id);
     if (!record) throw new WorkloadError('sbom.not_found', `no SBOM ${request.params.sbom_id} in this tenant`, { field: 'params.sbom_id' });
-    return { sbom_id: record.sbom_id, sbom_digest: record.sbom_digest, application: record.application, components: record.components };
+    return { sbom_id: record.sbom_id, sbom_digest: record.sbom_digest, components_digest: record.components_digest, application: record.application, components: record.components };
   });
 }

@@ -22,6 +22,8 @@ export interface WorkloadRuntime {
   stella: StellaClient;
   /** Calls a peer over HTTP with traceparent, tenant, project and actor; throws `upstream.failed` on a non-2xx answer. */
   call<T>(peer: WorkloadServiceName, path: string, init?: { method?: string; body?: unknown }): Promise<T>;
+  /** GET a peer's answer as text, byte for byte (documents whose digests must hold). */
+  callText(peer: WorkloadServiceName, path: string): Promise<string>;
 }
 
 export function createRuntime(config: WorkloadConfig, logger?: Logger): WorkloadRuntime {
@@ -29,16 +31,26 @@ export function createRuntime(config: WorkloadConfig, logger?: Logger): Workload
     logger ??
     createLogger({ service: config.service, version: WORKLOAD_VERSION, env: config.env ?? 'demo', level: 'info' });
   const stella = new StellaClient({ baseUrl: config.stellaUrl, token: config.serviceToken, logger: log });
+  const peerHeaders = (): Record<string, string> => {
+    const ctx = currentContext();
+    return {
+      ...(ctx.tenant_id ? { 'x-stella-tenant': ctx.tenant_id } : {}),
+      ...(ctx.project_id ? { 'x-stella-project': ctx.project_id } : {}),
+      ...(ctx.actor ? { 'x-stella-actor': ctx.actor } : {}),
+    };
+  };
   return {
     config,
     logger: log,
     stella,
+    async callText(peer: WorkloadServiceName, path: string): Promise<string> {
+      const res = await tracedFetch(`${config.peers[peer]}${path}`, { headers: peerHeaders() });
+      const text = await res.text();
+      if (!res.ok) throw new WorkloadError('upstream.failed', `${peer} ${path} answered ${res.status}`, { cause: Object.assign(new Error(text.slice(0, 200)), { code: `http.${res.status}` }) });
+      return text;
+    },
     async call<T>(peer: WorkloadServiceName, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-      const ctx = currentContext();
-      const headers: Record<string, string> = {};
-      if (ctx.tenant_id) headers['x-stella-tenant'] = ctx.tenant_id;
-      if (ctx.project_id) headers['x-stella-project'] = ctx.project_id;
-      if (ctx.actor) headers['x-stella-actor'] = ctx.actor;
+      const headers = peerHeaders();
       if (init.body !== undefined) headers['content-type'] = 'application/json';
       const res = await tracedFetch(`${config.peers[peer]}${path}`, {
         method: init.method ?? (init.body !== undefined ? 'POST' : 'GET'),

@@ -43,6 +43,39 @@ export class StellaClient {
     return event;
   }
 
+  /**
+   * Attaches bytes to a resource in the evidence locker (`POST /evidence/artifacts`); snapshots
+   * of the resource include them. Resolves to the artifact digest, or undefined on failure.
+   */
+  async attach(resource: { type: string; id: string }, role: string, name: string, content: string | Buffer, mediaType = 'application/json'): Promise<string | undefined> {
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    const res = await this.post('/evidence/artifacts', undefined, {
+      resource_type: resource.type,
+      resource_id: resource.id,
+      role,
+      name,
+      media_type: mediaType,
+      content_base64: bytes.toString('base64'),
+    });
+    if (!res.ok) {
+      this.failures++;
+      this.options.logger.warn({ action: 'evidence.attach', resource: `${resource.type}/${resource.id}`, error_code: res.code, error_message: res.message }, 'evidence artifact not attached');
+      return undefined;
+    }
+    return (res.body as { digest?: string }).digest;
+  }
+
+  /** Has the service sign an in-toto statement (`POST /attestations`); resolves to the attestation id. */
+  async attest(subjectId: string, statement: unknown, resource: { type: string; id: string }): Promise<string | undefined> {
+    const res = await this.post('/attestations', undefined, { subject_id: subjectId, statement, resource_type: resource.type, resource_id: resource.id });
+    if (!res.ok) {
+      this.failures++;
+      this.options.logger.warn({ action: 'attest', resource: `${resource.type}/${resource.id}`, error_code: res.code, error_message: res.message }, 'attestation not recorded');
+      return undefined;
+    }
+    return (res.body as { attestation?: { id?: string } }).attestation?.id;
+  }
+
   /** POST with the service token for the active (or given) tenant; never throws. */
   async post(path: string, tenant: string | undefined, body: unknown): Promise<{ ok: true; status: number; body: unknown } | { ok: false; status: number; code: string; message: string }> {
     return this.request('POST', path, tenant, body);

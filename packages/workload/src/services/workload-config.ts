@@ -10,6 +10,8 @@ export interface WorkloadConfig {
   service: WorkloadServiceName;
   /** Base URL of every workload service (ports are chosen by the driver before any starts). */
   peers: Record<WorkloadServiceName, string>;
+  /** Tenants this deployment serves (incident modes are followed per tenant). */
+  tenants: string[];
   /** Base URL of the Observability & Forensics service. */
   stellaUrl: string;
   /** This service's own bearer token for the Observability & Forensics service (platform-wide service scopes). */
