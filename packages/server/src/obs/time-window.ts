@@ -36,8 +36,8 @@ function instant(text: string): number | undefined {
 }
 
 /**
- * A capture window. Relative windows end at `nowMs` truncated to the second, so the same
- * request in the same second names the same window.
+ * A capture window. Relative windows end at the end of the current second (so they include
+ * everything received so far), and the same request within one second names the same window.
  */
 export function parseCaptureWindow(spec: string, nowMs: number, maxHours: number): Window {
   const bad = (code: TelemetryApiErrorCode, message: string): never => {
@@ -46,7 +46,7 @@ export function parseCaptureWindow(spec: string, nowMs: number, maxHours: number
   let window: Window | undefined;
   const relative = parseShortDuration(spec);
   if (relative !== undefined) {
-    const to = Math.floor(nowMs / 1000) * 1000;
+    const to = Math.floor(nowMs / 1000) * 1000 + 1000;
     window = { fromMs: to - relative, toMs: to };
   } else if (spec.includes('/')) {
     const [a, b, extra] = spec.split('/');
