@@ -93,3 +93,6 @@ export type {
   TimestampVerification,
   TimestampVerifyOptions,
 } from './timestamp/rfc3161.js';
+
+// The canonical tar form, for services that stream stored bundles back out byte-identically.
+export { tarHeader, paddingFor as tarPadding, comparePaths as compareTarPaths, END_OF_ARCHIVE, BLOCK as TAR_BLOCK } from './bundle/tar.js';
