@@ -9,86 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CliError, EXIT, type CliIO, type CommandResult } from '../output.js';
+import { CliError } from '../output.js';
+import { connect, request, requestJson, traced, withServerOptions, type ServerOptions } from '../service-client.js';
 import type { CommandContext } from '../program.js';
 
-interface ServerOptions {
-  server?: string;
-  token?: string;
-  tenant?: string;
-}
 
-interface Connection {
-  base: URL;
-  headers: Record<string, string>;
-  traceId: string;
-}
-
-const DEFAULT_SERVER = 'http://127.0.0.1:8080';
-
-function withServerOptions(cmd: Command): Command {
-  return cmd
-    .option('--server <url>', `service URL (default: $STELLA_SERVER or ${DEFAULT_SERVER})`)
-    .option('--token <jwt>', 'bearer token (default: $STELLA_TOKEN)')
-    .option('--tenant <tenant>', 'tenant (default: $STELLA_TENANT; needed when the token names several)');
-}
-
-function connect(opts: ServerOptions, io: CliIO): Connection {
-  const raw = opts.server ?? io.env['STELLA_SERVER'] ?? DEFAULT_SERVER;
-  let base: URL;
-  try {
-    base = new URL(raw);
-  } catch {
-    throw new CliError('usage', `--server "${raw}" is not a URL (e.g. ${DEFAULT_SERVER})`);
-  }
-  const token = opts.token ?? io.env['STELLA_TOKEN'];
-  if (!token) throw new CliError('usage', 'no token: pass --token or set STELLA_TOKEN (embedded installs: stella auth token --data-dir <dir> ...)');
-  const tenant = opts.tenant ?? io.env['STELLA_TENANT'];
-  if (tenant !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(tenant)) {
-    throw new CliError('usage', '--tenant must be 1-64 letters, digits, "_" or "-", starting with a letter or digit');
-  }
-  const traceId = randomBytes(16).toString('hex');
-  const spanId = randomBytes(8).toString('hex');
-  return {
-    base,
-    traceId,
-    headers: {
-      authorization: `Bearer ${token}`,
-      traceparent: `00-${traceId}-${spanId}-01`,
-      ...(tenant ? { 'x-stella-tenant': tenant } : {}),
-    },
-  };
-}
-
-async function request(conn: Connection, method: string, path: string, body?: unknown): Promise<Response> {
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, conn.base), {
-      method,
-      headers: { ...conn.headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-  } catch (cause) {
-    throw new CliError('server_unreachable', `cannot reach ${conn.base.origin}: ${(cause as Error).message} (trace_id ${conn.traceId})`, { cause });
-  }
-  if (!res.ok) {
-    let detail: { error_code?: string; message?: string } = {};
-    try {
-      detail = (await res.json()) as typeof detail;
-    } catch {
-      // A non-JSON error body: the status says enough.
-    }
-    // 4xx is the caller's to fix (usage); 5xx is the service's.
-    throw new CliError(detail.error_code ?? `http_${res.status}`, `${method} ${path} → ${res.status}: ${detail.message ?? res.statusText} (trace_id ${conn.traceId})`, {
-      exitCode: res.status >= 500 ? EXIT.invalid : EXIT.usage,
-    });
-  }
-  return res;
-}
-
-async function json<T>(conn: Connection, method: string, path: string, body?: unknown): Promise<T> {
-  return (await (await request(conn, method, path, body)).json()) as T;
-}
 
 /** Writes a file that must not exist yet, atomically (never a half-written download). */
 async function writeNew(file: string, bytes: Uint8Array): Promise<void> {
@@ -110,9 +35,6 @@ async function writeNew(file: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
-function result(conn: Connection, ok: boolean, payload: Record<string, unknown>, lines: string[]): CommandResult {
-  return { exitCode: ok ? EXIT.ok : EXIT.invalid, json: { ok, ...payload, trace_id: conn.traceId }, human: [...lines, `trace_id ${conn.traceId}`].join('\n') };
-}
 
 interface BundleOut {
   bundle_id: string;
@@ -157,7 +79,7 @@ export function registerForensicService(forensic: Command, ctx: CommandContext):
     async (_args, opts: ServerOptions & { case: string; scope: string; id: string; resourceType?: string; out?: string }) => {
       if (!['evaluation', 'job-capsule', 'export'].includes(opts.scope)) throw new CliError('usage', `--scope must be evaluation, job-capsule or export, not "${opts.scope}"`);
       const conn = connect(opts, io);
-      const bundle = await json<BundleOut>(conn, 'POST', '/evidence/snapshot', {
+      const bundle = await requestJson<BundleOut>(conn, 'POST', '/evidence/snapshot', {
         kind: opts.scope,
         resource_id: opts.id,
         case_id: opts.case,
@@ -169,7 +91,7 @@ export function registerForensicService(forensic: Command, ctx: CommandContext):
         const res = await request(conn, 'GET', `/evidence/${encodeURIComponent(bundle.bundle_id)}/archive`);
         await writeNew(out, new Uint8Array(await res.arrayBuffer()));
       }
-      return result(conn, true, { bundle, archive: out ?? null }, [
+      return traced(conn.traceId, true, { bundle, archive: out ?? null }, [
         `created bundle ${bundle.bundle_id} (${bundle.kind}, case ${bundle.case_id}, ${bundle.file_count ?? '?'} files)`,
         `  root ${bundle.root_hash}`,
         `  signer ${bundle.signer_key_id ?? 'unknown'}`,
@@ -189,7 +111,7 @@ export function registerForensicService(forensic: Command, ctx: CommandContext):
     ),
     async ([id], opts: ServerOptions & { out?: string }) => {
       const conn = connect(opts, io);
-      const d = await json<{ bundle: BundleOut; manifest: { files: { path: string; size: number; sha256: string }[] }; verification: Verification; hold: { reason: string } | null }>(
+      const d = await requestJson<{ bundle: BundleOut; manifest: { files: { path: string; size: number; sha256: string }[] }; verification: Verification; hold: { reason: string } | null }>(
         conn,
         'GET',
         `/evidence/${encodeURIComponent(id!)}`,
@@ -200,7 +122,7 @@ export function registerForensicService(forensic: Command, ctx: CommandContext):
         const res = await request(conn, 'GET', `/evidence/${encodeURIComponent(id!)}/archive`);
         await writeNew(out, new Uint8Array(await res.arrayBuffer()));
       }
-      return result(conn, d.verification.ok, { ...d, archive: out ?? null }, [
+      return traced(conn.traceId, d.verification.ok, { ...d, archive: out ?? null }, [
         `${d.verification.ok ? 'VALID' : 'INVALID'} bundle ${d.bundle.bundle_id} (${d.bundle.kind}, case ${d.bundle.case_id})${d.hold ? ` — LEGAL HOLD: ${d.hold.reason}` : ''}`,
         `  root ${d.bundle.root_hash}, signer ${d.bundle.signer_key_id ?? 'unknown'}, created ${d.bundle.created_at}`,
         ...d.manifest.files.map((f) => `  ${f.sha256}  ${f.size}  files/${f.path}`),
@@ -222,11 +144,11 @@ export function registerForensicService(forensic: Command, ctx: CommandContext):
       ),
       async ([caseId], opts: ServerOptions & { reason: string }) => {
         const conn = connect(opts, io);
-        const r = await json<{ case_id: string; held: boolean; bundles: number; audit_event_id: string }>(conn, 'POST', `/evidence/hold/${encodeURIComponent(caseId!)}`, {
+        const r = await requestJson<{ case_id: string; held: boolean; bundles: number; audit_event_id: string }>(conn, 'POST', `/evidence/hold/${encodeURIComponent(caseId!)}`, {
           action,
           reason: opts.reason,
         });
-        return result(conn, true, r, [`case ${r.case_id}: ${r.held ? 'under legal hold' : 'hold released'} (${r.bundles} bundles), audit event ${r.audit_event_id}`]);
+        return traced(conn.traceId, true, r, [`case ${r.case_id}: ${r.held ? 'under legal hold' : 'hold released'} (${r.bundles} bundles), audit event ${r.audit_event_id}`]);
       },
     );
   }
@@ -236,12 +158,12 @@ export function registerForensicService(forensic: Command, ctx: CommandContext):
     withServerOptions(attest.command('show').description('show an attestation, verified by the service on read (signer, time, status)').argument('<id>', 'attestation id')),
     async ([id], opts: ServerOptions) => {
       const conn = connect(opts, io);
-      const r = await json<{
+      const r = await requestJson<{
         attestation: { id: string; subject_id: string; subject_digest: string; predicate_type: string | null; signer_key_id: string | null; signed_at: string | null; status: string; verification: Verification };
         statement: unknown;
       }>(conn, 'GET', `/attestations/${encodeURIComponent(id!)}`);
       const a = r.attestation;
-      return result(conn, a.verification.ok, r, [
+      return traced(conn.traceId, a.verification.ok, r, [
         `${a.verification.ok ? 'VERIFIED' : 'FAILED'} attestation ${a.id}`,
         `  subject ${a.subject_id} ${a.subject_digest}`,
         `  predicate ${a.predicate_type ?? 'unknown'}`,
@@ -261,13 +183,13 @@ export function registerForensicService(forensic: Command, ctx: CommandContext):
     ),
     async ([type, id], opts: ServerOptions) => {
       const conn = connect(opts, io);
-      const c = await json<{
+      const c = await requestJson<{
         complete: boolean;
         verified: boolean;
         problems: string[];
         steps: { step: string; present: boolean; verified: boolean; event_id: string | null; input_digest: string | null; output_digest: string | null; bundle_id: string | null; attestation_id: string | null }[];
       }>(conn, 'GET', `/custody/${encodeURIComponent(type!)}/${encodeURIComponent(id!)}`);
-      return result(conn, c.verified, c, [
+      return traced(conn.traceId, c.verified, c, [
         `${c.verified ? 'VERIFIED' : c.complete ? 'BROKEN' : 'INCOMPLETE'} chain of custody for ${type}/${id}`,
         ...c.steps.map((s) =>
           s.present
@@ -290,8 +212,8 @@ export function registerForensicService(forensic: Command, ctx: CommandContext):
     async (_args, opts: ServerOptions & { scope?: string }) => {
       if (opts.scope !== undefined && opts.scope !== 'platform' && opts.scope !== 'tenant') throw new CliError('usage', '--scope must be platform or tenant');
       const conn = connect(opts, io);
-      const r = await json<{ scope: string; previous_key_id: string; key_id: string; at: string; audit_event_id: string }>(conn, 'POST', '/evidence/keys/rotate', opts.scope ? { scope: opts.scope } : {});
-      return result(conn, true, r, [`rotated the ${r.scope} key at ${r.at}`, `  retired ${r.previous_key_id}`, `  active  ${r.key_id}`, `  audit event ${r.audit_event_id}`]);
+      const r = await requestJson<{ scope: string; previous_key_id: string; key_id: string; at: string; audit_event_id: string }>(conn, 'POST', '/evidence/keys/rotate', opts.scope ? { scope: opts.scope } : {});
+      return traced(conn.traceId, true, r, [`rotated the ${r.scope} key at ${r.at}`, `  retired ${r.previous_key_id}`, `  active  ${r.key_id}`, `  audit event ${r.audit_event_id}`]);
     },
   );
 
@@ -305,11 +227,11 @@ export function registerForensicService(forensic: Command, ctx: CommandContext):
     ),
     async (_args, opts: ServerOptions & { out: string }) => {
       const conn = connect(opts, io);
-      const r = await json<{ version: 1; log: unknown[]; scope: string; current_key_id: string | null; keys: { key_id: string }[] }>(conn, 'GET', '/evidence/keyring');
+      const r = await requestJson<{ version: 1; log: unknown[]; scope: string; current_key_id: string | null; keys: { key_id: string }[] }>(conn, 'GET', '/evidence/keyring');
       const out = path(opts.out);
       // Only the key ring document: verifiers replay and check the log themselves.
       await writeNew(out, Buffer.from(`${JSON.stringify({ version: r.version, log: r.log }, null, 2)}\n`));
-      return result(conn, true, { keyring: out, scope: r.scope, current_key_id: r.current_key_id, keys: r.keys.length, entries: r.log.length }, [
+      return traced(conn.traceId, true, { keyring: out, scope: r.scope, current_key_id: r.current_key_id, keys: r.keys.length, entries: r.log.length }, [
         `saved the ${r.scope} key ring to ${out} (${r.keys.length} keys, ${r.log.length} log entries, current ${r.current_key_id ?? 'none'})`,
       ]);
     },

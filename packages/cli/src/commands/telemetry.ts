@@ -20,83 +20,14 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Command } from 'commander';
 import { verifyBundleStream, type BundleVerification } from '@stellaops/forensics';
-import { CliError, EXIT, type CliIO, type CommandResult } from '../output.js';
-import type { CommandContext } from '../program.js';
+import { CliError, EXIT, type CliIO } from '../output.js';
+import { connect, newTraceparent, request, traced, withServerOptions, type ServerOptions } from '../service-client.js';
 
-const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 const SIGNALS = ['traces', 'metrics', 'logs'] as const;
 type Signal = (typeof SIGNALS)[number];
+import type { CommandContext } from '../program.js';
 
-interface ServerOptions {
-  server?: string;
-  token?: string;
-  tenant?: string;
-}
 
-interface Connection {
-  base: URL;
-  headers: Record<string, string>;
-  traceId: string;
-}
-
-function withServerOptions(cmd: Command): Command {
-  return cmd
-    .option('--server <url>', `service URL (default: $STELLA_SERVER or ${DEFAULT_SERVER})`)
-    .option('--token <jwt>', 'bearer token (default: $STELLA_TOKEN)')
-    .option('--tenant <tenant>', 'tenant (default: $STELLA_TENANT; needed when the token names several)');
-}
-
-function traceparent(): { traceId: string; header: string } {
-  const traceId = randomBytes(16).toString('hex');
-  return { traceId, header: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
-}
-
-function connect(opts: ServerOptions, io: CliIO): Connection {
-  const raw = opts.server ?? io.env['STELLA_SERVER'] ?? DEFAULT_SERVER;
-  let base: URL;
-  try {
-    base = new URL(raw);
-  } catch {
-    throw new CliError('usage', `--server "${raw}" is not a URL (e.g. ${DEFAULT_SERVER})`);
-  }
-  const token = opts.token ?? io.env['STELLA_TOKEN'];
-  if (!token) throw new CliError('usage', 'no token: pass --token or set STELLA_TOKEN (embedded installs: stella auth token --data-dir <dir> ...)');
-  const tenant = opts.tenant ?? io.env['STELLA_TENANT'];
-  if (tenant !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(tenant)) {
-    throw new CliError('usage', '--tenant must be 1-64 letters, digits, "_" or "-", starting with a letter or digit');
-  }
-  const tp = traceparent();
-  return { base, traceId: tp.traceId, headers: { authorization: `Bearer ${token}`, traceparent: tp.header, ...(tenant ? { 'x-stella-tenant': tenant } : {}) } };
-}
-
-async function request(conn: Connection, method: string, path: string, body?: unknown): Promise<Response> {
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, conn.base), {
-      method,
-      headers: { ...conn.headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-  } catch (cause) {
-    throw new CliError('server_unreachable', `cannot reach ${conn.base.origin}: ${(cause as Error).message} (trace_id ${conn.traceId})`, { cause });
-  }
-  if (!res.ok) {
-    let detail: { error_code?: string; message?: string } = {};
-    try {
-      detail = (await res.json()) as typeof detail;
-    } catch {
-      // A non-JSON error body: the status says enough.
-    }
-    throw new CliError(detail.error_code ?? `http_${res.status}`, `${method} ${path} → ${res.status}: ${detail.message ?? res.statusText} (trace_id ${conn.traceId})`, {
-      exitCode: res.status >= 500 ? EXIT.invalid : EXIT.usage,
-    });
-  }
-  return res;
-}
-
-function result(traceId: string, ok: boolean, payload: Record<string, unknown>, lines: string[]): CommandResult {
-  return { exitCode: ok ? EXIT.ok : EXIT.invalid, json: { ok, ...payload, trace_id: traceId }, human: [...lines, `trace_id ${traceId}`].join('\n') };
-}
 
 /** A one-line progress bar on stderr, redrawn at most every 100 ms. */
 class ProgressBar {
@@ -268,7 +199,7 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
       const v = await verifyCapture(out, key.public_key_pem);
       const meta = (v.manifest?.metadata ?? {}) as { window?: { from: string; to: string }; counts?: Record<Signal, { items: number; records: number }> };
       const counts = meta.counts;
-      return result(
+      return traced(
         conn.traceId,
         v.ok,
         { bundle: opts.out, window: meta.window ?? null, counts: counts ?? null, manifest_sha256: v.manifestDigest ?? null, key_id: key.key_id, verified: v.ok, failures: v.failures },
@@ -305,10 +236,10 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
         throw new CliError('usage', `cannot read --key ${opts.key}: ${(cause as Error).message}`, { cause });
       }
       const file = path(bundle!);
-      const tp = traceparent();
+      const tp = newTraceparent();
       const v = await verifyCapture(file, publicKey);
       if (!v.ok) {
-        return result(tp.traceId, false, { bundle, verified: false, failures: v.failures, sent: null }, [
+        return traced(tp.traceId, false, { bundle, verified: false, failures: v.failures, sent: null }, [
           `REFUSED ${bundle}: the bundle does not verify; nothing was sent`,
           ...v.failures.map((f) => `  FAIL ${f.code}: ${f.message}`),
         ]);
@@ -354,7 +285,7 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
       }
       bar.finish(done);
       const meta = (v.manifest?.metadata ?? {}) as { counts?: Record<Signal, { items: number }> };
-      return result(tp.traceId, true, { bundle, verified: true, key_id: v.signer?.keyId ?? null, sent, counts: meta.counts ?? null }, [
+      return traced(tp.traceId, true, { bundle, verified: true, key_id: v.signer?.keyId ?? null, sent, counts: meta.counts ?? null }, [
         `verified ${bundle} (signed by ${v.signer?.keyId ?? '?'}), replayed to ${opts.to}`,
         ...SIGNALS.map((s) => `  ${s}: ${sent[s].requests} request(s), ${sent[s].bytes} bytes`),
       ]);
@@ -382,7 +313,7 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
           modes: unknown[];
         };
         const scope = `${res.incident.tenant}${res.incident.service ? `/${res.incident.service}` : ''}`;
-        return result(conn.traceId, true, res as unknown as Record<string, unknown>, [
+        return traced(conn.traceId, true, res as unknown as Record<string, unknown>, [
           state === 'on'
             ? `incident mode ${res.extended ? 'extended' : 'ON'} for ${scope} until ${res.incident.expires_at} (incident ${res.incident.incident_id})`
             : `incident mode OFF for ${scope} (incident ${res.incident.incident_id} ended ${res.incident.ended_at})`,
@@ -399,7 +330,7 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
         modes: { service: string | null; expires_at: string | null }[];
         incidents: { incident_id: string; service: string | null; started_at: string; ended_at: string | null; end_reason: string | null; reason: string }[];
       };
-      return result(conn.traceId, true, res as unknown as Record<string, unknown>, [
+      return traced(conn.traceId, true, res as unknown as Record<string, unknown>, [
         res.modes.length === 0 ? `incident mode off for ${res.tenant}` : `incident mode ON for ${res.tenant}:`,
         ...res.modes.map((m) => `  ${m.service ?? '(all services)'} until ${m.expires_at ?? 'turned off'}`),
         ...(res.incidents.length ? ['recent incidents:'] : []),
