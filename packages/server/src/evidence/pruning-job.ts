@@ -6,6 +6,7 @@
 import type { Logger } from '@stellaops/telemetry-core';
 import { runAs } from './request-actor.js';
 import type { EvidenceLocker } from './evidence-locker.js';
+import { PeriodicJob } from '../jobs/periodic-job.js';
 
 export interface PruningJobOptions {
   locker: EvidenceLocker;
@@ -26,36 +27,15 @@ export interface PruningOutcome {
 
 const DAY_MS = 86_400_000;
 
-export class PruningJob {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<PruningOutcome[]> | undefined;
+export class PruningJob extends PeriodicJob<PruningOutcome[]> {
   private readonly clock: () => number;
 
   constructor(private readonly options: PruningJobOptions) {
+    super({ name: 'evidence pruning', intervalMs: options.intervalMs ?? 3_600_000, logger: options.logger });
     this.clock = options.clock ?? Date.now;
   }
 
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      void this.runOnce().catch((error: unknown) => this.options.logger.error({ err: error }, 'evidence pruning run failed'));
-    }, this.options.intervalMs ?? 3_600_000);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
-  }
-
-  /** One pass over every tenant; concurrent calls share the pass in progress. */
-  runOnce(): Promise<PruningOutcome[]> {
-    this.running ??= this.pass().finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  private async pass(): Promise<PruningOutcome[]> {
+  protected async pass(): Promise<PruningOutcome[]> {
     const { locker, logger } = this.options;
     const repo = locker.repository;
     const outcomes: PruningOutcome[] = [];

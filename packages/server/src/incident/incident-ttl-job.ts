@@ -4,33 +4,18 @@
  */
 import type { Logger } from '@stellaops/telemetry-core';
 import type { IncidentController, IncidentRecord } from './incident-controller.js';
+import { PeriodicJob } from '../jobs/periodic-job.js';
 
-export class IncidentTtlJob {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<IncidentRecord[]> | undefined;
-
+export class IncidentTtlJob extends PeriodicJob<IncidentRecord[]> {
   constructor(
     private readonly controller: IncidentController,
-    private readonly logger: Logger,
-    private readonly intervalMs: number,
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      void this.runOnce().catch((error: unknown) => this.logger.error({ err: error }, 'incident TTL run failed'));
-    }, this.intervalMs);
-    this.timer.unref();
+    logger: Logger,
+    intervalMs: number,
+  ) {
+    super({ name: 'incident TTL', intervalMs, logger });
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
-  }
-
-  runOnce(): Promise<IncidentRecord[]> {
-    this.running ??= this.controller.expire().finally(() => (this.running = undefined));
-    return this.running;
+  protected pass(): Promise<IncidentRecord[]> {
+    return this.controller.expire();
   }
 }

@@ -10,6 +10,7 @@ import type { Signal } from '../otlp/otlp-proto.js';
 import type { SqlStore } from '../store/sql-store.js';
 import { hourStart, HOUR_MS, segmentId } from './segment-path.js';
 import type { TelemetryStore } from './telemetry-store.js';
+import { PeriodicJob } from '../jobs/periodic-job.js';
 
 const DAY_MS = 86_400_000;
 
@@ -30,32 +31,12 @@ export interface RetentionRun {
   held: { tenant: string; signal: Signal; hour: string }[];
 }
 
-export class TelemetryRetentionJob {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<RetentionRun> | undefined;
-
-  constructor(private readonly options: TelemetryRetentionOptions) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      void this.runOnce().catch((error: unknown) => this.options.logger.error({ err: error }, 'telemetry seal/retention run failed'));
-    }, this.options.intervalMs);
-    this.timer.unref();
+export class TelemetryRetentionJob extends PeriodicJob<RetentionRun> {
+  constructor(private readonly options: TelemetryRetentionOptions) {
+    super({ name: 'telemetry seal/retention', intervalMs: options.intervalMs, logger: options.logger });
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
-  }
-
-  runOnce(): Promise<RetentionRun> {
-    this.running ??= this.pass().finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  private async pass(): Promise<RetentionRun> {
+  protected async pass(): Promise<RetentionRun> {
     const { telemetry, store, clock, defaults, logger } = this.options;
     const now = clock();
     const sealed = await telemetry.segments.sealBefore(now);

@@ -5,6 +5,7 @@
  */
 import type { Logger } from '@stellaops/telemetry-core';
 import type { TimelineRepository } from './timeline-repository.js';
+import { PeriodicJob } from '../jobs/periodic-job.js';
 
 export interface RetentionJobOptions {
   repository: TimelineRepository;
@@ -25,36 +26,15 @@ export interface RetentionOutcome {
 
 const DAY_MS = 86_400_000;
 
-export class RetentionJob {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<RetentionOutcome[]> | undefined;
+export class RetentionJob extends PeriodicJob<RetentionOutcome[]> {
   private readonly clock: () => number;
 
   constructor(private readonly options: RetentionJobOptions) {
+    super({ name: 'timeline retention', intervalMs: options.intervalMs ?? 3_600_000, logger: options.logger });
     this.clock = options.clock ?? Date.now;
   }
 
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      void this.runOnce().catch((error: unknown) => this.options.logger.error({ err: error }, 'timeline retention run failed'));
-    }, this.options.intervalMs ?? 3_600_000);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
-  }
-
-  /** One pass over every tenant; concurrent calls share the pass in progress. */
-  runOnce(): Promise<RetentionOutcome[]> {
-    this.running ??= this.pass().finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  private async pass(): Promise<RetentionOutcome[]> {
+  protected async pass(): Promise<RetentionOutcome[]> {
     const { repository, logger } = this.options;
     const batch = this.options.batchSize ?? 5000;
     const outcomes: RetentionOutcome[] = [];
