@@ -39,6 +39,8 @@ export interface DemoResult {
   ok: boolean;
   durationMs: number;
   dataDir: string;
+  /** False when the data dir was a temporary one, removed at the end. */
+  dataDirKept: boolean;
   steps: StepResult[];
   /** Steps not run because this build of the service lacks their API. */
   notAvailable: string[];
@@ -64,7 +66,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'stella-demo-'));
   const steps: StepResult[] = [];
-  const result: DemoResult = { ok: false, durationMs: 0, dataDir, steps, notAvailable: [], runs: [], timeline: {}, logs: undefined, denial: undefined, coverage: undefined, spans: [], stack: undefined, evidence: undefined, attestations: [], custody: undefined, incident: undefined, capture: undefined };
+  const result: DemoResult = { ok: false, durationMs: 0, dataDir, dataDirKept: !ownDir || !!options.keepRunning, steps, notAvailable: [], runs: [], timeline: {}, logs: undefined, denial: undefined, coverage: undefined, spans: [], stack: undefined, evidence: undefined, attestations: [], custody: undefined, incident: undefined, capture: undefined };
 
   async function step<T>(name: string, fn: () => Promise<{ value: T; detail: string; ok?: boolean }>): Promise<T | undefined> {
     const t0 = Date.now();
@@ -75,7 +77,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       say(`  ${ok ? '✔' : '✘'} ${detail} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       return value;
     } catch (err) {
-      const detail = (err as Error).message;
+      const crashed = stack?.crashed() ?? [];
+      const detail = `${(err as Error).message}${crashed.length ? ` — ${crashed.join('; ')}` : ''}`;
       steps.push({ name, ok: false, ms: Date.now() - t0, detail });
       say(`  ✘ ${detail}`);
       return undefined;
@@ -92,7 +95,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     if (!stack) return result;
     const s = stack;
 
-    const runs = await step('run the journey for two tenants (feed ingest → source fetch → SBOM ingest → advisory link → VEX reconcile → policy evaluate → export)', async () => {
+    const runs = await step('run the journey for two tenants (feed ingest → source fetch → SBOM compute → advisory match → VEX reconcile → policy evaluate → advisory link → export)', async () => {
       const value = await Promise.all(DEMO_TENANTS.map((plan) => runTenantJourney(s, plan)));
       const lines = value.map((r) => {
         const e = r.evaluation.result;
@@ -146,7 +149,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     result.denial = denial;
 
     const [runA, runB] = [runs[0]!, runs[1]!];
-    const outDir = join(dataDir, 'evidence-out');
+    // One folder per run: downloads never overwrite, so a kept data dir can be run again.
+    const outDir = join(dataDir, 'evidence-out', new Date(started).toISOString().replace(/[:.]/g, '-'));
     if (s.features.evidence && runA.evaluation.result) {
       await step(`evidence: snapshot of ${runA.plan.tenant}'s evaluation and its job capsule, verified offline with stella forensic verify`, async () => {
         const e = await snapshotAndVerify(s, runA, tokens.get(runA.plan.tenant)!, outDir);
@@ -234,6 +238,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       result.logs = logs;
       return { value: logs, ok: logs.violations.length === 0 && logs.lines > 0, detail: `${logs.lines} lines in ${logs.files} files${logs.violations.length ? `; ${logs.violations.length} violations, first: ${logs.violations.slice(0, 3).join(' | ')}` : ', no violations'}` };
     });
+    const crashed = s.crashed();
+    if (crashed.length > 0) steps.push({ name: 'every process stayed up for the whole run', ok: false, ms: 0, detail: crashed.join('; ') });
   } finally {
     result.ok = steps.length > 0 && steps.every((x) => x.ok);
     result.durationMs = Date.now() - started;

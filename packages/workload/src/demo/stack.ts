@@ -45,6 +45,8 @@ export interface Stack {
   /** Asks every workload service to export what it buffered; resolves with their timeline failure counts. */
   flush(): Promise<Record<string, number>>;
   processes: ManagedProcess[];
+  /** Processes that ended on their own (not stopped by us), with how. */
+  crashed(): string[];
   stop(): Promise<void>;
 }
 
@@ -76,7 +78,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const logDir = join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const processes: ManagedProcess[] = [];
+  const crashes: string[] = [];
+  let stopping = false;
+  const watch = (p: ManagedProcess): void => {
+    p.child.once('exit', (code, signal) => {
+      if (!stopping) crashes.push(`${p.name} exited (${signal ? `signal ${signal}` : `code ${code}`}); see ${p.logFile} and the .stderr beside it`);
+    });
+  };
   const stopAll = async (): Promise<void> => {
+    stopping = true;
     // Workload first (it reports to the service), then the service.
     await Promise.all(processes.filter((p) => p.name !== 'stella-observability').map((p) => p.stop()));
     await Promise.all(processes.filter((p) => p.name === 'stella-observability').map((p) => p.stop()));
@@ -89,6 +99,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       logDir,
     });
     processes.push(service);
+    watch(service);
     const stellaUrl = `http://127.0.0.1:${port}`;
     await eventually(
       'the service to become ready (GET /readyz)',
@@ -130,6 +141,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         };
         const p = startProcess(name, 'packages/workload/src/services/main.ts', { env: { STELLA_WORKLOAD_CONFIG: JSON.stringify(config) }, logDir, ipc: true });
         processes.push(p);
+        watch(p);
         await nextMessage(p, 'ready', 90_000);
         return p;
       }),
@@ -145,6 +157,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       authority,
       token,
       processes,
+      crashed: () => [...crashes],
       async flush() {
         const id = ++flushId;
         const answers = await Promise.all(
