@@ -100,6 +100,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     processes.push(service);
     watch(service);
+    // The workload's processes load their code while the service starts; they get their configuration below.
+    const workload = SERVICE_NAMES.map((name) => {
+      const p = startProcess(name, 'packages/workload/src/services/main.ts', { logDir, ipc: true });
+      processes.push(p);
+      watch(p);
+      return p;
+    });
+    const waiting = Promise.all(workload.map((p) => nextMessage(p, 'waiting', 120_000)));
+    waiting.catch(() => undefined);
     const stellaUrl = `http://127.0.0.1:${port}`;
     await eventually(
       'the service to become ready (GET /readyz)',
@@ -121,8 +130,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // Service accounts: platform-wide scopes, the tenant chosen per request with X-Stella-Tenant.
     const serviceScopes = ['stella:timeline:write', ...(features.otlp ? ['stella:telemetry:write'] : []), ...(features.attestations ? ['stella:attest:create'] : []), ...(features.evidence ? ['stella:evidence:create', 'stella:evidence:read'] : []), ...(features.attestations ? ['stella:attest:read'] : []), ...(features.incident || features.obs ? ['stella:obs:read'] : [])];
     const telemetryDir = join(dataDir, 'telemetry');
-    const workload = await Promise.all(
-      SERVICE_NAMES.map(async (name) => {
+    await waiting;
+    await Promise.all(
+      SERVICE_NAMES.map(async (name, i) => {
         const serviceToken = await authority.mint({ scopes: serviceScopes, subject: `svc:${name}`, ttlSeconds: 4 * 3600 });
         const config: WorkloadConfig = {
           service: name,
@@ -139,11 +149,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           },
           features: { evidence: features.evidence, attestations: features.attestations },
         };
-        const p = startProcess(name, 'packages/workload/src/services/main.ts', { env: { STELLA_WORKLOAD_CONFIG: JSON.stringify(config) }, logDir, ipc: true });
-        processes.push(p);
-        watch(p);
-        await nextMessage(p, 'ready', 90_000);
-        return p;
+        const p = workload[i]!;
+        const ready = nextMessage(p, 'ready', 90_000);
+        p.child.send({ type: 'configure', config });
+        await ready;
       }),
     );
     let flushId = 0;

@@ -9,9 +9,28 @@ import { TenantIncidentModeSource } from '../telemetry/tenant-incident-source.js
 import { tenantRoutingLogExporter, tenantRoutingSpanExporter } from '../telemetry/tenant-routing-exporter.js';
 import { SERVICE_ROUTES } from './registry.js';
 import { createRuntime, createWorkloadApp, WORKLOAD_VERSION } from './service-host.js';
-import { readWorkloadConfig } from './workload-config.js';
+import { readWorkloadConfig, type WorkloadConfig } from './workload-config.js';
 
-const config = readWorkloadConfig();
+// The driver forks every service while the Observability service is still starting, and sends
+// the configuration once that service's APIs are known; module loading overlaps the wait.
+const config = process.env['STELLA_WORKLOAD_CONFIG'] || !process.send ? readWorkloadConfig() : await configFromParent();
+
+function configFromParent(): Promise<WorkloadConfig> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { type?: string; config?: WorkloadConfig }): void => {
+      if (m?.type !== 'configure' || !m.config) return;
+      process.off('message', onMessage);
+      try {
+        resolve(readWorkloadConfig({ STELLA_WORKLOAD_CONFIG: JSON.stringify(m.config) }));
+      } catch (err) {
+        reject(err);
+      }
+    };
+    process.on('message', onMessage);
+    process.once('disconnect', () => reject(new Error('the parent went away before sending the configuration')));
+    process.send!({ type: 'waiting' });
+  });
+}
 const t = config.telemetry;
 const fileUrl = (signal: string): string => new URL(`file://${t.fileDir}/${config.service}.${signal}.jsonl`).href;
 const telemetry = await initTelemetry({
