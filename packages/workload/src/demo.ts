@@ -4,6 +4,7 @@
  *   --data-dir <d>   use (and keep) this data directory instead of a fresh temporary one
  * Exits 0 when every step and verification passed, 1 otherwise.
  */
+import { terminateChildren } from './demo/processes.js';
 import { runDemo } from './demo/run-demo.js';
 import { renderSummary } from './demo/summary.js';
 
@@ -17,6 +18,16 @@ if (unknown.length > 0 || (dirAt >= 0 && !dataDir)) {
   process.exit(2);
 }
 
+// Interrupted (Ctrl-C, a CI timeout): the service and the workload go down with the driver.
+const interrupted = (signal: NodeJS.Signals): void => {
+  process.stderr.write(`\n${signal}: stopping the service and the workload\n`);
+  terminateChildren();
+  process.exit(130);
+};
+process.once('SIGINT', interrupted);
+process.once('SIGTERM', interrupted);
+process.once('exit', terminateChildren);
+
 process.stdout.write('StellaOps Observability & Forensics — reference workload demo\n\n');
 const result = await runDemo({ keepRunning, dataDir, progress: (line) => process.stdout.write(`${line}\n`) });
 process.stdout.write(`\n${renderSummary(result)}\n`);
@@ -26,6 +37,8 @@ if (keepRunning && result.stack) {
   const stop = (): void => {
     void stack.stop().then(() => process.exit(result.ok ? 0 : 1));
   };
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 } else {

@@ -20,6 +20,14 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Every child still running, so a driver that is interrupted can take them down with it. */
+const live = new Set<ChildProcess>();
+
+/** Sends SIGTERM to every child process still running (for an interrupted driver). */
+export function terminateChildren(): void {
+  for (const child of live) child.kill('SIGTERM');
+}
+
 export interface ManagedProcess {
   name: string;
   child: ChildProcess;
@@ -56,6 +64,8 @@ export function startProcess(name: string, entry: string, options: { args?: stri
   const child = options.ipc
     ? fork(join(REPO_ROOT, entry), options.args ?? [], { ...common, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
     : spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, entry), ...(options.args ?? [])], common);
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   child.stdout!.pipe(out);
   child.stderr!.pipe(err);
   return manage(name, child, logFile, () => {
