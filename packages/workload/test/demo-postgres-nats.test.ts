@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { NatsJetStreamBus } from '@stellaops/server';
 import { runDemo, type DemoResult } from '../src/index.js';
 import { assertDemoRun } from './demo-journey.js';
-import { createTestDatabase, NATS_URL, natsAvailable, postgresAvailable, type TestDatabase } from './helpers/external.js';
+import { createTestDatabase, NATS_URL, natsAvailable, postgresAvailable, type TestDatabase } from '../../server/test/helpers/external.js';
 
 const available = (await postgresAvailable()) && (await natsAvailable());
 
