@@ -11,6 +11,7 @@ import { timelineEventDigest, type TimelineEvent } from '@stellaops/telemetry-co
 import type { AttestationService } from '../attest/attestation-service.js';
 import { ForensicsServiceError } from '../evidence/evidence-errors.js';
 import type { EvidenceLocker } from '../evidence/evidence-locker.js';
+import { TIMELINE_EVENT_COLUMNS, timelineEventFromRow } from '../timeline/timeline-row.js';
 
 export const CUSTODY_STEPS = ['source.fetch', 'sbom.compute', 'policy.eval', 'advisory.link', 'export'] as const;
 export type CustodyStep = (typeof CUSTODY_STEPS)[number];
@@ -64,25 +65,13 @@ export class CustodyService {
   private async events(tenant: string, resourceType: string, resourceId: string): Promise<TimelineEvent[]> {
     return this.locker.repository.tx(tenant, async (tx) => {
       const { rows } = await tx.query<Record<string, unknown>>(
-        `SELECT event_id, ts, tenant_id, project_id, kind, actor, resource_type, resource_id, trace_id, details, digest FROM timeline_events
+        `SELECT ${TIMELINE_EVENT_COLUMNS} FROM timeline_events
           WHERE tenant_id = $1 AND details ? 'custody'
             AND ((resource_type = $2 AND resource_id = $3) OR (details -> 'custody' ->> 'subject') = $4)
           ORDER BY ts, event_id LIMIT 1000`,
         [tenant, resourceType, resourceId, `${resourceType}/${resourceId}`],
       );
-      return rows.map((r) => ({
-        event_id: String(r['event_id']),
-        ts: (r['ts'] instanceof Date ? r['ts'] : new Date(String(r['ts']))).toISOString(),
-        tenant_id: String(r['tenant_id']),
-        project_id: (r['project_id'] as string | null) ?? null,
-        kind: String(r['kind']),
-        actor: (r['actor'] as string | null) ?? null,
-        resource_type: (r['resource_type'] as string | null) ?? null,
-        resource_id: (r['resource_id'] as string | null) ?? null,
-        trace_id: (r['trace_id'] as string | null) ?? null,
-        details: (typeof r['details'] === 'string' ? JSON.parse(r['details']) : r['details']) as Record<string, unknown>,
-        digest: String(r['digest']),
-      }));
+      return rows.map(timelineEventFromRow);
     });
   }
 

@@ -4,6 +4,7 @@
  */
 import type { TimelineEvent } from '@stellaops/telemetry-core';
 import type { SqlStore, SqlTx } from '../store/sql-store.js';
+import { TIMELINE_EVENT_COLUMNS, timelineEventFromRow } from '../timeline/timeline-row.js';
 
 export interface BundleRow {
   id: string;
@@ -238,23 +239,11 @@ export class EvidenceRepository {
     return this.tx(tenant, async (tx) =>
       (
         await tx.query<Record<string, unknown>>(
-          `SELECT event_id, ts, tenant_id, project_id, kind, actor, resource_type, resource_id, trace_id, details, digest FROM timeline_events
+          `SELECT ${TIMELINE_EVENT_COLUMNS} FROM timeline_events
             WHERE tenant_id = $1 AND resource_type = $2 AND resource_id = $3 AND NOT starts_with(kind, 'audit.') ORDER BY ts, event_id LIMIT $4`,
           [tenant, resourceType, resourceId, limit],
         )
-      ).rows.map((r) => ({
-        event_id: String(r['event_id']),
-        ts: iso(r['ts']),
-        tenant_id: String(r['tenant_id']),
-        project_id: (r['project_id'] as string | null) ?? null,
-        kind: String(r['kind']),
-        actor: (r['actor'] as string | null) ?? null,
-        resource_type: (r['resource_type'] as string | null) ?? null,
-        resource_id: (r['resource_id'] as string | null) ?? null,
-        trace_id: (r['trace_id'] as string | null) ?? null,
-        details: (typeof r['details'] === 'string' ? JSON.parse(r['details']) : r['details']) as Record<string, unknown>,
-        digest: String(r['digest']),
-      })),
+      ).rows.map(timelineEventFromRow),
     );
   }
 

@@ -6,6 +6,7 @@
 import type { TimelineEvent } from '@stellaops/telemetry-core';
 import type { SqlStore, SqlTx } from '../store/sql-store.js';
 import type { TimelineCursor } from './cursor.js';
+import { isoTimestamp, TIMELINE_EVENT_COLUMNS, timelineEventFromRow } from './timeline-row.js';
 
 export interface TimelineQuery {
   from: Date;
@@ -31,7 +32,7 @@ export interface RelatedEvidence {
   root_hash: string;
 }
 
-const COLUMNS = 'event_id, ts, tenant_id, project_id, kind, actor, resource_type, resource_id, trace_id, details, digest, ingested_at';
+const COLUMNS = `${TIMELINE_EVENT_COLUMNS}, ingested_at`;
 
 interface Row {
   event_id: string;
@@ -48,25 +49,8 @@ interface Row {
   ingested_at: Date | string;
 }
 
-function iso(value: Date | string): string {
-  return (value instanceof Date ? value : new Date(value)).toISOString();
-}
-
 function toEvent(row: Row): StoredTimelineEvent {
-  return {
-    event_id: row.event_id,
-    ts: iso(row.ts),
-    tenant_id: row.tenant_id,
-    project_id: row.project_id,
-    kind: row.kind,
-    actor: row.actor,
-    resource_type: row.resource_type,
-    resource_id: row.resource_id,
-    trace_id: row.trace_id,
-    details: typeof row.details === 'string' ? (JSON.parse(row.details) as Record<string, unknown>) : row.details,
-    digest: row.digest,
-    ingested_at: iso(row.ingested_at),
-  };
+  return { ...timelineEventFromRow(row as unknown as Record<string, unknown>), ingested_at: isoTimestamp(row.ingested_at) };
 }
 
 export class TimelineRepository {
