@@ -115,7 +115,9 @@ async function traffic(): Promise<Record<string, number>> {
   }
   await telemetry.forceFlush();
   const count: Record<string, number> = { [TENANT]: 0, globex: 0 };
-  for (const s of spans.getFinishedSpans()) count[String(s.attributes['stella.tenant_id'])]! += 1;
+  // Only this traffic's spans: the service in the same process may trace its own work for the
+  // tenant meanwhile (the capture that incident mode starts, for one).
+  for (const s of spans.getFinishedSpans()) if (s.name === 'job.step') count[String(s.attributes['stella.tenant_id'])]! += 1;
   return count;
 }
 
