@@ -142,7 +142,7 @@ export default async function run(args: string[]): Promise<void> {
     // 2. In-process ingest: decode + scrub + append + index (flushed).
     t0 = performance.now();
     let ingested = 0;
-    for (let i = 0; ingested < totalSpans; i++) ingested += otlp.ingestor.ingest('bench', 'traces', bodies[i % bodies.length]!, 'protobuf').accepted;
+    for (let i = 0; ingested < totalSpans; i++) ingested += (await otlp.ingestor.ingest('bench', 'traces', bodies[i % bodies.length]!, 'protobuf')).accepted;
     const appendSec = (performance.now() - t0) / 1000;
     await segments.telemetry.index.flush();
     const inProcessRate = ingested / ((performance.now() - t0) / 1000);
@@ -179,7 +179,7 @@ export default async function run(args: string[]): Promise<void> {
 
     // 5. Capture of M spans vs tar czf of the segment files.
     let stored = ingested + requests * SPANS_PER_BATCH + steadyRequests * SPANS_PER_BATCH;
-    for (let i = 0; stored < captureSpans; i++) stored += otlp.ingestor.ingest('bench', 'traces', bodies[i % bodies.length]!, 'protobuf').accepted;
+    for (let i = 0; stored < captureSpans; i++) stored += (await otlp.ingestor.ingest('bench', 'traces', bodies[i % bodies.length]!, 'protobuf')).accepted;
     await segments.telemetry.index.flush();
     const capture = (service.features.get('capture') as CaptureRuntime).capture;
     t0 = performance.now();

@@ -6,7 +6,7 @@
 import { parseSegmentId } from '../segments/segment-path.js';
 import type { SegmentStore } from '../segments/segment-store.js';
 import type { SqlStore } from '../store/sql-store.js';
-import { attributesToJson } from '../otlp/otlp-ingest.js';
+import { attributesToJson } from '../segments/index-rows.js';
 import { decodeRequest, int64ToNumber, int64ToString, type TraceRequest } from '../otlp/otlp-proto.js';
 
 const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
@@ -48,7 +48,7 @@ const MAX_RECORDS = 2000;
 export async function loadTrace(store: SqlStore, segments: SegmentStore, tenant: string, traceId: string): Promise<(TraceView & { truncated: boolean }) | undefined> {
   const refs = await store.tenantTransaction(tenant, (tx) =>
     tx.query<{ segment: string; record_offset: string }>(
-      'SELECT DISTINCT segment, record_offset FROM telemetry_spans WHERE tenant_id = $1 AND trace_id = $2 ORDER BY segment, record_offset LIMIT $3',
+      'SELECT DISTINCT segment, record_offset FROM telemetry_trace_records WHERE tenant_id = $1 AND trace_id = $2 ORDER BY segment, record_offset LIMIT $3',
       [tenant, traceId, MAX_RECORDS + 1],
     ),
   );

@@ -81,7 +81,7 @@ export class OtlpGrpcReceiver {
   private async export(signal: Signal, call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): Promise<void> {
     try {
       const caller = await this.options.auth.authenticate(firstString(call.metadata, 'authorization'), firstString(call.metadata, 'x-stella-tenant'), GRPC_PATHS[signal]);
-      const result = this.options.ingestor.ingest(caller.tenant, signal, call.request, 'protobuf');
+      const result = await this.options.ingestor.ingest(caller.tenant, signal, call.request, 'protobuf');
       callback(null, Buffer.from(encodeResponse(signal, result.rejected, result.message)));
     } catch (error) {
       const e = error instanceof OtlpError ? error : new OtlpError('otlp.internal', 'internal error; the service log has the details', undefined, { cause: error });

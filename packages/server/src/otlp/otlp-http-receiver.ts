@@ -123,7 +123,7 @@ export class OtlpHttpReceiver {
           throw new OtlpError('otlp.malformed_gzip', `the body is not valid ${encoding}: ${(cause as Error).message}`, undefined, { cause });
         }
       }
-      const result = this.options.ingestor.ingest(caller.tenant, signal, body, format);
+      const result = await this.options.ingestor.ingest(caller.tenant, signal, body, format);
       this.reply(res, 200, format, signal, result.rejected, result.message);
     } catch (error) {
       const e = error instanceof OtlpError ? error : new OtlpError('otlp.internal', 'internal error; the service log has the details', undefined, { cause: error });

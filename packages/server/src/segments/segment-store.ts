@@ -1,11 +1,13 @@
 /**
  * STO-2: the append-only, tenant- and hour-partitioned store of received telemetry. Each
  * (tenant, signal, hour) has one file of length-prefixed records (see segment-frame.ts),
- * appended with one positioned write each, never rewritten. Past hours are sealed: the file
+ * appended with one positioned write each, never rewritten. `durable()` makes every append so
+ * far survive a power cut: one `fdatasync` per dirty file per round, shared by every caller
+ * waiting at that moment (group commit), off the event loop. Past hours are sealed: the file
  * is synced, closed for good, and its deterministic chunk manifest written beside it.
  * Everything else (the SQL index, captures) is derived from these files.
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, writevSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fstatSync, statSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, writevSync } from 'node:fs';
 import { open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@stellaops/telemetry-core';
@@ -19,6 +21,8 @@ export interface AppendedRecord {
   segment: string;
   /** Byte offset of the record's frame header in the segment file. */
   offset: number;
+  /** Byte offset just past the record (where the next one starts). */
+  end: number;
 }
 
 export interface StoredRecord {
@@ -42,6 +46,8 @@ interface OpenSegment {
   fd: number;
   size: number;
   lastReceivedAt: number;
+  /** Appended since the last sync round started. */
+  dirty: boolean;
 }
 
 export class SegmentError extends Error {
@@ -57,6 +63,9 @@ export class SegmentError extends Error {
 
 export class SegmentStore {
   private readonly open = new Map<string, OpenSegment>();
+  /** The sync round in progress, and the one the callers arriving meanwhile wait for. */
+  private syncing: Promise<void> | undefined;
+  private nextRound: Promise<void> | undefined;
 
   /** @param root directory holding one folder per tenant. */
   constructor(
@@ -101,20 +110,81 @@ export class SegmentStore {
     }
     seg.size = offset + FRAME_HEADER_BYTES + payload.byteLength;
     seg.lastReceivedAt = at;
-    return { segment: segmentId(signal, hour), offset };
+    seg.dirty = true;
+    return { segment: segmentId(signal, hour), offset, end: seg.size };
+  }
+
+  /**
+   * Resolves once every record appended before the call is on stable storage. Callers that
+   * arrive while a round is running share the next round, so N concurrent requests cost one
+   * `fdatasync` per file, not N. Rejects with `segment.io_error` when the disk refuses.
+   */
+  durable(): Promise<void> {
+    if (!this.syncing) return (this.syncing = this.syncRound());
+    this.nextRound ??= this.syncing.catch(() => undefined).then(() => {
+      this.nextRound = undefined;
+      return (this.syncing = this.syncRound());
+    });
+    return this.nextRound;
+  }
+
+  private async syncRound(): Promise<void> {
+    try {
+      const dirty = [...this.open.values()].filter((s) => s.dirty);
+      for (const s of dirty) s.dirty = false;
+      const failures = await Promise.all(
+        dirty.map(
+          (s) =>
+            new Promise<Error | undefined>((resolve) => {
+              fdatasync(s.fd, (error) => {
+                if (error) s.dirty = true;
+                resolve(error ?? undefined);
+              });
+            }),
+        ),
+      );
+      const failed = failures.find((e) => e !== undefined);
+      if (failed) throw new SegmentError('segment.io_error', `syncing telemetry segments failed: ${failed.message}`, { cause: failed });
+    } finally {
+      this.syncing = undefined;
+    }
   }
 
   private openForAppend(tenant: string, signal: Signal, hour: string, key: string): OpenSegment {
     const dir = join(this.root, tenant, signal);
-    mkdirSync(dir, { recursive: true });
     if (existsSync(this.manifestPath(tenant, signal, hour))) {
       throw new SegmentError('segment.sealed', `segment ${key} is sealed; records are appended to the current hour only`);
     }
-    const fd = openSync(this.path(tenant, signal, hour), 'a+');
+    let fd: number;
+    let created = false;
+    try {
+      if (!existsSync(dir)) {
+        mkdirSync(dir, { recursive: true });
+        created = true;
+      }
+      const path = this.path(tenant, signal, hour);
+      created ||= !existsSync(path);
+      fd = openSync(path, 'a+');
+      // A new file's directory entry must be durable too, or a crash loses the whole file.
+      if (created) syncDirectories(this.root, [tenant, signal]);
+    } catch (cause) {
+      throw new SegmentError('segment.io_error', `cannot open segment ${key} for appending: ${(cause as Error).message}`, { cause });
+    }
     const { size, lastReceivedAt } = repairTail(fd);
-    const seg = { fd, size, lastReceivedAt };
+    const seg = { fd, size, lastReceivedAt, dirty: false };
     this.open.set(key, seg);
     return seg;
+  }
+
+  /** Bytes in a segment file now (0 when it does not exist). */
+  size(tenant: string, signal: Signal, hour: string): number {
+    const seg = this.open.get(`${tenant}/${signal}/${hour}`);
+    if (seg) return seg.size;
+    try {
+      return statSync(this.path(tenant, signal, hour)).size;
+    } catch {
+      return 0;
+    }
   }
 
   /** Reads the record whose frame starts at `offset`. */
@@ -138,7 +208,7 @@ export class SegmentStore {
    * Streams a segment's records in file order. Stops at the first torn or corrupt frame (the
    * tail of a segment still being written after a crash) and reports it to the logger.
    */
-  async *records(tenant: string, signal: Signal, hour: string, options: { withPayload?: boolean } = {}): AsyncGenerator<StoredRecord> {
+  async *records(tenant: string, signal: Signal, hour: string, options: { withPayload?: boolean; fromOffset?: number } = {}): AsyncGenerator<StoredRecord> {
     const withPayload = options.withPayload ?? true;
     const path = this.path(tenant, signal, hour);
     let file;
@@ -151,7 +221,7 @@ export class SegmentStore {
     try {
       const size = (await file.stat()).size;
       const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-      for (let at = 0; at + FRAME_HEADER_BYTES <= size; ) {
+      for (let at = options.fromOffset ?? 0; at + FRAME_HEADER_BYTES <= size; ) {
         await file.read(header, 0, FRAME_HEADER_BYTES, at);
         const h = decodeFrameHeader(header);
         if (at + FRAME_HEADER_BYTES + h.length > size) {
@@ -266,6 +336,21 @@ export class SegmentStore {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** fsyncs `root` and each nested directory of `path` below it (after creating an entry in them). */
+function syncDirectories(root: string, path: string[]): void {
+  let dir = root;
+  const dirs = [root];
+  for (const part of path) dirs.push((dir = join(dir, part)));
+  for (const d of dirs) {
+    const fd = openSync(d, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
 
 /** Finds the end of the last whole record and cuts anything after it (a crash mid-append). */
 function repairTail(fd: number): { size: number; lastReceivedAt: number } {

@@ -27,7 +27,11 @@ export const segmentsFeature: ServiceFeature = {
     const runtime: SegmentsRuntime = {
       telemetry,
       retention,
-      start: async () => retention.start(),
+      start: async () => {
+        // Records that were acknowledged but not yet indexed when the process stopped (a crash) are indexed from the segments first.
+        await telemetry.index.recover();
+        retention.start();
+      },
       stop: async () => {
         await retention.stop();
         await telemetry.index.stop();

@@ -1,48 +1,47 @@
 /**
- * The SQL index over the segments (trace id → spans, logs by time/severity/trace), written in
- * batches: rows collect per tenant in column arrays and go to the store in one
- * `INSERT ... SELECT FROM unnest(...)` per tenant and flush — never a round trip per span. The
- * index lags the segments by at most one flush interval; `flush()` makes it current.
+ * The SQL index over the segments (STO-2, STO-5), derived from the durable records and never
+ * the other way round. Each stored record's rows (index-rows.ts) wait in memory per tenant and
+ * are written in one transaction per tenant and flush — one multi-row statement per table —
+ * together with the per-segment cursor (`telemetry_index_cursor.indexed_to`), so the cursor
+ * always says exactly which records are in the index.
+ *
+ * - After a crash, `recover()` derives the rows of every record past its segment's cursor from
+ *   the segment itself; `reindex()` rebuilds a tenant's index from the segments on demand.
+ * - A record the store refuses (a data error) never fails its batch: the batch is split until
+ *   the record is alone, the record goes to the quarantine with the store's reason, the cursor
+ *   moves past it, and everything else is written. Only an unreachable store holds rows back;
+ *   they are retried with backoff. Nothing here throws out of a timer.
  */
 import type { Logger } from '@stellaops/telemetry-core';
-import type { SqlStore } from '../store/sql-store.js';
+import type { Quarantine, QuarantineEntry } from '../ingest/quarantine.js';
+import { decodeRequest, type LogsRequest, type Signal, type TraceRequest } from '../otlp/otlp-proto.js';
+import type { SqlStore, SqlTx } from '../store/sql-store.js';
+import { logRows, traceRows, type RecordRows } from './index-rows.js';
+import { parseSegmentId, segmentId } from './segment-path.js';
+import { FRAME_HEADER_BYTES } from './segment-frame.js';
+import type { AppendedRecord, SegmentStore } from './segment-store.js';
 
-export interface SpanRow {
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string | null;
-  service: string;
-  name: string;
-  kind: number;
-  start_ms: number;
-  duration_ms: number;
-  status_code: number;
-  route: string | null;
-  segment: string;
-  record_offset: number;
-}
-
-export interface LogRow {
-  ts_ms: number;
-  severity: number;
-  severity_text: string | null;
-  service: string;
-  trace_id: string | null;
-  span_id: string | null;
-  body: string;
-  /** JSON text of the record's attributes. */
-  attributes: string;
-  segment: string;
-  record_offset: number;
-}
+export type { LogRow, SpanRow } from './index-rows.js';
 
 export interface TelemetryIndexOptions {
   store: SqlStore;
+  segments: SegmentStore;
+  quarantine: Quarantine;
   logger: Logger;
-  /** Rows per tenant that trigger a flush at once. Default 20000. */
+  /** Rows pending (all tenants) that trigger a flush at once. Default 20000. */
   maxBatchRows?: number;
   /** Longest a row waits before it is flushed, in ms. Default 200. */
   flushIntervalMs?: number;
+}
+
+/** The signals with index rows. */
+const INDEXED_SIGNALS = ['traces', 'logs'] as const;
+
+interface PendingRecord {
+  segment: string;
+  offset: number;
+  end: number;
+  rows: RecordRows;
 }
 
 const SPAN_COLUMNS = [
@@ -73,6 +72,12 @@ const LOG_COLUMNS = [
   ['record_offset', 'bigint'],
 ] as const;
 
+const REF_COLUMNS = [
+  ['trace_id', 'text'],
+  ['segment', 'text'],
+  ['record_offset', 'bigint'],
+] as const;
+
 function insertSql(table: string, columns: readonly (readonly [string, string])[]): string {
   const names = columns.map(([n]) => n).join(', ');
   // jsonb arrays arrive as text[] and are cast per element.
@@ -83,20 +88,49 @@ function insertSql(table: string, columns: readonly (readonly [string, string])[
 
 const SPAN_INSERT = insertSql('telemetry_spans', SPAN_COLUMNS);
 const LOG_INSERT = insertSql('telemetry_logs', LOG_COLUMNS);
+const REF_INSERT = insertSql('telemetry_trace_records', REF_COLUMNS);
+const CURSOR_UPSERT = `INSERT INTO telemetry_index_cursor (tenant_id, segment, indexed_to) SELECT $1, * FROM unnest($2::text[], $3::bigint[])
+  ON CONFLICT (tenant_id, segment) DO UPDATE SET indexed_to = GREATEST(telemetry_index_cursor.indexed_to, EXCLUDED.indexed_to)`;
 
-interface TenantBatch {
-  spans: SpanRow[];
-  logs: LogRow[];
+/**
+ * True when the store refused the data itself (PostgreSQL SQLSTATE classes 22 data exception,
+ * 23 integrity, 54 program limit such as an index row too large, XX internal): retrying the
+ * same rows cannot succeed. Anything else (connection lost, shutdown, disk full) is transient.
+ */
+export function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && /^(22|23|54|XX)/.test(code);
+}
+
+function rowCount(rows: RecordRows): number {
+  return rows.traceIds.length + rows.spans.length + rows.logs.length;
+}
+
+/** Rows of one stored record, derived again from its bytes (recovery and reindexing). */
+export function rowsFromPayload(signal: Signal, payload: Uint8Array, receivedAtMs: number): RecordRows {
+  if (signal === 'traces') return traceRows(decodeRequest('traces', payload) as TraceRequest);
+  if (signal === 'logs') return logRows(decodeRequest('logs', payload) as LogsRequest, receivedAtMs);
+  return { traceIds: [], spans: [], logs: [] };
+}
+
+export interface RecoveryResult {
+  /** Segments whose tail (or whole) was indexed from the file. */
+  segments: number;
+  /** Records indexed from the files. */
+  records: number;
 }
 
 export class TelemetryIndex {
-  private pending = new Map<string, TenantBatch>();
+  private pending = new Map<string, PendingRecord[]>();
   private pendingCount = 0;
   private flushing: Promise<void> | undefined;
+  /** Serialises flushes with recovery and reindexing (they must not interleave on one segment). */
+  private lock: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private readonly knownTenants = new Set<string>();
   private readonly maxBatch: number;
   private readonly intervalMs: number;
+  private failures = 0;
   private stopped = false;
 
   constructor(private readonly options: TelemetryIndexOptions) {
@@ -109,26 +143,21 @@ export class TelemetryIndex {
     return this.pendingCount;
   }
 
-  addSpans(tenant: string, rows: SpanRow[]): void {
-    if (rows.length === 0) return;
-    const batch = this.batch(tenant);
-    for (const r of rows) batch.spans.push(r);
-    this.added(rows.length);
+  /** Queues the rows of a record that is durable in its segment. */
+  addRecord(tenant: string, at: AppendedRecord, rows: RecordRows): void {
+    let list = this.pending.get(tenant);
+    if (!list) this.pending.set(tenant, (list = []));
+    list.push({ segment: at.segment, offset: at.offset, end: at.end, rows });
+    this.pendingCount += rowCount(rows) + 1;
+    if (this.pendingCount >= this.maxBatch && !this.flushing && this.failures === 0) this.startFlush();
+    else this.schedule(this.intervalMs);
   }
 
-  addLogs(tenant: string, rows: LogRow[]): void {
-    if (rows.length === 0) return;
-    const batch = this.batch(tenant);
-    for (const r of rows) batch.logs.push(r);
-    this.added(rows.length);
-  }
-
-  /** Writes everything pending; resolves when the store has it. */
+  /** Writes everything pending; resolves when the store has it (or, with the store down, after a bounded wait). */
   async flush(): Promise<void> {
     // Bounded rounds: rows pending at the call are written; a steady stream of new ones cannot keep the caller waiting.
     for (let round = 0; round < 3 && (this.flushing || this.pendingCount > 0); round++) {
-      if (this.flushing) await this.flushing.catch(() => undefined);
-      else await this.startFlush();
+      await (this.flushing ?? this.startFlush());
     }
   }
 
@@ -138,80 +167,214 @@ export class TelemetryIndex {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush();
+    await this.lock;
   }
 
-  private batch(tenant: string): TenantBatch {
-    let b = this.pending.get(tenant);
-    if (!b) {
-      b = { spans: [], logs: [] };
-      this.pending.set(tenant, b);
+  /**
+   * Indexes every record past its segment's cursor (after a crash, or an upgrade from an
+   * index without cursors: a segment with no cursor has its rows deleted and is indexed from
+   * the start). Run before the receivers accept requests.
+   */
+  async recover(): Promise<RecoveryResult> {
+    const result: RecoveryResult = { segments: 0, records: 0 };
+    for (const tenant of await this.options.segments.tenants()) {
+      const cursors = await this.cursors(tenant);
+      for (const signal of INDEXED_SIGNALS) {
+        for (const seg of await this.options.segments.segments(tenant, signal)) {
+          const id = segmentId(signal, seg.hour);
+          const from = cursors.get(id);
+          const size = this.options.segments.size(tenant, signal, seg.hour);
+          if (from !== undefined && from >= size) continue;
+          result.segments++;
+          result.records += await this.indexSegment(tenant, signal, seg.hour, from);
+        }
+      }
     }
-    return b;
+    if (result.segments > 0) this.options.logger.info({ details: { ...result } }, 'telemetry index caught up with the segments');
+    return result;
   }
 
-  private added(n: number): void {
-    this.pendingCount += n;
-    if (this.pendingCount >= this.maxBatch && !this.flushing) {
-      void this.startFlush();
-    } else if (!this.timer && !this.stopped) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        if (!this.flushing) void this.startFlush();
-      }, this.intervalMs);
-      this.timer.unref();
+  /** Rebuilds a tenant's index from its segments: rows and cursors are dropped, then derived again. */
+  async reindex(tenant: string): Promise<RecoveryResult> {
+    const result: RecoveryResult = { segments: 0, records: 0 };
+    await this.flush();
+    for (const signal of INDEXED_SIGNALS) {
+      for (const seg of await this.options.segments.segments(tenant, signal)) {
+        result.segments++;
+        result.records += await this.indexSegment(tenant, signal, seg.hour, undefined);
+      }
+    }
+    this.options.logger.info({ tenant_id: tenant, details: { ...result } }, 'telemetry index rebuilt from the segments');
+    return result;
+  }
+
+  /** Deletes the index rows and cursor of one segment (retention removes the segment next). */
+  static async removeSegmentRows(tx: SqlTx, tenant: string, segment: string): Promise<void> {
+    for (const table of ['telemetry_spans', 'telemetry_logs', 'telemetry_trace_records', 'telemetry_index_cursor']) {
+      await tx.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND segment = $2`, [tenant, segment]);
     }
   }
 
+  private async cursors(tenant: string): Promise<Map<string, number>> {
+    const { rows } = await this.options.store.tenantTransaction(tenant, (tx) =>
+      tx.query<{ segment: string; indexed_to: string }>('SELECT segment, indexed_to FROM telemetry_index_cursor WHERE tenant_id = $1', [tenant]),
+    );
+    return new Map(rows.map((r) => [r.segment, Number(r.indexed_to)]));
+  }
+
+  /**
+   * Derives the rows of a segment's records from `from` (undefined: from scratch, deleting the
+   * segment's rows first) up to its current end, writing them in batches with the cursor.
+   */
+  private indexSegment(tenant: string, signal: Signal, hour: string, from: number | undefined): Promise<number> {
+    return this.exclusive(async () => {
+      const id = segmentId(signal, hour);
+      const { segments, store } = this.options;
+      const end = segments.size(tenant, signal, hour);
+      // Records queued live below `end` are covered by this pass: drop them from the queue.
+      const queued = this.pending.get(tenant);
+      if (queued) {
+        const keep = queued.filter((r) => r.segment !== id || r.offset >= end);
+        for (const r of queued) if (r.segment === id && r.offset < end) this.pendingCount -= rowCount(r.rows) + 1;
+        this.pending.set(tenant, keep);
+      }
+      if (from === undefined) await store.tenantTransaction(tenant, (tx) => TelemetryIndex.removeSegmentRows(tx, tenant, id));
+      let batch: PendingRecord[] = [];
+      let rows = 0;
+      let records = 0;
+      const unreadable: QuarantineEntry[] = [];
+      for await (const record of segments.records(tenant, signal, hour, { fromOffset: from ?? 0 })) {
+        if (record.offset >= end) break;
+        const recordEnd = record.offset + FRAME_HEADER_BYTES + record.length;
+        let derived: RecordRows;
+        try {
+          derived = rowsFromPayload(signal, record.payload, record.receivedAtMs);
+        } catch (error) {
+          unreadable.push({ signal, reason: 'index.undecodable', error: (error as Error).message, source: `segment:${id}@${record.offset}` });
+          derived = { traceIds: [], spans: [], logs: [] };
+        }
+        batch.push({ segment: id, offset: record.offset, end: recordEnd, rows: derived });
+        records++;
+        rows += rowCount(derived) + 1;
+        if (rows >= this.maxBatch) {
+          await this.writeTenant(tenant, batch);
+          batch = [];
+          rows = 0;
+        }
+      }
+      if (batch.length > 0) await this.writeTenant(tenant, batch);
+      if (unreadable.length > 0) await this.options.quarantine.add(tenant, unreadable);
+      return records;
+    });
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer || this.stopped || this.flushing) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.flushing) this.startFlush();
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  /** Starts a flush of everything pending; the returned promise never rejects. */
   private startFlush(): Promise<void> {
-    const taken = this.pending;
-    const count = this.pendingCount;
-    this.pending = new Map();
-    this.pendingCount = 0;
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.flushing = this.write(taken)
+    const taken = this.pending;
+    this.pending = new Map();
+    this.pendingCount = 0;
+    const flushing = this.exclusive(() => this.writeAll(taken))
       .catch((error: unknown) => {
-        // Put the rows back: the segments hold the data, the index only has to catch up.
-        for (const [tenant, b] of taken) {
-          const into = this.batch(tenant);
-          into.spans.unshift(...b.spans);
-          into.logs.unshift(...b.logs);
-        }
-        this.pendingCount += count;
-        this.options.logger.error({ err: error, details: { rows: count } }, 'telemetry index flush failed; retrying');
-        if (!this.stopped) {
-          this.timer = setTimeout(() => {
-            this.timer = undefined;
-            if (!this.flushing) void this.startFlush();
-          }, 1000);
-          this.timer.unref();
-        }
-        throw error;
+        this.options.logger.error({ err: error }, 'telemetry index flush failed unexpectedly; its rows are queued again');
       })
       .finally(() => {
         this.flushing = undefined;
-        if (this.pendingCount >= this.maxBatch) void this.startFlush();
-        else if (this.pendingCount > 0 && !this.timer && !this.stopped) {
-          this.timer = setTimeout(() => {
-            this.timer = undefined;
-            if (!this.flushing) void this.startFlush();
-          }, this.intervalMs);
-          this.timer.unref();
-        }
+        if (this.pendingCount >= this.maxBatch && this.failures === 0) this.startFlush();
+        else if (this.pendingCount > 0) this.schedule(this.failures === 0 ? this.intervalMs : Math.min(30_000, 500 * 2 ** Math.min(this.failures, 6)));
       });
-    return this.flushing;
+    this.flushing = flushing;
+    return flushing;
   }
 
-  private async write(batches: Map<string, TenantBatch>): Promise<void> {
-    for (const [tenant, b] of batches) {
-      await this.options.store.tenantTransaction(tenant, async (tx) => {
-        if (!this.knownTenants.has(tenant)) {
-          await tx.query('INSERT INTO tenants (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING', [tenant]);
-        }
-        if (b.spans.length > 0) await tx.query(SPAN_INSERT, [tenant, ...SPAN_COLUMNS.map(([n]) => b.spans.map((r) => r[n]))]);
-        if (b.logs.length > 0) await tx.query(LOG_INSERT, [tenant, ...LOG_COLUMNS.map(([n]) => b.logs.map((r) => r[n]))]);
-      });
-      this.knownTenants.add(tenant);
+  /** Writes each tenant's records; a tenant whose store is unreachable gets its records back in the queue. */
+  private async writeAll(taken: Map<string, PendingRecord[]>): Promise<void> {
+    let failed = false;
+    for (const [tenant, records] of taken) {
+      try {
+        await this.writeTenant(tenant, records);
+      } catch (error) {
+        failed = true;
+        // Put the records back in front: the segments hold the data, the index only has to catch up.
+        const later = this.pending.get(tenant) ?? [];
+        this.pending.set(tenant, [...records, ...later]);
+        for (const r of records) this.pendingCount += rowCount(r.rows) + 1;
+        this.options.logger.error({ err: error, tenant_id: tenant, details: { records: records.length } }, 'telemetry index flush failed; retrying');
+      }
     }
+    this.failures = failed ? this.failures + 1 : 0;
+  }
+
+  /**
+   * Writes records of one tenant with their cursors in one transaction. On a data error the
+   * records are split in halves and written separately; a single record the store refuses is
+   * quarantined (and its cursor advanced). Throws only for transient failures.
+   */
+  private async writeTenant(tenant: string, records: PendingRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    try {
+      await this.options.store.tenantTransaction(tenant, (tx) => this.insert(tx, tenant, records));
+      this.knownTenants.add(tenant);
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      if (records.length === 1) {
+        const r = records[0]!;
+        const signal = parseSegmentId(r.segment)?.signal ?? 'traces';
+        await this.options.store.tenantTransaction(tenant, async (tx) => {
+          await this.options.quarantine.addIn(tx, tenant, [
+            { signal, reason: 'index.rejected', error: `${(error as { code?: string }).code ?? ''} ${(error as Error).message}`.trim(), source: `segment:${r.segment}@${r.offset}` },
+          ]);
+          await tx.query(CURSOR_UPSERT, [tenant, [r.segment], [r.end]]);
+        });
+        return;
+      }
+      const half = Math.ceil(records.length / 2);
+      await this.writeTenant(tenant, records.slice(0, half));
+      await this.writeTenant(tenant, records.slice(half));
+    }
+  }
+
+  private async insert(tx: SqlTx, tenant: string, records: PendingRecord[]): Promise<void> {
+    if (!this.knownTenants.has(tenant)) await tx.query('INSERT INTO tenants (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING', [tenant]);
+    const refs: unknown[][] = REF_COLUMNS.map(() => []);
+    const spans: unknown[][] = SPAN_COLUMNS.map(() => []);
+    const logs: unknown[][] = LOG_COLUMNS.map(() => []);
+    const cursor = new Map<string, number>();
+    for (const r of records) {
+      for (const traceId of r.rows.traceIds) {
+        refs[0]!.push(traceId);
+        refs[1]!.push(r.segment);
+        refs[2]!.push(r.offset);
+      }
+      for (const s of r.rows.spans) {
+        const values = [s.trace_id, s.span_id, s.parent_span_id, s.service, s.name, s.kind, s.start_ms, s.duration_ms, s.status_code, s.route, r.segment, r.offset];
+        for (let i = 0; i < values.length; i++) spans[i]!.push(values[i]);
+      }
+      for (const l of r.rows.logs) {
+        const values = [l.ts_ms, l.severity, l.severity_text, l.service, l.trace_id, l.span_id, l.body, l.attributes, r.segment, r.offset];
+        for (let i = 0; i < values.length; i++) logs[i]!.push(values[i]);
+      }
+      cursor.set(r.segment, Math.max(cursor.get(r.segment) ?? 0, r.end));
+    }
+    if (refs[0]!.length > 0) await tx.query(REF_INSERT, [tenant, ...refs]);
+    if (spans[0]!.length > 0) await tx.query(SPAN_INSERT, [tenant, ...spans]);
+    if (logs[0]!.length > 0) await tx.query(LOG_INSERT, [tenant, ...logs]);
+    await tx.query(CURSOR_UPSERT, [tenant, [...cursor.keys()], [...cursor.values()]]);
   }
 }

@@ -9,6 +9,7 @@ import type { Logger } from '@stellaops/telemetry-core';
 import type { Signal } from '../otlp/otlp-proto.js';
 import type { SqlStore } from '../store/sql-store.js';
 import { hourStart, HOUR_MS, segmentId } from './segment-path.js';
+import { TelemetryIndex } from './telemetry-index.js';
 import type { TelemetryStore } from './telemetry-store.js';
 import { PeriodicJob } from '../jobs/periodic-job.js';
 
@@ -62,9 +63,7 @@ export class TelemetryRetentionJob extends PeriodicJob<RetentionRun> {
           }
           // Index rows first: a crash in between leaves a segment without rows (re-indexable), never rows without data.
           await store.tenantTransaction(tenant, async (tx) => {
-            const id = segmentId(signal, seg.hour);
-            if (signal === 'traces') await tx.query('DELETE FROM telemetry_spans WHERE tenant_id = $1 AND segment = $2', [tenant, id]);
-            if (signal === 'logs') await tx.query('DELETE FROM telemetry_logs WHERE tenant_id = $1 AND segment = $2', [tenant, id]);
+            await TelemetryIndex.removeSegmentRows(tx, tenant, segmentId(signal, seg.hour));
           });
           const bytes = await telemetry.segments.remove(tenant, signal, seg.hour);
           run.removed.push({ tenant, signal, hour: seg.hour, bytes });

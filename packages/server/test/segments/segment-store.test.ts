@@ -28,7 +28,7 @@ describe('SegmentStore', () => {
     const b = store.append('acme', 'traces', T0 + 1000, 1, Buffer.from('second'));
     store.append('globex', 'traces', T0, 1, Buffer.from('other tenant'));
     const next = store.append('acme', 'traces', T0 + 3_600_000, 1, Buffer.from('next hour'));
-    expect(a).toEqual({ segment: 'traces/20250301T10', offset: 0 });
+    expect(a).toEqual({ segment: 'traces/20250301T10', offset: 0, end: 25 });
     expect(b.offset).toBe(20 + 5);
     expect(next.segment).toBe('traces/20250301T11');
     const records = await all(store, '20250301T10');
