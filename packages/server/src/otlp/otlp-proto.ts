@@ -179,22 +179,62 @@ export function encodeResponse(signal: Signal, rejected: number, message: string
   return type.encode(type.fromObject(responseObject(signal, rejected, message))).finish();
 }
 
-const HEX_ID_FIELDS = new Set(['traceId', 'spanId', 'parentSpanId']);
-const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
+/** Reads an Export*ServiceResponse: how many items the receiver rejected and why (clients, tests). */
+export function decodeResponse(signal: Signal, bytes: Uint8Array): { rejected: number; message: string } {
+  const partial = RESPONSE_TYPES[signal].decode(bytes).partialSuccess;
+  const rejected = partial?.[REJECTED_FIELD[signal]] ?? 0;
+  return { rejected: Number(rejected), message: partial?.errorMessage ?? '' };
+}
 
-/** OTLP/JSON writes trace and span ids as hex (not base64, as proto3 JSON would); turn them into bytes. */
-function idsToBytes(value: unknown, depth: number): unknown {
-  if (depth > 64) throw new OtlpDecodeError('the JSON body is nested too deeply');
-  if (Array.isArray(value)) return value.map((v) => idsToBytes(v, depth + 1));
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (HEX_ID_FIELDS.has(k) && typeof v === 'string') {
-      if (!HEX_RE.test(v)) throw new OtlpDecodeError(`${k} "${v.slice(0, 40)}" is not hex`);
-      out[k] = Buffer.from(v, 'hex');
-    } else out[k] = idsToBytes(v, depth + 1);
+const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
+/** What a malformed hex id becomes: one byte, a length no id has, so the item is rejected on its own. */
+const MALFORMED_ID = new Uint8Array([0]);
+
+type JsonObject = Record<string, unknown>;
+
+function objects(value: unknown): JsonObject[] {
+  return Array.isArray(value) ? value.filter((v): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v)) : [];
+}
+
+/** Replaces the hex ids of one item (span, link, log record, exemplar) with bytes, in place. */
+function hexIds(item: JsonObject, fields: readonly string[]): void {
+  for (const field of fields) {
+    const v = item[field];
+    if (typeof v === 'string') item[field] = HEX_RE.test(v) ? Buffer.from(v, 'hex') : MALFORMED_ID;
   }
-  return out;
+}
+
+/**
+ * OTLP/JSON writes trace and span ids as hex (not base64, as proto3 JSON would); turn them into
+ * bytes where the OTLP schema has them — spans, links, log records, exemplars — and nowhere
+ * else, so a deeply nested attribute is judged with its item, never refuses the request.
+ */
+function idsToBytes(signal: Signal, body: JsonObject): void {
+  const ids = ['traceId', 'spanId', 'parentSpanId'];
+  if (signal === 'traces') {
+    for (const rs of objects(body['resourceSpans'])) {
+      for (const ss of objects(rs['scopeSpans'])) {
+        for (const span of objects(ss['spans'])) {
+          hexIds(span, ids);
+          for (const link of objects(span['links'])) hexIds(link, ids);
+        }
+      }
+    }
+  } else if (signal === 'logs') {
+    for (const rl of objects(body['resourceLogs'])) for (const sl of objects(rl['scopeLogs'])) for (const record of objects(sl['logRecords'])) hexIds(record, ids);
+  } else {
+    for (const rm of objects(body['resourceMetrics'])) {
+      for (const sm of objects(rm['scopeMetrics'])) {
+        for (const metric of objects(sm['metrics'])) {
+          for (const kind of ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary']) {
+            const data = metric[kind];
+            if (data === null || typeof data !== 'object') continue;
+            for (const point of objects((data as JsonObject)['dataPoints'])) for (const exemplar of objects(point['exemplars'])) hexIds(exemplar, ids);
+          }
+        }
+      }
+    }
+  }
 }
 
 export class OtlpDecodeError extends Error {
@@ -204,10 +244,10 @@ export class OtlpDecodeError extends Error {
 /** Decodes an OTLP/JSON body (already parsed) into the protobuf message. */
 export function requestFromJson<S extends Signal>(signal: S, body: unknown): RequestOf<S> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new OtlpDecodeError('the JSON body must be an object');
-  const converted = idsToBytes(body, 0) as Record<string, unknown>;
   const type = REQUEST_TYPES[signal];
   try {
-    return type.fromObject(converted) as RequestOf<S>;
+    idsToBytes(signal, body as JsonObject);
+    return type.fromObject(body as JsonObject) as RequestOf<S>;
   } catch (cause) {
     throw new OtlpDecodeError(`the JSON body does not match ${signal} export request: ${(cause as Error).message}`);
   }

@@ -1,0 +1,153 @@
+/**
+ * A 2xx means preserved (STO-5): the real service runs as a child process, OTLP spans and logs
+ * arrive from several concurrent clients, and the child is killed with SIGKILL in the middle.
+ * After a restart on the same data directory every span and log record that got a 200 is
+ * readable, and no trace is half visible. Repeated, so kills land at different points.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DevAuthority } from '../../src/auth/dev-authority.js';
+import { REQUEST_TYPES } from '../../src/otlp/otlp-proto.js';
+import { createService, resolveConfig } from '../../src/index.js';
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const TENANT = 'acme';
+const SPANS_PER_TRACE = 3;
+
+interface Child {
+  process: ChildProcess;
+  otlpPort: number;
+}
+
+/** Starts the service's own entry point and resolves once its OTLP receiver listens. */
+function startChild(dataDir: string): Promise<Child> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--log-level', 'info', '--otlp-tenant-records-per-sec', '1000000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      for (const line of out.split('\n')) {
+        if (!line.includes('OTLP receiver listening')) continue;
+        const port = (JSON.parse(line) as { details: { otlp_http_port: number } }).details.otlp_http_port;
+        child.stdout!.removeAllListeners('data');
+        child.stdout!.resume();
+        resolve({ process: child, otlpPort: port });
+        return;
+      }
+    });
+    child.once('exit', (code, signal) => reject(new Error(`service exited before listening (code ${code}, signal ${signal}): ${err.slice(-2000)}`)));
+  });
+}
+
+function traceBody(traceId: Buffer): Uint8Array {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const rootId = randomBytes(8);
+  const spans = Array.from({ length: SPANS_PER_TRACE }, (_, i) => ({
+    traceId,
+    spanId: i === 0 ? rootId : randomBytes(8),
+    parentSpanId: i === 0 ? undefined : rootId,
+    name: i === 0 ? 'GET /crash' : `step-${i}`,
+    kind: i === 0 ? 2 : 1,
+    startTimeUnixNano: String(now),
+    endTimeUnixNano: String(now + 1_000_000n),
+    attributes: [{ key: 'pad', value: { stringValue: 'x'.repeat(200) } }],
+  }));
+  const type = REQUEST_TYPES.traces;
+  return type.encode(type.fromObject({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'crash-svc' } }] }, scopeSpans: [{ spans }] }] }) as never).finish();
+}
+
+function logBody(marker: string): Uint8Array {
+  const type = REQUEST_TYPES.logs;
+  return type
+    .encode(
+      type.fromObject({
+        resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'crash-svc' } }] }, scopeLogs: [{ logRecords: [{ timeUnixNano: String(BigInt(Date.now()) * 1_000_000n), severityNumber: 9, body: { stringValue: marker } }] }] }],
+      }) as never,
+    )
+    .finish();
+}
+
+describe('OTLP ingest killed with SIGKILL mid-stream', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('keeps every acknowledged span and log record across repeated kills, and shows no trace half', { timeout: 240_000 }, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'stella-otlp-crash-'));
+    dirs.push(dataDir);
+    const acked = { traces: [] as string[], logs: [] as string[] };
+    const sent: string[] = [];
+
+    for (let round = 0; round < 3; round++) {
+      const child = await startChild(dataDir);
+      const token = await (await DevAuthority.open(dataDir)).mint({ tenant: TENANT, scopes: [`stella:telemetry:write#tenant/${TENANT}`] });
+      let killed = false;
+      let ackedThisRound = 0;
+      const killAfter = 60 + round * 40;
+      const post = async (signal: 'traces' | 'logs', body: Uint8Array): Promise<boolean> => {
+        try {
+          const res = await fetch(`http://127.0.0.1:${child.otlpPort}/v1/${signal}`, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-protobuf' } });
+          await res.arrayBuffer();
+          return res.status === 200;
+        } catch {
+          return false; // connection reset by the kill: not acknowledged
+        }
+      };
+      // Eight concurrent clients; the kill lands while requests are in flight.
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (!killed) {
+            const traceId = randomBytes(16);
+            const hex = traceId.toString('hex');
+            sent.push(hex);
+            const [tracesOk, logsOk] = await Promise.all([post('traces', traceBody(traceId)), post('logs', logBody(hex))]);
+            if (tracesOk) acked.traces.push(hex);
+            if (logsOk) acked.logs.push(hex);
+            if (tracesOk && ++ackedThisRound >= killAfter && !killed) {
+              killed = true;
+              child.process.kill('SIGKILL');
+            }
+          }
+        }),
+      );
+      await new Promise((resolve) => (child.process.exitCode !== null || child.process.signalCode !== null ? resolve(undefined) : child.process.once('exit', resolve)));
+      expect(child.process.signalCode).toBe('SIGKILL');
+    }
+
+    // Restart in-process on the same data directory: recovery indexes what the index had not reached.
+    const service = await createService({ config: resolveConfig(['--data-dir', dataDir, '--port', '0', '--log-level', 'error'], {}) });
+    try {
+      const token = await service.devAuthority!.mint({ tenant: TENANT, scopes: [`stella:obs:read#tenant/${TENANT}`] });
+      const get = (url: string) => service.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+      expect(acked.traces.length).toBeGreaterThan(150);
+      const ackedSet = new Set(acked.traces);
+      let present = 0;
+      for (const traceId of sent) {
+        const res = await get(`/obs/trace/${traceId}`);
+        if (ackedSet.has(traceId)) expect(res.statusCode, `acknowledged trace ${traceId}`).toBe(200);
+        if (res.statusCode === 200) {
+          present++;
+          // Never half a trace: a record is whole or absent.
+          expect(res.json().span_count).toBe(SPANS_PER_TRACE);
+        } else expect(res.statusCode).toBe(404);
+      }
+      expect(present).toBeGreaterThanOrEqual(acked.traces.length);
+      const logs = await get(`/obs/logs?service=crash-svc&from=${new Date(Date.now() - 3_600_000).toISOString()}&limit=1000`);
+      expect(logs.statusCode).toBe(200);
+      const bodies = new Set((logs.json().logs as { body: string }[]).map((l) => l.body));
+      for (const marker of acked.logs) expect(bodies.has(marker), `acknowledged log ${marker}`).toBe(true);
+    } finally {
+      await service.close();
+    }
+  });
+});
