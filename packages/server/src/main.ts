@@ -3,6 +3,7 @@
  * starts the service and shuts it down gracefully on SIGINT/SIGTERM.
  */
 import { ConfigError, resolveConfig } from './config.js';
+import { installProcessGuards } from './process-guards.js';
 import { createService } from './service.js';
 
 async function main(): Promise<void> {
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const service = await createService({ config });
+  installProcessGuards({ logger: service.logger, shutdown: () => service.close() });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

@@ -34,7 +34,9 @@ export class DecisionRecorder {
       }
       this.buffer.push(record);
     });
-    this.timer = setInterval(() => void this.flush(), this.options.flushMs ?? 1000);
+    this.timer = setInterval(() => {
+      this.flush().catch((error: unknown) => this.options.logger.error({ err: error }, 'decision records flush failed'));
+    }, this.options.flushMs ?? 1000);
     this.timer.unref();
   }
 
