@@ -3,6 +3,7 @@ import type { ServiceFeature } from './service-feature.js';
 import { timelineFeature } from './timeline/timeline-feature.js';
 import { segmentsFeature } from './segments/segments-feature.js';
 import { otlpFeature } from './otlp/otlp-feature.js';
+import { ingestFeature } from './ingest/ingest-feature.js';
 import { obsFeature } from './obs/obs-feature.js';
 import { captureFeature } from './capture/capture-feature.js';
 import { incidentFeature } from './incident/incident-feature.js';
@@ -12,6 +13,7 @@ export const FEATURES: readonly ServiceFeature[] = [
   timelineFeature,
   segmentsFeature,
   otlpFeature,
+  ingestFeature,
   obsFeature,
   captureFeature,
   incidentFeature,

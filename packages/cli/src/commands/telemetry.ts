@@ -292,6 +292,51 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
     },
   );
 
+  ctx.action(
+    withServerOptions(telemetry.command('reindex').description("rebuild the tenant's telemetry index from its stored segments (needs stella:telemetry:admin; audited)")),
+    async (_args, opts: ServerOptions) => {
+      const conn = connect(opts, io);
+      const res = (await (await request(conn, 'POST', '/telemetry/reindex')).json()) as { segments: number; records: number };
+      return traced(conn.traceId, true, res, [`reindexed ${res.records} record(s) from ${res.segments} segment(s)`]);
+    },
+  );
+
+  const quarantine = telemetry.command('quarantine').description('records that were acknowledged but refused by their destination (index, timeline)');
+  ctx.action(
+    withServerOptions(
+      quarantine
+        .command('list')
+        .description("list the tenant's quarantined records, newest first")
+        .option('--signal <signal>', 'traces, logs, metrics or timeline')
+        .option('--limit <n>', 'most entries (1-1000)', '100')
+        .option('--all', 'include entries already replayed'),
+    ),
+    async (_args, opts: ServerOptions & { signal?: string; limit: string; all?: boolean }) => {
+      const conn = connect(opts, io);
+      const query = new URLSearchParams({ limit: opts.limit, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.all ? { include_replayed: 'true' } : {}) });
+      const res = (await (await request(conn, 'GET', `/telemetry/quarantine?${query.toString()}`)).json()) as {
+        entries: { quarantine_id: string; signal: string; reason: string; error: string; source: string; quarantined_at: string; replayed_at: string | null }[];
+      };
+      return traced(conn.traceId, true, res, [
+        res.entries.length === 0 ? 'quarantine is empty' : `${res.entries.length} quarantined record(s):`,
+        ...res.entries.map((e) => `  ${e.quarantined_at} ${e.signal} ${e.reason} ${e.source}${e.replayed_at ? ` (replayed ${e.replayed_at})` : ''}\n    ${e.error}`),
+      ]);
+    },
+  );
+  ctx.action(
+    withServerOptions(
+      quarantine
+        .command('replay')
+        .description('try every open quarantined record again where it belongs (needs stella:telemetry:admin; audited)')
+        .option('--signal <signal>', 'only traces, logs, metrics or timeline'),
+    ),
+    async (_args, opts: ServerOptions & { signal?: string }) => {
+      const conn = connect(opts, io);
+      const res = (await (await request(conn, 'POST', '/telemetry/quarantine/replay', opts.signal ? { signal: opts.signal } : {})).json()) as { replayed: number; refused_again: number };
+      return traced(conn.traceId, true, res, [`replayed ${res.replayed} record(s); ${res.refused_again} telemetry record(s) refused again and quarantined anew`]);
+    },
+  );
+
   const incident = telemetry.command('incident').description('incident mode: 100% sampling, debug breadcrumbs, extended retention, captures');
   for (const state of ['on', 'off'] as const) {
     ctx.action(

@@ -208,6 +208,26 @@ export class TelemetryIndex {
     return result;
   }
 
+  /**
+   * Derives and writes the rows of one stored record again (a quarantined record, after the
+   * cause was fixed). Refused again, it is quarantined anew.
+   */
+  async replayRecord(tenant: string, segment: string, offset: number): Promise<void> {
+    const seg = parseSegmentId(segment);
+    if (!seg) return;
+    await this.exclusive(async () => {
+      const record = await this.options.segments.readRecord(tenant, seg, offset);
+      let rows: RecordRows;
+      try {
+        rows = rowsFromPayload(seg.signal, record.payload, record.receivedAtMs);
+      } catch (error) {
+        await this.options.quarantine.add(tenant, [{ signal: seg.signal, reason: 'index.undecodable', error: (error as Error).message, source: `segment:${segment}@${offset}` }]);
+        return;
+      }
+      await this.writeTenant(tenant, [{ segment, offset, end: offset + FRAME_HEADER_BYTES + record.length, rows }]);
+    });
+  }
+
   /** Deletes the index rows and cursor of one segment (retention removes the segment next). */
   static async removeSegmentRows(tx: SqlTx, tenant: string, segment: string): Promise<void> {
     for (const table of ['telemetry_spans', 'telemetry_logs', 'telemetry_trace_records', 'telemetry_index_cursor']) {
