@@ -1,6 +1,9 @@
 /**
  * The Fastify application: TypeBox type provider, OpenAPI from the route schemas, telemetry,
- * authentication, the one error handler, and each feature's routes.
+ * authentication, the one error handler, and each feature's routes. Requests are bounded in
+ * time (headers, whole request, keep-alive idle, socket inactivity) and in content: the
+ * query-string parser and the schema rules of http/safe-schema.ts refuse what the database
+ * cannot take before a handler runs.
  */
 import Fastify from 'fastify';
 import fastifySwagger from '@fastify/swagger';
@@ -9,7 +12,11 @@ import { fastifyTelemetry, type Bus, type Logger } from '@stellaops/telemetry-co
 import { authentication } from './auth/auth-plugin.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import { healthRoutes } from './health/health-routes.js';
+import type { ServiceConfig } from './config.js';
+import { HTTP_TIMEOUT_DEFAULTS } from './config.js';
 import { errorHandler } from './http/error-handler.js';
+import { parseQueryString } from './http/query-string.js';
+import { safeSchemaPlugin } from './http/safe-schema.js';
 import type { FeatureRuntime, ServiceApp } from './service-feature.js';
 import type { SqlStore } from './store/sql-store.js';
 
@@ -22,15 +29,38 @@ export interface BuildAppOptions {
   store: SqlStore;
   bus: Bus;
   features: readonly FeatureRuntime[];
+  /** Listener timeouts; each defaults to `HTTP_TIMEOUT_DEFAULTS`. */
+  http?: Partial<Pick<ServiceConfig, 'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs' | 'httpKeepAliveTimeoutMs' | 'httpConnectionTimeoutMs'>>;
 }
 
 export async function buildApp(options: BuildAppOptions): Promise<ServiceApp> {
   const handleError = errorHandler(options.logger);
+  const headersTimeout = options.http?.httpHeadersTimeoutMs ?? HTTP_TIMEOUT_DEFAULTS.headersMs;
+  const requestTimeout = options.http?.httpRequestTimeoutMs ?? HTTP_TIMEOUT_DEFAULTS.requestMs;
+  const keepAliveTimeout = options.http?.httpKeepAliveTimeoutMs ?? HTTP_TIMEOUT_DEFAULTS.keepAliveMs;
   const app = Fastify({
     logger: false,
     bodyLimit: 1024 * 1024,
-    // Reject what the schema does not declare instead of silently dropping it.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // A client that sends headers slowly, or half a body, is answered 408 and disconnected;
+    // Node checks the deadlines every `connectionsCheckingInterval` (30 s unless set).
+    requestTimeout,
+    keepAliveTimeout,
+    connectionTimeout: options.http?.httpConnectionTimeoutMs ?? HTTP_TIMEOUT_DEFAULTS.connectionMs,
+    http: {
+      headersTimeout,
+      requestTimeout,
+      keepAliveTimeout,
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 4))),
+    },
+    // Values that are not valid percent-encoded UTF-8 reach the schema as lone surrogates.
+    routerOptions: { querystringParser: parseQueryString },
+    ajv: {
+      // Reject what the schema does not declare instead of silently dropping it. With
+      // `strictNumbers` ajv skips `maximum` for non-finite numbers — and query coercion turns
+      // `1e309` into Infinity — so it is off: every integer has a `maximum` (BoundedInteger).
+      customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false, strictNumbers: false },
+      plugins: [safeSchemaPlugin],
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // Router-level failures (over-long parameters, bad URLs) go through the same error handler.

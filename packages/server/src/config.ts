@@ -11,6 +11,14 @@ export interface ServiceConfig {
   port: number;
   /** Listen address. Default `0.0.0.0` (`STELLA_HOST`). */
   host: string;
+  /** Longest wait for a client's request headers, in ms; then 408 and the socket closes. Default 10000 (`STELLA_HTTP_HEADERS_TIMEOUT_MS`). */
+  httpHeadersTimeoutMs: number;
+  /** Longest wait for a whole request (headers and body), in ms; then 408 and the socket closes. Default 30000 (`STELLA_HTTP_REQUEST_TIMEOUT_MS`). */
+  httpRequestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open, in ms. Default 72000 (`STELLA_HTTP_KEEP_ALIVE_TIMEOUT_MS`). */
+  httpKeepAliveTimeoutMs: number;
+  /** A socket with no traffic either way for this long, in ms, is closed. Default 120000 (`STELLA_HTTP_CONNECTION_TIMEOUT_MS`). */
+  httpConnectionTimeoutMs: number;
   /** Data directory for the embedded store and development authority. Default `./.stella` (`STELLA_DATA_DIR`). */
   dataDir: string;
   /** PostgreSQL URL the service queries with; absent → embedded PGlite in `<dataDir>/db` (`STELLA_DATABASE_URL`). */
@@ -98,9 +106,16 @@ export class ConfigError extends Error {
 
 type Source = Record<string, string | undefined>;
 
+/** Timeouts of the API listener (the OTLP receivers have their own). */
+export const HTTP_TIMEOUT_DEFAULTS = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 72_000, connectionMs: 120_000 } as const;
+
 const KEYS = {
   port: ['port', 'STELLA_PORT'],
   host: ['host', 'STELLA_HOST'],
+  httpHeadersTimeoutMs: ['http-headers-timeout-ms', 'STELLA_HTTP_HEADERS_TIMEOUT_MS'],
+  httpRequestTimeoutMs: ['http-request-timeout-ms', 'STELLA_HTTP_REQUEST_TIMEOUT_MS'],
+  httpKeepAliveTimeoutMs: ['http-keep-alive-timeout-ms', 'STELLA_HTTP_KEEP_ALIVE_TIMEOUT_MS'],
+  httpConnectionTimeoutMs: ['http-connection-timeout-ms', 'STELLA_HTTP_CONNECTION_TIMEOUT_MS'],
   dataDir: ['data-dir', 'STELLA_DATA_DIR'],
   databaseUrl: ['database-url', 'STELLA_DATABASE_URL'],
   databaseOwnerUrl: ['database-owner-url', 'STELLA_DATABASE_OWNER_URL'],
@@ -207,6 +222,10 @@ export function resolveConfig(argv: readonly string[] = [], env: Source = proces
   const config: ServiceConfig = {
     port: integer('STELLA_PORT', pick('port') ?? '8080', 0, 65535),
     host: pick('host') ?? '0.0.0.0',
+    httpHeadersTimeoutMs: integer('STELLA_HTTP_HEADERS_TIMEOUT_MS', pick('httpHeadersTimeoutMs') ?? String(HTTP_TIMEOUT_DEFAULTS.headersMs), 100, 600_000),
+    httpRequestTimeoutMs: integer('STELLA_HTTP_REQUEST_TIMEOUT_MS', pick('httpRequestTimeoutMs') ?? String(HTTP_TIMEOUT_DEFAULTS.requestMs), 100, 3_600_000),
+    httpKeepAliveTimeoutMs: integer('STELLA_HTTP_KEEP_ALIVE_TIMEOUT_MS', pick('httpKeepAliveTimeoutMs') ?? String(HTTP_TIMEOUT_DEFAULTS.keepAliveMs), 100, 600_000),
+    httpConnectionTimeoutMs: integer('STELLA_HTTP_CONNECTION_TIMEOUT_MS', pick('httpConnectionTimeoutMs') ?? String(HTTP_TIMEOUT_DEFAULTS.connectionMs), 100, 3_600_000),
     dataDir: resolve(pick('dataDir') ?? './.stella'),
     databaseUrl: pick('databaseUrl'),
     databaseOwnerUrl: pick('databaseOwnerUrl'),
@@ -247,6 +266,11 @@ export function resolveConfig(argv: readonly string[] = [], env: Source = proces
     incidentCaptureLookbackMinutes: integer('STELLA_INCIDENT_CAPTURE_LOOKBACK_MINUTES', pick('incidentCaptureLookbackMinutes') ?? '60', 1, 24 * 60 * 7),
     incidentRetentionMarginHours: integer('STELLA_INCIDENT_RETENTION_MARGIN_HOURS', pick('incidentRetentionMarginHours') ?? '24', 0, 24 * 365),
   };
+  if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
+    throw new ConfigError(
+      `STELLA_HTTP_HEADERS_TIMEOUT_MS (${config.httpHeadersTimeoutMs}) must not exceed STELLA_HTTP_REQUEST_TIMEOUT_MS (${config.httpRequestTimeoutMs}): the headers are part of the request`,
+    );
+  }
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(config.databaseAppRole)) {
     throw new ConfigError('STELLA_DATABASE_APP_ROLE must be a lower-case SQL identifier');
   }

@@ -1,7 +1,15 @@
 /**
  * The service's error catalogue: every code a client can see, with its HTTP status, in one
- * place. Domain code throws `ServiceError`; the one error handler in `app.ts` maps it (and
- * Fastify's own errors) to `{error_code, message}` — routes never build error responses.
+ * place. Domain code throws `ServiceError`; the one error handler (http/error-handler.ts, set
+ * in `app.ts`) maps it, Fastify's own errors and database or file-system failures to
+ * `{error_code, message, field?}` — routes never build error responses.
+ *
+ * - `request.invalid`: a schema rule (http/safe-schema.ts) or a value the database refuses
+ *   (SQLSTATE class 22); `field` names the request part (`query.limit`, `params.id`,
+ *   `body.events[0].kind`) whenever it is known.
+ * - `store.unavailable`: the database cannot be reached or is shutting down, out of resources
+ *   (SQLSTATE 08, 53, 57P01-57P03, 58) or the disk is full, read-only or failing (ENOSPC, EDQUOT,
+ *   EROFS, EIO, EMFILE, ENFILE); always with `Retry-After`, as is every 503.
  */
 export const ERROR_STATUS = {
   'request.invalid': 400,

@@ -99,7 +99,7 @@ export async function createService(options: ServiceOptions): Promise<StellaServ
     const runtimes = new Map<string, FeatureRuntime>();
     for (const feature of features) runtimes.set(feature.name, await feature.create(ctx));
 
-    const app = await buildApp({ logger, verifier, store, bus, features: [...runtimes.values()] });
+    const app = await buildApp({ logger, verifier, store, bus, features: [...runtimes.values()], http: config });
     await app.ready();
     cleanups.push(() => app.close());
 

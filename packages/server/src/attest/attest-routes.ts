@@ -2,6 +2,7 @@
 import { Type } from 'typebox';
 import { ServiceError } from '../errors.js';
 import { ErrorResponse } from '../http/error-schema.js';
+import { BoundedInteger, SafeId, SafeJsonObject } from '../http/safe-schema.js';
 import type { ServiceApp } from '../service-feature.js';
 import type { AttestationRead, AttestationService } from './attestation-service.js';
 
@@ -11,10 +12,10 @@ const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.U
 const SubmitBody = Type.Object(
   {
     subject_id: Type.String({ pattern: ID, description: 'what the attestation is about (a job, export or artifact id); its folder in the object store' }),
-    envelope: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'a DSSE envelope over an in-toto Statement v1, signed by a key of the tenant key ring' })),
-    statement: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'an in-toto Statement v1 for the service to sign with the evidence key' })),
-    resource_type: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    resource_id: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+    envelope: Type.Optional(SafeJsonObject({ description: 'a DSSE envelope over an in-toto Statement v1, signed by a key of the tenant key ring' })),
+    statement: Type.Optional(SafeJsonObject({ description: 'an in-toto Statement v1 for the service to sign with the evidence key' })),
+    resource_type: Type.Optional(SafeId({ minLength: 1, maxLength: 64 })),
+    resource_id: Type.Optional(SafeId({ minLength: 1, maxLength: 512 })),
     bundle_id: Type.Optional(Type.String({ pattern: ID, description: 'evidence bundle the attestation links to' })),
   },
   { additionalProperties: false },
@@ -49,9 +50,9 @@ const AttestationDetail = Type.Object({ attestation: AttestationOut, statement: 
 const ListQuery = Type.Object(
   {
     subject_id: Type.Optional(Type.String({ pattern: ID })),
-    resource_type: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    resource_id: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, description: 'default 50' })),
+    resource_type: Type.Optional(SafeId({ minLength: 1, maxLength: 64 })),
+    resource_id: Type.Optional(SafeId({ minLength: 1, maxLength: 512 })),
+    limit: Type.Optional(BoundedInteger({ minimum: 1, maximum: 200, description: 'default 50' })),
   },
   { additionalProperties: false },
 );
@@ -59,7 +60,7 @@ const ListQuery = Type.Object(
 const VerifyBody = Type.Object(
   {
     attestation_id: Type.Optional(Type.String({ pattern: ID })),
-    envelope: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    envelope: Type.Optional(SafeJsonObject()),
     artifacts: Type.Optional(Type.Array(Type.String({ pattern: '^(sha256:)?[0-9a-f]{64}$' }), { maxItems: 1000, description: 'digests that must each match a subject' })),
   },
   { additionalProperties: false },

@@ -8,6 +8,7 @@ import { Type } from 'typebox';
 import type { Logger, TimelineEmitter } from '@stellaops/telemetry-core';
 import type { ServiceConfig } from '../config.js';
 import { ErrorResponse } from '../http/error-schema.js';
+import { SafeId } from '../http/safe-schema.js';
 import { parseCaptureWindow } from '../obs/time-window.js';
 import { withTelemetryErrors } from '../obs/telemetry-api-error.js';
 import type { ServiceApp } from '../service-feature.js';
@@ -33,7 +34,7 @@ export async function captureRoutes(app: ServiceApp, deps: CaptureRouteDeps): Pr
         schema: {
           summary: `Signed forensic capture of the tenant's telemetry (window: 24h, 90m, 7d, or <start>/<end>; at most ${config.captureMaxWindowHours} h) as a gzip'ed bundle tar`,
           tags: ['forensics'],
-          params: Type.Object({ window: Type.String({ minLength: 1, maxLength: 120 }) }),
+          params: Type.Object({ window: SafeId({ minLength: 1, maxLength: 120 }) }, { additionalProperties: false }),
           response: { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse },
         },
       },

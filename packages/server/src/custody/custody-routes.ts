@@ -1,6 +1,7 @@
 /** TL-5 API: the chain of custody of a resource, verified as a whole. */
 import { Type } from 'typebox';
 import { ErrorResponse } from '../http/error-schema.js';
+import { SafeId } from '../http/safe-schema.js';
 import type { ServiceApp } from '../service-feature.js';
 import type { CustodyService } from './custody-service.js';
 
@@ -40,7 +41,7 @@ export function custodyRoutes(app: ServiceApp, deps: { custody: CustodyService }
         summary: 'Chain of custody: source fetch → SBOM compute → policy eval → advisory link → export, verified',
         tags: ['custody'],
         params: Type.Object(
-          { resource_type: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z][a-z0-9_.-]*$' }), resource_id: Type.String({ minLength: 1, maxLength: 512 }) },
+          { resource_type: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z][a-z0-9_.-]*$' }), resource_id: SafeId({ minLength: 1, maxLength: 512 }) },
           { additionalProperties: false },
         ),
         response: { 200: Chain, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse },

@@ -1,5 +1,6 @@
 /** TypeBox schemas of the evidence routes: validation, TypeScript types and OpenAPI in one place. */
 import { Type } from 'typebox';
+import { BoundedInteger, SafeId, SafeString } from '../http/safe-schema.js';
 import { ARTIFACT_ROLES } from './snapshot-service.js';
 
 const ID = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
@@ -10,8 +11,11 @@ export const Kind = Type.Union([Type.Literal('evaluation'), Type.Literal('job-ca
 });
 export const CaseId = Type.String({ pattern: ID, description: 'case the bundle is filed under (legal holds apply per case)' });
 export const ResourceType = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z][a-z0-9_.-]*$' });
-export const ResourceId = Type.String({ minLength: 1, maxLength: 512 });
-export const Labels = Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 256 }), { maxProperties: 32 });
+export const ResourceId = SafeId({ minLength: 1, maxLength: 512 });
+export const Labels = Type.Record(Type.String(), SafeString({ maxLength: 256 }), {
+  maxProperties: 32,
+  propertyNames: SafeId({ minLength: 1, maxLength: 64 }),
+});
 
 export const SnapshotBody = Type.Object(
   {
@@ -29,9 +33,9 @@ export const ArtifactBody = Type.Object(
     resource_type: ResourceType,
     resource_id: ResourceId,
     role: Type.Union(Object.keys(ARTIFACT_ROLES).map((r) => Type.Literal(r)) as never, { description: `one of ${Object.keys(ARTIFACT_ROLES).join(', ')}` }),
-    name: Type.String({ minLength: 1, maxLength: 200, description: 'file name inside the role folder of a bundle (may contain "/")' }),
-    media_type: Type.Optional(Type.String({ maxLength: 128 })),
-    content_base64: Type.String({ description: 'the bytes, base64' }),
+    name: SafeId({ minLength: 1, maxLength: 200, description: 'file name inside the role folder of a bundle (may contain "/")' }),
+    media_type: Type.Optional(SafeId({ maxLength: 128 })),
+    content_base64: Type.String({ pattern: '^[A-Za-z0-9+/_-]*={0,2}$', description: 'the bytes, base64 (or base64url)' }),
     digest: Type.Optional(Type.String({ pattern: '^sha256:[0-9a-f]{64}$', description: 'checked against the bytes when given' })),
   },
   { additionalProperties: false },
@@ -106,7 +110,7 @@ export const ListQuery = Type.Object(
     case_id: Type.Optional(CaseId),
     resource_type: Type.Optional(ResourceType),
     resource_id: Type.Optional(ResourceId),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'default 100' })),
+    limit: Type.Optional(BoundedInteger({ minimum: 1, maximum: 1000, description: 'default 100' })),
   },
   { additionalProperties: false },
 );
@@ -118,7 +122,7 @@ export const VerifyResult = Type.Object({ bundle_id: Nullable(Type.String()), so
 export const HoldBody = Type.Object(
   {
     action: Type.Union([Type.Literal('place'), Type.Literal('release')]),
-    reason: Type.String({ minLength: 1, maxLength: 1000, description: 'why (kept in the audit event)' }),
+    reason: SafeString({ minLength: 1, maxLength: 1000, description: 'why (kept in the audit event)' }),
   },
   { additionalProperties: false },
 );
@@ -138,7 +142,7 @@ export const Retention = Type.Object({
 });
 export const RetentionUpdate = Type.Object(
   {
-    retention_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 36500 })),
+    retention_days: Type.Optional(BoundedInteger({ minimum: 1, maximum: 36500 })),
     extended_until: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'incident mode: nothing expires before this' })),
   },
   { additionalProperties: false, minProperties: 1 },

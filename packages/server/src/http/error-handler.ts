@@ -1,13 +1,20 @@
 /**
  * The one place errors become HTTP responses. Domain `ServiceError`s carry their status;
- * schema validation failures become 400 `request.invalid` naming the field; Fastify's own
- * client errors keep their 4xx under a stable code; anything else is a 500 whose details go to
- * the log, never to the client.
+ * schema validation failures become 400 `request.invalid` naming the field and the rule;
+ * Fastify's own client errors keep their 4xx under a stable code; database and file-system
+ * failures are classified by their SQLSTATE or errno code (never by message text): a value the
+ * database cannot take (SQLSTATE class 22) is the client's 400, a database or disk that cannot
+ * serve is a 503 `store.unavailable` with `Retry-After`. Anything else is a 500 whose details go
+ * to the log, never to the client.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { TimelineError, type Logger } from '@stellaops/telemetry-core';
 import { ERROR_STATUS, ServiceError, type ErrorBody, type ErrorCode } from '../errors.js';
 import { StoreError } from '../store/store-error.js';
+import { SAFE_JSON_KEYWORD, SAFE_RULES } from './safe-schema.js';
+
+/** Seconds a client should wait before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 5;
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'request.body_too_large',
@@ -25,27 +32,95 @@ const FIXED_MESSAGES: Partial<Record<ErrorCode, string>> = {
   'request.unsupported_media_type': 'send the body as application/json',
 };
 
+/** Request parts as the service names them in `field` (`query.limit`, `params.id`, `body.x`). */
+const CONTEXT_NAMES: Record<string, string> = { querystring: 'query' };
+
+/** SQLSTATE classes and codes that mean "the database cannot serve now": retry later. */
+const UNAVAILABLE_SQLSTATE_CLASSES = new Set(['08', '53', '58']);
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03']);
+/** File-system errors of the data directory, the evidence store or the segments: full, read-only, failing, out of descriptors. */
+const UNAVAILABLE_ERRNOS = new Set(['EROFS', 'ENOSPC', 'EIO', 'EDQUOT', 'EMFILE', 'ENFILE']);
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/** Control characters and lone surrogates of a field name, as `\uXXXX`. */
+function printable(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const pairHigh = c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && text.charCodeAt(i + 1) >= 0xdc00 && text.charCodeAt(i + 1) <= 0xdfff;
+    if (pairHigh) {
+      out += text.slice(i, i + 2);
+      i++;
+    } else if (c < 0x20 || c === 0x7f || (c >= 0xd800 && c <= 0xdfff)) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += text[i];
+  }
+  return out;
+}
+
 function validationField(error: FastifyError): string {
   const first = error.validation?.[0];
-  const context = error.validationContext ?? 'request';
+  const raw = error.validationContext ?? 'request';
+  const context = CONTEXT_NAMES[raw] ?? raw;
   if (!first) return context;
   const path = first.instancePath
     .split('/')
     .filter(Boolean)
+    .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
     .map((seg) => (/^\d+$/.test(seg) ? `[${seg}]` : `.${seg}`))
     .join('');
   const missing = (first.params as { missingProperty?: string; additionalProperty?: string } | undefined) ?? {};
   const extra = missing.missingProperty ?? missing.additionalProperty;
-  return `${context}${path}${extra ? `.${extra}` : ''}`;
+  return printable(`${context}${path}${extra ? `.${extra}` : ''}`);
 }
 
-export function toErrorResponse(error: unknown): { status: number; body: ErrorBody; internal: boolean } {
+function validationRule(error: FastifyError): string {
+  const first = error.validation?.[0];
+  if (!first) return 'is invalid';
+  const format = (first.params as { format?: unknown } | undefined)?.format;
+  if (first.keyword === 'format' && typeof format === 'string' && SAFE_RULES[format]) return SAFE_RULES[format];
+  if (first.keyword === SAFE_JSON_KEYWORD && first.message) return first.message;
+  return first.message ?? 'is invalid';
+}
+
+/**
+ * A database or file-system failure on the error or one of its causes, by code: SQLSTATE class
+ * 22 (data exception) is `data`; connection, resource, shutdown and I/O failures are `unavailable`.
+ */
+export function storageFailure(error: unknown): { kind: 'data' | 'unavailable'; code: string } | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current !== null && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      if (UNAVAILABLE_ERRNOS.has(code)) return { kind: 'unavailable', code };
+      if (SQLSTATE.test(code)) {
+        const cls = code.slice(0, 2);
+        if (cls === '22') return { kind: 'data', code };
+        if (UNAVAILABLE_SQLSTATE_CLASSES.has(cls) || UNAVAILABLE_SQLSTATES.has(code)) return { kind: 'unavailable', code };
+      }
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export interface MappedError {
+  status: number;
+  body: ErrorBody;
+  /** Logged as an error (the client sees only the fixed body). */
+  internal: boolean;
+  /** Logged as a warning: the client's fault, but something validation should have caught. */
+  warn?: boolean;
+}
+
+const STORE_UNAVAILABLE: ErrorBody = { error_code: 'store.unavailable', message: 'the database or data directory is unavailable; retry shortly' };
+
+export function toErrorResponse(error: unknown): MappedError {
   if (error instanceof ServiceError) {
     const body: ErrorBody = { error_code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}), ...error.extra };
     return { status: error.status, body, internal: error.status >= 500 };
   }
   if (error instanceof StoreError && error.code === 'store.unavailable') {
-    return { status: 503, body: { error_code: 'store.unavailable', message: 'the database is unavailable; retry shortly' }, internal: true };
+    return { status: 503, body: STORE_UNAVAILABLE, internal: true };
   }
   if (error instanceof TimelineError && (error.code === 'bus.unavailable' || error.code === 'bus.closed' || error.code === 'bus.publish_failed')) {
     return { status: 503, body: { error_code: 'bus.unavailable', message: 'the message bus is unavailable; retry shortly' }, internal: true };
@@ -53,9 +128,21 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
   const fe = error as FastifyError;
   if (fe?.validation) {
     const field = validationField(fe);
-    const detail = fe.validation[0]?.message ?? 'is invalid';
-    return { status: 400, body: { error_code: 'request.invalid', message: `${field} ${detail}`, field }, internal: false };
+    return { status: 400, body: { error_code: 'request.invalid', message: `${field} ${validationRule(fe)}`, field }, internal: false };
   }
+  if (fe?.code === 'FST_ERR_BAD_URL') {
+    const body: ErrorBody = { error_code: 'request.invalid', message: 'params: the request path is not valid percent-encoded UTF-8', field: 'params' };
+    return { status: 400, body, internal: false };
+  }
+  const storage = storageFailure(error);
+  if (storage?.kind === 'data') {
+    const body: ErrorBody = {
+      error_code: 'request.invalid',
+      message: `the database cannot take a value of this request (SQLSTATE ${storage.code}): text with NUL characters, a number or date out of range`,
+    };
+    return { status: 400, body, internal: false, warn: true };
+  }
+  if (storage?.kind === 'unavailable') return { status: 503, body: STORE_UNAVAILABLE, internal: true };
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     const code = FASTIFY_CODES[fe.code] ?? 'request.invalid';
     const message = FIXED_MESSAGES[code] ?? String(fe.message).slice(0, 300);
@@ -66,10 +153,13 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
 
 export function errorHandler(logger: Logger) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply): void => {
-    const { status, body, internal } = toErrorResponse(error);
-    if (internal) logger.error({ err: error, error_code: body.error_code, route: request.routeOptions.url, method: request.method }, 'request failed');
-    // 401s say how to authenticate (RFC 6750).
+    const { status, body, internal, warn } = toErrorResponse(error);
+    const where = { err: error, error_code: body.error_code, route: request.routeOptions.url, method: request.method };
+    if (internal) logger.error(where, 'request failed');
+    else if (warn) logger.warn(where, 'request refused by the database; its schema should have refused it');
+    // 401s say how to authenticate (RFC 6750); 503s say when to come back.
     if (status === 401) reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${body.error_code}"`);
+    if (status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     if (body.error_code === 'service.shutting_down') reply.header('connection', 'close');
     void reply.code(status).send(body);
   };

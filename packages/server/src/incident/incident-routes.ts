@@ -7,6 +7,7 @@ import { Type } from 'typebox';
 import type { Logger } from '@stellaops/telemetry-core';
 import type { ServiceConfig } from '../config.js';
 import { ErrorResponse } from '../http/error-schema.js';
+import { SafeId, SafeString } from '../http/safe-schema.js';
 import { parseIsoDuration, parseShortDuration } from '../obs/time-window.js';
 import { TelemetryApiError, withTelemetryErrors } from '../obs/telemetry-api-error.js';
 import type { ServiceApp } from '../service-feature.js';
@@ -41,11 +42,11 @@ const ModeSchema = Type.Object({
 const StatusResponse = Type.Object({ tenant: Type.String(), modes: Type.Array(ModeSchema), incidents: Type.Array(IncidentSchema) });
 const ToggleBody = Type.Object(
   {
-    tenant: Type.Optional(Type.String({ maxLength: 64 })),
-    service: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    tenant: Type.Optional(SafeId({ maxLength: 64 })),
+    service: Type.Optional(SafeId({ minLength: 1, maxLength: 200 })),
     state: Type.Union([Type.Literal('on'), Type.Literal('off')]),
-    ttl: Type.Optional(Type.String({ maxLength: 20, description: 'how long until automatic revert: 4h, 90m, 2d or an ISO-8601 duration (PT4H); default 4h' })),
-    reason: Type.Optional(Type.String({ maxLength: 500 })),
+    ttl: Type.Optional(SafeId({ maxLength: 20, description: 'how long until automatic revert: 4h, 90m, 2d or an ISO-8601 duration (PT4H); default 4h' })),
+    reason: Type.Optional(SafeString({ maxLength: 500 })),
     trigger: Type.Optional(Type.Union([Type.Literal('operator'), Type.Literal('slo_burn'), Type.Literal('orchestrator')])),
   },
   { additionalProperties: false },

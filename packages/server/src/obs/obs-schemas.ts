@@ -1,10 +1,11 @@
 /** TypeBox schemas of the OBS-1 read APIs: validation, response shape and the OpenAPI entry. */
 import { Type } from 'typebox';
+import { BoundedInteger, INT32_MAX, SafeId, SafeString } from '../http/safe-schema.js';
 
 const Attrs = Type.Record(Type.String(), Type.Unknown());
 const WindowOut = Type.Object({ from: Type.String(), to: Type.String() });
 
-export const TraceParams = Type.Object({ trace_id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const TraceParams = Type.Object({ trace_id: SafeId({ minLength: 1, maxLength: 64 }) });
 
 export const TraceSpanSchema = Type.Object({
   span_id: Type.String(),
@@ -40,13 +41,14 @@ export const TraceResponse = Type.Object({
 
 export const LogsQuery = Type.Object(
   {
-    from: Type.Optional(Type.String({ maxLength: 40 })),
-    to: Type.Optional(Type.String({ maxLength: 40 })),
+    from: Type.Optional(SafeId({ maxLength: 40 })),
+    to: Type.Optional(SafeId({ maxLength: 40 })),
     trace_id: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$' })),
-    severity: Type.Optional(Type.String({ maxLength: 16, description: 'lowest severity: TRACE, DEBUG, INFO, WARN, ERROR, FATAL or 1-24' })),
-    service: Type.Optional(Type.String({ maxLength: 200 })),
-    q: Type.Optional(Type.String({ maxLength: 200, description: 'substring of the log body (case-insensitive)' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1 })),
+    severity: Type.Optional(SafeId({ maxLength: 16, description: 'lowest severity: TRACE, DEBUG, INFO, WARN, ERROR, FATAL or 1-24' })),
+    service: Type.Optional(SafeId({ maxLength: 200 })),
+    q: Type.Optional(SafeString({ maxLength: 200, description: 'substring of the log body (case-insensitive)' })),
+    // Above STELLA_OBS_MAX_RESULTS the route answers `obs.limit_too_large` with the allowed range.
+    limit: Type.Optional(BoundedInteger({ minimum: 1, maximum: INT32_MAX, description: 'rows, at most STELLA_OBS_MAX_RESULTS (1000); default 100' })),
   },
   { additionalProperties: false },
 );
@@ -71,9 +73,9 @@ export const LogsResponse = Type.Object({
 
 export const WindowQuery = Type.Object(
   {
-    from: Type.Optional(Type.String({ maxLength: 40 })),
-    to: Type.Optional(Type.String({ maxLength: 40 })),
-    service: Type.Optional(Type.String({ maxLength: 200 })),
+    from: Type.Optional(SafeId({ maxLength: 40 })),
+    to: Type.Optional(SafeId({ maxLength: 40 })),
+    service: Type.Optional(SafeId({ maxLength: 200 })),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,6 @@
 /** TypeBox schemas of the timeline routes: validation, TypeScript types and OpenAPI in one place. */
 import { Type } from 'typebox';
+import { BoundedInteger, INT32_MAX, SafeId } from '../http/safe-schema.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -30,12 +31,13 @@ export const TimelineQuery = Type.Object(
     from: Type.Optional(Type.String({ format: 'date-time', description: 'inclusive; default: `to` minus the tenant retention' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'inclusive; default: now' })),
     kind: Type.Optional(Type.String({ pattern: KIND_PATTERN, maxLength: 130, description: 'exact kind, or a prefix such as `audit.*`' })),
-    resource_type: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    resource_id: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
-    project: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    resource_type: Type.Optional(SafeId({ minLength: 1, maxLength: 64 })),
+    resource_id: Type.Optional(SafeId({ minLength: 1, maxLength: 512 })),
+    project: Type.Optional(SafeId({ minLength: 1, maxLength: 128 })),
     trace_id: Type.Optional(Type.String({ pattern: TRACE_ID_PATTERN })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, description: `page size, 1 to ${MAX_PAGE_LIMIT}; default 100` })),
-    cursor: Type.Optional(Type.String({ maxLength: 256, description: '`next_cursor` of the previous page' })),
+    // Above MAX_PAGE_LIMIT the route answers `timeline.limit_too_large` with the allowed range.
+    limit: Type.Optional(BoundedInteger({ minimum: 1, maximum: INT32_MAX, description: `page size, 1 to ${MAX_PAGE_LIMIT}; default 100` })),
+    cursor: Type.Optional(SafeId({ maxLength: 256, description: '`next_cursor` of the previous page' })),
   },
   { additionalProperties: false },
 );
