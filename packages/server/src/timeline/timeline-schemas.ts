@@ -8,6 +8,8 @@ export const MAX_PAGE_LIMIT = 1000;
 export const MAX_INGEST_BATCH = 1000;
 const KIND_PATTERN = '^[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+){0,7}(\\.\\*)?$';
 const TRACE_ID_PATTERN = '^[0-9a-f]{32}$';
+/** Times the timeline holds: years 1970 to 9999 (what timestamptz and the event rules accept). */
+const STORABLE_YEAR = '^(19[7-9][0-9]|[2-9][0-9]{3})-';
 
 export const TimelineEventOut = Type.Object(
   {
@@ -28,8 +30,8 @@ export const TimelineEventOut = Type.Object(
 
 export const TimelineQuery = Type.Object(
   {
-    from: Type.Optional(Type.String({ format: 'date-time', description: 'inclusive; default: `to` minus the tenant retention' })),
-    to: Type.Optional(Type.String({ format: 'date-time', description: 'inclusive; default: now' })),
+    from: Type.Optional(Type.String({ format: 'date-time', pattern: STORABLE_YEAR, description: 'inclusive, years 1970-9999; default: `to` minus the tenant retention' })),
+    to: Type.Optional(Type.String({ format: 'date-time', pattern: STORABLE_YEAR, description: 'inclusive, years 1970-9999; default: now' })),
     kind: Type.Optional(Type.String({ pattern: KIND_PATTERN, maxLength: 130, description: 'exact kind, or a prefix such as `audit.*`' })),
     resource_type: Type.Optional(SafeId({ minLength: 1, maxLength: 64 })),
     resource_id: Type.Optional(SafeId({ minLength: 1, maxLength: 512 })),
