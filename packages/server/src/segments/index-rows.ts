@@ -3,7 +3,9 @@
  * read APIs query is indexed (the segments keep everything):
  * - one trace reference per distinct trace id in the record (`/obs/trace/:id` reads the records);
  * - one span row per ingress or root span (server/consumer spans and spans without a parent:
- *   request rate, errors, latency and health are computed from those);
+ *   request rate, errors, latency and health are computed from those), and, for a trace
+ *   in which a service has neither in the record, that service's earliest span (so every
+ *   service seen is known to health);
  * - one row per log record (`/obs/logs` searches them).
  * Index text is cut to lengths an index can hold; the record keeps the original.
  */
@@ -90,17 +92,22 @@ export function traceRows(request: TraceRequest): RecordRows {
   const spans: SpanRow[] = [];
   for (const rs of request.resourceSpans) {
     const service = cut(stringAttr(rs.resource?.attributes, 'service.name') ?? 'unknown_service', MAX_SERVICE_CHARS);
+    // Traces of this service in the record with no root or ingress span: their earliest span is
+    // indexed instead, so every service seen in a trace has a row (last seen, health).
+    const covered = new Set<string>();
+    const earliest = new Map<string, SpanRow>();
     for (const ss of rs.scopeSpans) {
       for (const s of ss.spans) {
         const traceId = hex(s.traceId);
         traceIds.add(traceId);
         const kind = s.kind ?? 0;
         const root = !s.parentSpanId || s.parentSpanId.length === 0;
-        if (!root && kind !== INGRESS_KINDS[0] && kind !== INGRESS_KINDS[1]) continue;
+        const ingress = root || kind === INGRESS_KINDS[0] || kind === INGRESS_KINDS[1];
+        if (!ingress && covered.has(traceId)) continue;
         const start = int64ToNumber(s.startTimeUnixNano);
         const end = int64ToNumber(s.endTimeUnixNano);
         const route = stringAttr(s.attributes, 'http.route');
-        spans.push({
+        const row: SpanRow = {
           trace_id: traceId,
           span_id: hex(s.spanId),
           parent_span_id: root ? null : hex(s.parentSpanId),
@@ -111,9 +118,18 @@ export function traceRows(request: TraceRequest): RecordRows {
           duration_ms: Math.max(0, (end - start) / NS_PER_MS),
           status_code: s.status?.code ?? 0,
           route: route ? cut(route, MAX_NAME_CHARS) : null,
-        });
+        };
+        if (ingress) {
+          spans.push(row);
+          covered.add(traceId);
+          earliest.delete(traceId);
+        } else {
+          const seen = earliest.get(traceId);
+          if (!seen || row.start_ms < seen.start_ms) earliest.set(traceId, row);
+        }
       }
     }
+    for (const row of earliest.values()) spans.push(row);
   }
   return { traceIds: [...traceIds], spans, logs: [] };
 }
