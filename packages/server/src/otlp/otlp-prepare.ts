@@ -158,14 +158,12 @@ class Judge {
     this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + count);
   }
 
-  private text(value: unknown): string {
-    if (typeof value !== 'string') {
-      this.changed = true;
-      return '';
-    }
+  /** A storable form of a string field; an absent field (null, undefined) stays absent. */
+  private text<T>(value: T): T {
+    if (typeof value !== 'string') return value;
     const fixed = storable(value);
     if (fixed !== value) this.changed = true;
-    return fixed;
+    return fixed as T;
   }
 
   /** Normalises a list of attributes; returns the deepest nesting, or TOO_DEEP. */
@@ -218,8 +216,8 @@ class Judge {
 
   private scope(scope: { name?: string; version?: string } | null | undefined): void {
     if (!scope) return;
-    if (scope.name !== undefined) scope.name = this.text(scope.name);
-    if (scope.version !== undefined) scope.version = this.text(scope.version);
+    scope.name = this.text(scope.name);
+    scope.version = this.text(scope.version);
   }
 
   traces(request: TraceRequest): void {
