@@ -79,7 +79,7 @@ export async function loadTrace(store: SqlStore, segments: SegmentStore, tenant:
               parent_span_id: s.parentSpanId && s.parentSpanId.length > 0 ? Buffer.from(s.parentSpanId).toString('hex') : null,
               depth: 0,
               children: [],
-              name: s.name,
+              name: s.name ?? '',
               kind: KINDS[s.kind ?? 0] ?? 'UNSPECIFIED',
               service,
               start_time: new Date(Math.floor(startNs / 1e6)).toISOString(),
@@ -90,7 +90,7 @@ export async function loadTrace(store: SqlStore, segments: SegmentStore, tenant:
               attributes: attributesToJson(s.attributes),
               resource,
               scope: { name: ss.scope?.name ?? '', version: ss.scope?.version ?? '' },
-              events: s.events.map((e) => ({ name: e.name, time_unix_nano: int64ToString(e.timeUnixNano), attributes: attributesToJson(e.attributes) })),
+              events: s.events.map((e) => ({ name: e.name ?? '', time_unix_nano: int64ToString(e.timeUnixNano), attributes: attributesToJson(e.attributes) })),
               links: s.links.map((l) => ({ trace_id: Buffer.from(l.traceId).toString('hex'), span_id: Buffer.from(l.spanId).toString('hex'), attributes: attributesToJson(l.attributes) })),
             },
           });
