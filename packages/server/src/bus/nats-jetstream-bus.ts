@@ -3,6 +3,12 @@
  * incident-mode subjects; publishes carry `Nats-Msg-Id` (the event id) so the stream drops
  * duplicates inside its window; consumers are durable pull consumers with explicit acks, and
  * a batch is acknowledged only after its handler resolved (the indexer: after commit).
+ *
+ * Redelivery is bounded: consumers carry `max_deliver` and a `backoff` (for batches whose
+ * acknowledgement never came), and a rejected batch is negatively acknowledged with a growing
+ * delay. Each delivered message tells its handler `deliveryCount` and `maxDeliveries`, so a
+ * handler sets aside what it still cannot process on the last delivery (the timeline indexer
+ * quarantines it) instead of the message silently leaving the consumer.
  */
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
@@ -21,11 +27,28 @@ export interface NatsJetStreamBusOptions {
   maxAckPending?: number;
   /** Time before an unacknowledged message is redelivered, in ms. Default 30000. */
   ackWaitMs?: number;
+  /** Deliveries of one message before the consumer gives up on it (`max_deliver`). Default 20. */
+  maxDeliver?: number;
+  /**
+   * Waits before redelivering a message whose acknowledgement did not come (`backoff`), by
+   * delivery, in ms; the first is the ack wait. Default 1, 2, 4 and 10 times the ack wait (30 s,
+   * 1 min, 2 min, 5 min), cut to maxDeliver - 1 entries (the server requires fewer entries than
+   * deliveries).
+   */
+  backoffMs?: readonly number[];
+  /**
+   * Delays before redelivering a batch whose handler rejected, by delivery (the last repeats).
+   * Default 1 s, 5 s, 15 s, 30 s, 1 min, 2 min, then 5 min: with 20 deliveries a store outage of
+   * about an hour is ridden out before messages reach their last delivery.
+   */
+  redeliveryDelaysMs?: readonly number[];
   /** Connection name shown by the server. Default `stella-observability`. */
   name?: string;
   /** Called when a handler rejects (the batch is then redelivered). Default: ignore. */
   onHandlerError?: (error: unknown, batch: readonly BusMessage[]) => void;
 }
+
+const DEFAULT_REDELIVERY_DELAYS_MS = [1000, 5000, 15_000, 30_000, 60_000, 120_000, 300_000];
 
 function unavailable(message: string, cause: unknown): TimelineError {
   return new TimelineError('bus.unavailable', `${message}: ${(cause as Error)?.message ?? String(cause)}`, undefined, { cause });
@@ -83,16 +106,33 @@ export class NatsJetStreamBus implements Bus {
     }
   }
 
+  /** The `max_deliver` of consumers this bus creates. */
+  get maxDeliver(): number {
+    return this.options.maxDeliver ?? 20;
+  }
+
   async consume(options: ConsumeOptions): Promise<BusConsumer> {
     const maxBatch = options.maxBatch ?? 1000;
-    await this.jsm.consumers.add(this.stream, {
-      durable_name: options.durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
+    const maxDeliver = this.maxDeliver;
+    if (!Number.isInteger(maxDeliver) || maxDeliver < 1) throw new TimelineError('bus.subject_invalid', 'maxDeliver must be a positive integer');
+    const ackWaitMs = this.options.ackWaitMs ?? 30_000;
+    const backoffMs = (this.options.backoffMs ?? [1, 2, 4, 10].map((k) => k * ackWaitMs)).slice(0, maxDeliver - 1);
+    const redeliveryDelays = this.options.redeliveryDelaysMs?.length ? this.options.redeliveryDelaysMs : DEFAULT_REDELIVERY_DELAYS_MS;
+    const settings = {
       filter_subject: options.filterSubject,
       max_ack_pending: Math.max(this.options.maxAckPending ?? 20_000, maxBatch * 2),
-      ack_wait: nanos(this.options.ackWaitMs ?? 30_000),
-    });
+      // With a backoff the server waits backoff[0] for the first acknowledgement.
+      ack_wait: nanos(backoffMs[0] ?? ackWaitMs),
+      max_deliver: maxDeliver,
+      ...(backoffMs.length > 0 ? { backoff: backoffMs.map((ms) => nanos(ms)) } : {}),
+    };
+    try {
+      await this.jsm.consumers.add(this.stream, { durable_name: options.durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ...settings });
+    } catch (error) {
+      // Servers that refuse to change a durable through "create" take an update instead.
+      if (!/already exists|already in use/i.test(String((error as Error).message))) throw error;
+      await this.jsm.consumers.update(this.stream, options.durable, settings);
+    }
     const consumer = await this.js.consumers.get(this.stream, options.durable);
     const messages = await consumer.consume({ max_messages: Math.min(maxBatch * 2, 10_000) });
 
@@ -115,6 +155,35 @@ export class NatsJetStreamBus implements Bus {
       }
     })();
     const onError = this.options.onHandlerError ?? (() => undefined);
+    const handleBatch = async (taken: JsMsg[]): Promise<void> => {
+      const batch: BusMessage[] = taken.map((m) => ({
+        subject: m.subject,
+        id: m.headers?.get('Nats-Msg-Id') ?? `${this.stream}:${m.seq}`,
+        data: m.data,
+        deliveryCount: m.info.deliveryCount,
+        maxDeliveries: maxDeliver,
+      }));
+      try {
+        await options.handler(batch);
+        for (const m of taken) m.ack();
+      } catch (error) {
+        onError(error, batch);
+        const exhausted = taken.filter((m) => m.info.deliveryCount >= maxDeliver);
+        if (exhausted.length > 0) {
+          onError(
+            new Error(
+              `${exhausted.length} message(s) of durable "${options.durable}" reached max_deliver (${maxDeliver}) and will not be delivered again; ` +
+                `the handler was told it was the last delivery; they stay in stream ${this.stream} at sequence(s) ${exhausted.slice(0, 20).map((m) => m.seq).join(', ')}`,
+              { cause: error },
+            ),
+            batch.filter((b, i) => taken[i]!.info.deliveryCount >= maxDeliver),
+          );
+        }
+        const first = taken[0]?.info.deliveryCount ?? 1;
+        const delay = redeliveryDelays[Math.min(redeliveryDelays.length - 1, first - 1)]!;
+        for (const m of taken) m.nak(delay);
+      }
+    };
     const worker = (async () => {
       while (true) {
         if (buffer.length === 0) {
@@ -123,21 +192,7 @@ export class NatsJetStreamBus implements Bus {
           wake = undefined;
           continue;
         }
-        const taken = buffer.splice(0, maxBatch);
-        const batch: BusMessage[] = taken.map((m) => ({
-          subject: m.subject,
-          id: m.headers?.get('Nats-Msg-Id') ?? `${this.stream}:${m.seq}`,
-          data: m.data,
-          deliveryCount: m.info.deliveryCount,
-        }));
-        try {
-          await options.handler(batch);
-          for (const m of taken) m.ack();
-        } catch (error) {
-          onError(error, batch);
-          const delay = Math.min(5000, 100 * 2 ** Math.min(6, (taken[0]?.info.deliveryCount ?? 1) - 1));
-          for (const m of taken) m.nak(delay);
-        }
+        await handleBatch(buffer.splice(0, maxBatch));
       }
     })();
     const handle: BusConsumer = {
@@ -148,10 +203,15 @@ export class NatsJetStreamBus implements Bus {
         await messages.close().catch(() => undefined);
         wake?.();
         await reader.catch(() => undefined);
-        // Finish the batch in hand (it is acknowledged), drop the rest back to the server.
+        // Finish the batch in hand (it is acknowledged), drop the rest back to the server —
+        // except messages on their last delivery: given back, they would never be delivered
+        // again, so the handler gets them now.
         const leftovers = buffer.splice(0);
         await worker;
-        for (const m of leftovers) m.nak();
+        const last = leftovers.filter((m) => m.info.deliveryCount >= maxDeliver);
+        for (let i = 0; i < last.length; i += maxBatch) await handleBatch(last.slice(i, i + maxBatch));
+        // An explicit delay: a bare NAK would wait the consumer's backoff.
+        for (const m of leftovers) if (m.info.deliveryCount < maxDeliver) m.nak(1);
         await this.nc.flush().catch(() => undefined);
         this.consumers.delete(handle);
       },

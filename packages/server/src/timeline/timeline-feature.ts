@@ -1,4 +1,5 @@
 /** The timeline feature: repository, indexer, retention job and routes, wired once. */
+import { Quarantine } from '../ingest/quarantine.js';
 import type { FeatureRuntime, ServiceFeature } from '../service-feature.js';
 import { RetentionJob } from './retention-job.js';
 import { TimelineIndexer } from './timeline-indexer.js';
@@ -8,6 +9,8 @@ import { timelineRoutes } from './timeline-routes.js';
 export interface TimelineRuntime extends FeatureRuntime {
   repository: TimelineRepository;
   indexer: TimelineIndexer;
+  /** Where events that were acknowledged but cannot be stored are kept (STO-5). */
+  quarantine: Quarantine;
   retention: RetentionJob;
 }
 
@@ -16,10 +19,12 @@ export const timelineFeature: ServiceFeature = {
   // The timeline's tables are part of the core migrations (TL-3 ships with the store).
   create(ctx) {
     const repository = new TimelineRepository(ctx.store, ctx.config.timelineRetentionDays);
+    const quarantine = new Quarantine(ctx.store, ctx.logger, ctx.clock);
     const indexer = new TimelineIndexer({
       bus: ctx.bus,
       repository,
       logger: ctx.logger,
+      quarantine,
       durable: ctx.config.indexerDurable,
       subjectPrefix: ctx.config.subjectPrefix,
     });
@@ -27,6 +32,7 @@ export const timelineFeature: ServiceFeature = {
     const runtime: TimelineRuntime = {
       repository,
       indexer,
+      quarantine,
       retention,
       routes: (app) => timelineRoutes(app, { repository, emitter: ctx.emitter, clock: ctx.clock }),
       start: async () => {

@@ -4,6 +4,7 @@
  * still names `tenant_id` so the (tenant_id, ...) indices serve it.
  */
 import type { TimelineEvent } from '@stellaops/telemetry-core';
+import { isRecordRejection } from '../store/sql-errors.js';
 import type { SqlStore, SqlTx } from '../store/sql-store.js';
 import type { TimelineCursor } from './cursor.js';
 import { isoTimestamp, TIMELINE_EVENT_COLUMNS, timelineEventFromRow } from './timeline-row.js';
@@ -19,6 +20,14 @@ export interface TimelineQuery {
   trace_id?: string;
   limit: number;
   cursor?: TimelineCursor;
+}
+
+/** An event the database refused (SQLSTATE class 22, 23 or 54), with the database's error. */
+export interface RefusedTimelineEvent {
+  /** Position in the list given to `insertIsolating`. */
+  index: number;
+  event: TimelineEvent;
+  error: unknown;
 }
 
 export interface StoredTimelineEvent extends TimelineEvent {
@@ -67,6 +76,36 @@ export class TimelineRepository {
   async insertBatch(tenant: string, events: readonly TimelineEvent[]): Promise<number> {
     if (events.length === 0) return 0;
     return this.store.tenantTransaction(tenant, (tx) => insertEvents(tx, tenant, events));
+  }
+
+  /**
+   * Like `insertBatch`, but one record the database refuses does not fail the others: a
+   * refused batch is split in halves until every storable event is stored and every refused
+   * one is returned with the database's error. A batch of n events with k refused ones costs
+   * about 2·k·log2(n) extra transactions; a batch without one costs nothing extra. Errors that
+   * are not about a record (the store unreachable, see `isRecordRejection`) are thrown.
+   */
+  async insertIsolating(tenant: string, events: readonly TimelineEvent[]): Promise<{ stored: number; refused: RefusedTimelineEvent[] }> {
+    const refused: RefusedTimelineEvent[] = [];
+    let stored = 0;
+    const attempt = async (from: number, to: number): Promise<void> => {
+      if (from >= to) return;
+      try {
+        stored += await this.insertBatch(tenant, events.slice(from, to));
+        return;
+      } catch (error) {
+        if (!isRecordRejection(error)) throw error;
+        if (to - from === 1) {
+          refused.push({ index: from, event: events[from]!, error });
+          return;
+        }
+      }
+      const mid = from + Math.ceil((to - from) / 2);
+      await attempt(from, mid);
+      await attempt(mid, to);
+    };
+    await attempt(0, events.length);
+    return { stored, refused };
   }
 
   async page(tenant: string, q: TimelineQuery): Promise<{ events: StoredTimelineEvent[]; next?: TimelineCursor }> {

@@ -11,6 +11,12 @@ export interface BusMessage {
   readonly data: Uint8Array;
   /** 1 on first delivery, higher on redelivery. */
   readonly deliveryCount: number;
+  /**
+   * The most times the bus delivers this message (JetStream's `max_deliver`); absent when the
+   * bus redelivers without bound. When `deliveryCount` reaches it, a rejected batch is not
+   * delivered again: a consumer keeps what it cannot process somewhere else (a quarantine).
+   */
+  readonly maxDeliveries?: number;
 }
 
 export interface PublishOptions {
