@@ -59,8 +59,14 @@ export interface ServiceConfig {
   otlpGrpcPort: number;
   /** Largest OTLP request, compressed or decompressed, in bytes. Default 16777216 (`STELLA_OTLP_MAX_MESSAGE_BYTES`). */
   otlpMaxMessageBytes: number;
-  /** OTLP bytes held in memory (decoding or waiting for the index) before requests get 503 + Retry-After. Default 134217728 (`STELLA_OTLP_MAX_INFLIGHT_BYTES`). */
+  /** Memory held by OTLP requests in progress (bodies, decompressed bodies, an estimate of the decoded objects) before new requests get 503 + Retry-After. Default 134217728 (`STELLA_OTLP_MAX_INFLIGHT_BYTES`). */
   otlpMaxInflightBytes: number;
+  /** Most spans, log records or data points in one OTLP request; more → 413 `otlp.too_many_items`. Default 100000 (`STELLA_OTLP_MAX_ITEMS_PER_REQUEST`). */
+  otlpMaxItemsPerRequest: number;
+  /** Most attributes and other nested values (events, links, array elements, buckets) in one OTLP request; more → 413. Default 500000 (`STELLA_OTLP_MAX_ATTRIBUTES_PER_REQUEST`). */
+  otlpMaxAttributesPerRequest: number;
+  /** Worker threads preparing large OTLP requests off the event loop; 0 prepares everything on it. Default: cores − 1, at least 1 (`STELLA_OTLP_PREPARE_WORKERS`). */
+  otlpPrepareWorkers: number | undefined;
   /** Per-tenant ingest quota in records (spans, log records, data points) per second. Default 200000 (`STELLA_OTLP_TENANT_RECORDS_PER_SEC`). */
   otlpTenantRecordsPerSec: number;
   /** Per-tenant ingest quota in bytes per second. Default 67108864 (`STELLA_OTLP_TENANT_BYTES_PER_SEC`). */
@@ -137,6 +143,9 @@ const KEYS = {
   otlpGrpcPort: ['otlp-grpc-port', 'STELLA_OTLP_GRPC_PORT'],
   otlpMaxMessageBytes: ['otlp-max-message-bytes', 'STELLA_OTLP_MAX_MESSAGE_BYTES'],
   otlpMaxInflightBytes: ['otlp-max-inflight-bytes', 'STELLA_OTLP_MAX_INFLIGHT_BYTES'],
+  otlpMaxItemsPerRequest: ['otlp-max-items-per-request', 'STELLA_OTLP_MAX_ITEMS_PER_REQUEST'],
+  otlpMaxAttributesPerRequest: ['otlp-max-attributes-per-request', 'STELLA_OTLP_MAX_ATTRIBUTES_PER_REQUEST'],
+  otlpPrepareWorkers: ['otlp-prepare-workers', 'STELLA_OTLP_PREPARE_WORKERS'],
   otlpTenantRecordsPerSec: ['otlp-tenant-records-per-sec', 'STELLA_OTLP_TENANT_RECORDS_PER_SEC'],
   otlpTenantBytesPerSec: ['otlp-tenant-bytes-per-sec', 'STELLA_OTLP_TENANT_BYTES_PER_SEC'],
   telemetryTracesRetentionDays: ['telemetry-traces-retention-days', 'STELLA_TELEMETRY_TRACES_RETENTION_DAYS'],
@@ -247,6 +256,9 @@ export function resolveConfig(argv: readonly string[] = [], env: Source = proces
     otlpGrpcPort: integer('STELLA_OTLP_GRPC_PORT', pick('otlpGrpcPort') ?? '4317', 0, 65535),
     otlpMaxMessageBytes: integer('STELLA_OTLP_MAX_MESSAGE_BYTES', pick('otlpMaxMessageBytes') ?? '16777216', 1024, 1 << 30),
     otlpMaxInflightBytes: integer('STELLA_OTLP_MAX_INFLIGHT_BYTES', pick('otlpMaxInflightBytes') ?? '134217728', 1 << 20, 2 ** 34),
+    otlpMaxItemsPerRequest: integer('STELLA_OTLP_MAX_ITEMS_PER_REQUEST', pick('otlpMaxItemsPerRequest') ?? '100000', 1, 10_000_000),
+    otlpMaxAttributesPerRequest: integer('STELLA_OTLP_MAX_ATTRIBUTES_PER_REQUEST', pick('otlpMaxAttributesPerRequest') ?? '500000', 1, 100_000_000),
+    otlpPrepareWorkers: pick('otlpPrepareWorkers') === undefined ? undefined : integer('STELLA_OTLP_PREPARE_WORKERS', pick('otlpPrepareWorkers')!, 0, 256),
     otlpTenantRecordsPerSec: integer('STELLA_OTLP_TENANT_RECORDS_PER_SEC', pick('otlpTenantRecordsPerSec') ?? '200000', 1, 1e9),
     otlpTenantBytesPerSec: integer('STELLA_OTLP_TENANT_BYTES_PER_SEC', pick('otlpTenantBytesPerSec') ?? '67108864', 1024, 2 ** 40),
     telemetryTracesRetentionDays: integer('STELLA_TELEMETRY_TRACES_RETENTION_DAYS', pick('telemetryTracesRetentionDays') ?? '7', 1, 3650),

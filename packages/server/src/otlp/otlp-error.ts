@@ -13,6 +13,8 @@ export const OTLP_ERRORS = {
   'otlp.unsupported_encoding': { http: 415, grpc: GrpcStatus.INVALID_ARGUMENT },
   'otlp.body_too_large': { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   'otlp.decompressed_too_large': { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
+  /** More items (spans, log records, data points) or attributes in one request than the per-request limits; split the batch. */
+  'otlp.too_many_items': { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   'otlp.malformed_gzip': { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
   'otlp.malformed_protobuf': { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
   'otlp.malformed_json': { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },

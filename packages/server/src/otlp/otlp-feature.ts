@@ -1,9 +1,12 @@
 /**
  * The embedded OTLP receiver (STO-2): OTLP/HTTP on `STELLA_OTLP_HTTP_PORT` (4318) and OTLP/gRPC
  * on `STELLA_OTLP_GRPC_PORT` (4317), bound when the service starts listening (so a service
- * built only for in-process requests, as in tests, never claims the well-known ports).
+ * built only for in-process requests, as in tests, never claims the well-known ports). Both
+ * share one memory budget (`STELLA_OTLP_MAX_INFLIGHT_BYTES`), the per-request item limits and
+ * the pool of prepare workers (`STELLA_OTLP_PREPARE_WORKERS`) that keeps large requests off the
+ * event loop.
  */
-import type { Logger } from '@stellaops/telemetry-core';
+import { compileScrubPolicy, type Logger, type ScrubPolicy } from '@stellaops/telemetry-core';
 import type { FeatureRuntime, ServiceFeature } from '../service-feature.js';
 import { telemetryStoreFor } from '../segments/telemetry-store.js';
 import { OtlpAuthenticator, verifierFromConfig } from './otlp-auth.js';
@@ -12,6 +15,9 @@ import { OtlpHttpReceiver } from './otlp-http-receiver.js';
 import { OtlpIngestor } from './otlp-ingest.js';
 import { OtlpScrubber } from './otlp-scrub.js';
 import { TenantQuota } from './tenant-quota.js';
+import { InflightBudget } from './inflight-budget.js';
+import { defaultPrepareWorkers, PreparePool } from './prepare-pool.js';
+import { decodedBytesEstimate, RequestPipeline } from './request-pipeline.js';
 
 export interface OtlpPorts {
   http: number;
@@ -20,6 +26,10 @@ export interface OtlpPorts {
 
 export interface OtlpRuntime extends FeatureRuntime {
   ingestor: OtlpIngestor;
+  /** Worker threads for large requests (absent with `STELLA_OTLP_PREPARE_WORKERS=0`). */
+  pool: PreparePool | undefined;
+  /** Memory held by requests in progress, shared by both listeners. */
+  budget: InflightBudget;
   /** Binds both listeners (idempotent); resolves to the bound ports. */
   listen(): Promise<OtlpPorts>;
   /** Resolves once the listeners are bound (after the service's `listen()`); rejects if binding failed. */
@@ -31,17 +41,26 @@ export const otlpFeature: ServiceFeature = {
   async create(ctx) {
     const { config, logger, clock } = ctx;
     const telemetry = telemetryStoreFor(ctx);
+    // One policy for the event loop's scrubber and the workers' (each thread compiles its own).
+    const scrubPolicy: ScrubPolicy = {};
     const ingestor = new OtlpIngestor({
       segments: telemetry.segments,
       index: telemetry.index,
-      scrubber: new OtlpScrubber(),
+      scrubber: new OtlpScrubber(compileScrubPolicy(scrubPolicy)),
       quota: new TenantQuota(config.otlpTenantRecordsPerSec, config.otlpTenantBytesPerSec, clock),
       logger,
       clock,
     });
     const auth = new OtlpAuthenticator(await verifierFromConfig(config, clock), clock);
-    const http = new OtlpHttpReceiver({ ingestor, auth, logger, maxMessageBytes: config.otlpMaxMessageBytes, maxInflightBytes: config.otlpMaxInflightBytes });
-    const grpc = new OtlpGrpcReceiver({ ingestor, auth, logger, maxMessageBytes: config.otlpMaxMessageBytes });
+    const limits = { maxItems: config.otlpMaxItemsPerRequest, maxValues: config.otlpMaxAttributesPerRequest };
+    const workers = config.otlpPrepareWorkers ?? defaultPrepareWorkers();
+    // A worker's heap holds at most one request: room for the largest the limits admit, twice over.
+    const largest = decodedBytesEstimate({ items: limits.maxItems, values: limits.maxValues }, config.otlpMaxMessageBytes, 'json');
+    const pool = workers > 0 ? new PreparePool({ logger, size: workers, scrubPolicy, heapLimitMb: Math.max(256, Math.ceil(largest / 2 ** 20) + 128) }) : undefined;
+    const pipeline = new RequestPipeline({ ingestor, pool, clock, limits });
+    const budget = new InflightBudget(config.otlpMaxInflightBytes);
+    const http = new OtlpHttpReceiver({ pipeline, auth, logger, maxMessageBytes: config.otlpMaxMessageBytes, budget });
+    const grpc = new OtlpGrpcReceiver({ pipeline, auth, logger, maxMessageBytes: config.otlpMaxMessageBytes, budget });
 
     let bound: Promise<OtlpPorts> | undefined;
     let resolveReady!: (ports: OtlpPorts) => void;
@@ -63,6 +82,8 @@ export const otlpFeature: ServiceFeature = {
 
     const runtime: OtlpRuntime = {
       ingestor,
+      pool,
+      budget,
       listen,
       listening: () => ready,
       routes: (app) => {
@@ -77,6 +98,7 @@ export const otlpFeature: ServiceFeature = {
       },
       stop: async () => {
         await Promise.all([http.close(), grpc.close()]);
+        await pool?.close();
       },
     };
     return runtime;

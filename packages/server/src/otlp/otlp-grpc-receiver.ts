@@ -1,21 +1,28 @@
 /**
  * OTLP/gRPC (STO-2) on its own port (4317) with `@grpc/grpc-js`. The three Export methods are
- * registered with pass-through (de)serializers, so the request bytes reach the same ingest path
- * as OTLP/HTTP protobuf unchanged (grpc-js has already undone `grpc-encoding: gzip`, within
- * the message size limit). Bearer token and tenant come from the call metadata.
+ * registered with pass-through (de)serializers, so the request bytes reach the same pipeline as
+ * OTLP/HTTP protobuf unchanged (request-pipeline.ts: census, prepare, store). grpc-js has
+ * already undone `grpc-encoding: gzip` within the message size limit and hands over the whole
+ * message: its length is what the request holds in the shared memory budget, before the
+ * decoded size its census predicts. Bearer token and tenant come from the call metadata;
+ * refusals carry their code in the `x-stella-error-code` trailer.
  */
 import { Metadata, Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from '@stellaops/telemetry-core';
 import type { OtlpAuthenticator } from './otlp-auth.js';
 import { OtlpError } from './otlp-error.js';
-import type { OtlpIngestor } from './otlp-ingest.js';
+import type { InflightBudget } from './inflight-budget.js';
+import type { RequestPipeline } from './request-pipeline.js';
 import { encodeResponse, GRPC_PATHS, SIGNALS, type Signal } from './otlp-proto.js';
 
 export interface OtlpGrpcReceiverOptions {
-  ingestor: OtlpIngestor;
+  pipeline: RequestPipeline;
   auth: OtlpAuthenticator;
   logger: Logger;
+  /** Largest message after grpc-js has decompressed it. */
   maxMessageBytes: number;
+  /** Memory held by requests in progress (shared with OTLP/HTTP). */
+  budget: InflightBudget;
 }
 
 const passThrough = (b: Buffer): Buffer => b;
@@ -79,17 +86,24 @@ export class OtlpGrpcReceiver {
   }
 
   private async export(signal: Signal, call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): Promise<void> {
+    const { pipeline } = this.options;
+    const reservation = this.options.budget.open();
     try {
+      // grpc-js already holds the decompressed message: account for it first.
+      reservation.add(call.request.length);
       const caller = await this.options.auth.authenticate(firstString(call.metadata, 'authorization'), firstString(call.metadata, 'x-stella-tenant'), GRPC_PATHS[signal]);
-      const result = await this.options.ingestor.ingest(caller.tenant, signal, call.request, 'protobuf');
+      const result = await pipeline.process(caller.tenant, signal, call.request, 'protobuf', reservation);
       callback(null, Buffer.from(encodeResponse(signal, result.rejected, result.message)));
     } catch (error) {
       const e = error instanceof OtlpError ? error : new OtlpError('otlp.internal', 'internal error; the service log has the details', undefined, { cause: error });
       if (e.code === 'otlp.internal') this.options.logger.error({ err: error, route: GRPC_PATHS[signal] }, 'OTLP gRPC request failed');
+      pipeline.countRefusal(signal, error);
       const trailer = new Metadata();
       trailer.set('x-stella-error-code', e.code);
       if (e.retryAfterSeconds !== undefined) trailer.set('retry-after', String(e.retryAfterSeconds));
       callback({ code: e.grpcCode, details: e.message, metadata: trailer });
+    } finally {
+      reservation.release();
     }
   }
 }

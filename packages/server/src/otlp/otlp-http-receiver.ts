@@ -3,33 +3,34 @@
  * `application/x-protobuf` or `application/json`, optionally gzip. Plain node:http rather than
  * the API's Fastify app: the hot path is read body → decode → append, and every response has
  * the OTLP shape (an Export*ServiceResponse, or a google.rpc.Status for errors) in the
- * request's own encoding. Memory is bounded like the Collector's memory_limiter: bytes held
- * by requests in progress are counted, and past the limit new requests get 503 + Retry-After.
+ * request's own encoding. Memory is bounded like the Collector's memory_limiter, by what each
+ * request actually holds (inflight-budget.ts): the body as it arrives, the decompressed body as
+ * it is inflated (streamed, so a gzip bomb stops at the size limit or the budget, whichever
+ * comes first), then the decoded size its census predicts; past the budget new requests get
+ * 503 + Retry-After. Census, prepare and store are request-pipeline.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gunzip, inflate } from 'node:zlib';
-import { promisify } from 'node:util';
+import { createGunzip, createInflate } from 'node:zlib';
 import protobuf from 'protobufjs/minimal.js';
 import type { Logger } from '@stellaops/telemetry-core';
 import type { OtlpAuthenticator } from './otlp-auth.js';
 import { OtlpError } from './otlp-error.js';
-import type { OtlpFormat, OtlpIngestor } from './otlp-ingest.js';
+import type { OtlpFormat } from './otlp-ingest.js';
 import { encodeResponse, responseObject, type Signal } from './otlp-proto.js';
-
-const gunzipAsync = promisify(gunzip);
-const inflateAsync = promisify(inflate);
+import type { InflightBudget, Reservation } from './inflight-budget.js';
+import type { RequestPipeline } from './request-pipeline.js';
 
 const PATHS: Record<string, Signal> = { '/v1/traces': 'traces', '/v1/metrics': 'metrics', '/v1/logs': 'logs' };
 
 export interface OtlpHttpReceiverOptions {
-  ingestor: OtlpIngestor;
+  pipeline: RequestPipeline;
   auth: OtlpAuthenticator;
   logger: Logger;
-  /** Largest body, compressed or not, in bytes. */
+  /** Largest body, compressed or decompressed, in bytes. */
   maxMessageBytes: number;
-  /** Bytes held by requests in progress before new ones are refused with 503. */
-  maxInflightBytes: number;
+  /** Memory held by requests in progress (shared with OTLP/gRPC). */
+  budget: InflightBudget;
 }
 
 /** google.rpc.Status { int32 code = 1; string message = 2; } — the OTLP error body. */
@@ -38,6 +39,16 @@ function encodeStatus(code: number, message: string): Uint8Array {
   if (code !== 0) w.uint32(8).int32(code);
   if (message) w.uint32(18).string(message);
   return w.finish();
+}
+
+/** Joins body chunks; the copy and the chunks coexist for a moment, so the copy is reserved while it is made. */
+function join(parts: Buffer[], size: number, reservation: Reservation): Buffer {
+  if (parts.length === 1) return parts[0]!;
+  reservation.add(size);
+  const joined = Buffer.concat(parts, size);
+  parts.length = 0;
+  reservation.subtract(size);
+  return joined;
 }
 
 function formatOf(contentType: string | undefined): OtlpFormat | undefined {
@@ -49,7 +60,6 @@ function formatOf(contentType: string | undefined): OtlpFormat | undefined {
 
 export class OtlpHttpReceiver {
   private server: Server | undefined;
-  private inflight = 0;
 
   constructor(private readonly options: OtlpHttpReceiverOptions) {}
 
@@ -85,7 +95,8 @@ export class OtlpHttpReceiver {
     const path = (req.url ?? '/').split('?')[0]!;
     const signal = PATHS[path];
     const format = formatOf(req.headers['content-type']) ?? 'protobuf';
-    let held = 0;
+    const { pipeline, maxMessageBytes } = this.options;
+    const reservation = this.options.budget.open();
     try {
       if (!signal) throw new OtlpError('otlp.not_found', `no OTLP endpoint ${path.slice(0, 100)}; use /v1/traces, /v1/metrics or /v1/logs`);
       if (req.method !== 'POST') throw new OtlpError('otlp.method_not_allowed', `${req.method} is not allowed; OTLP/HTTP uses POST`);
@@ -101,58 +112,133 @@ export class OtlpHttpReceiver {
       const caller = await this.options.auth.authenticate(auth, Array.isArray(tenantHeader) ? tenantHeader[0] : tenantHeader, `POST ${path}`);
 
       const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > this.options.maxMessageBytes) {
-        throw new OtlpError('otlp.body_too_large', `the body is ${declared} bytes; the limit is ${this.options.maxMessageBytes}`);
+      if (declared > maxMessageBytes) {
+        throw new OtlpError('otlp.body_too_large', `the body is ${declared} bytes; the limit is ${maxMessageBytes}`);
       }
-      // Reserve the worst case up front so concurrent requests cannot jointly overshoot.
-      held = Math.min(this.options.maxMessageBytes, Math.max(declared, 64 * 1024)) * (encoding === 'identity' ? 1 : 2);
-      if (this.inflight + held > this.options.maxInflightBytes) {
-        held = 0;
-        throw new OtlpError('otlp.overloaded', 'the receiver is at its memory limit; retry after the delay', 1);
-      }
-      this.inflight += held;
-      const raw = await this.readBody(req);
-      let body: Buffer = raw;
+      // The declared body up front (a refusal before anything is read), then whatever arrives beyond it.
+      if (declared > 0) reservation.add(declared);
+      let body = await this.readBody(req, reservation, declared);
       if (encoding !== 'identity') {
-        try {
-          body = await (encoding === 'gzip' ? gunzipAsync : inflateAsync)(raw, { maxOutputLength: this.options.maxMessageBytes });
-        } catch (cause) {
-          if ((cause as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || cause instanceof RangeError) {
-            throw new OtlpError('otlp.decompressed_too_large', `the body decompresses to more than ${this.options.maxMessageBytes} bytes`, undefined, { cause });
-          }
-          throw new OtlpError('otlp.malformed_gzip', `the body is not valid ${encoding}: ${(cause as Error).message}`, undefined, { cause });
-        }
+        const compressed = Math.max(body.length, declared);
+        // Reassigned, so the compressed bytes are garbage once inflated.
+        body = await this.decompress(body, encoding, reservation);
+        reservation.subtract(compressed);
       }
-      const result = await this.options.ingestor.ingest(caller.tenant, signal, body, format);
+      const result = await pipeline.process(caller.tenant, signal, body, format, reservation);
       this.reply(res, 200, format, signal, result.rejected, result.message);
     } catch (error) {
       const e = error instanceof OtlpError ? error : new OtlpError('otlp.internal', 'internal error; the service log has the details', undefined, { cause: error });
       if (e.code === 'otlp.internal') this.options.logger.error({ err: error, route: path }, 'OTLP request failed');
-      if (!(error instanceof OtlpError) || ['otlp.not_found', 'otlp.method_not_allowed', 'otlp.unsupported_media_type', 'otlp.unsupported_encoding', 'otlp.body_too_large'].includes(e.code)) {
-        this.options.ingestor.countRefusal(signal ?? 'traces', e.code);
-      }
+      pipeline.countRefusal(signal ?? 'traces', error);
       this.fail(req, res, format, e);
     } finally {
-      this.inflight -= held;
+      reservation.release();
     }
   }
 
-  private readBody(req: IncomingMessage): Promise<Buffer> {
+  /** Reads the body, adding what arrives beyond `declared` to the reservation. */
+  private readBody(req: IncomingMessage, reservation: Reservation, declared: number): Promise<Buffer> {
     const max = this.options.maxMessageBytes;
     return new Promise((resolve, reject) => {
       const parts: Buffer[] = [];
       let size = 0;
+      const stop = (error: OtlpError): void => {
+        req.removeAllListeners('data');
+        reject(error);
+      };
       req.on('data', (chunk: Buffer) => {
+        const before = size;
         size += chunk.length;
-        if (size > max) {
-          req.removeAllListeners('data');
-          reject(new OtlpError('otlp.body_too_large', `the body is larger than ${max} bytes`));
-          return;
+        if (size > max) return stop(new OtlpError('otlp.body_too_large', `the body is larger than ${max} bytes`));
+        if (size > declared) {
+          try {
+            reservation.add(size - Math.max(before, declared));
+          } catch (error) {
+            return stop(error as OtlpError);
+          }
         }
         parts.push(chunk);
       });
-      req.on('end', () => resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts, size)));
+      req.on('end', () => {
+        try {
+          resolve(join(parts, size, reservation));
+        } catch (error) {
+          reject(error);
+        }
+      });
       req.on('error', (cause) => reject(new OtlpError('otlp.malformed_protobuf', `the body could not be read: ${cause.message}`, undefined, { cause })));
+    });
+  }
+
+  /**
+   * Inflates a gzip or deflate body as a stream, holding in the reservation what it has produced
+   * and stopping the moment the output passes the size limit, so a bomb costs at most the limit
+   * (or the budget), never its full expansion. A gzip body states its size in its trailer
+   * (ISIZE, the size modulo 2^32, so never less than the last member's true size): a stated size
+   * over the limit is refused before inflating, and an honest one is reserved up front (a busy
+   * receiver refuses before doing the work) and inflated into one buffer of that size.
+   */
+  private decompress(raw: Buffer, encoding: 'gzip' | 'deflate', reservation: Reservation): Promise<Buffer> {
+    const max = this.options.maxMessageBytes;
+    const stated = encoding === 'gzip' && raw.length >= 18 && raw[0] === 0x1f && raw[1] === 0x8b ? raw.readUInt32LE(raw.length - 4) : 0;
+    if (stated > max) {
+      return Promise.reject(new OtlpError('otlp.decompressed_too_large', `the body decompresses to ${stated} bytes (gzip trailer); the limit is ${max}`));
+    }
+    return new Promise((resolve, reject) => {
+      try {
+        reservation.add(stated);
+      } catch (error) {
+        return reject(error);
+      }
+      let reserved = stated;
+      let target: Buffer | undefined = stated > 0 ? Buffer.allocUnsafe(stated) : undefined;
+      const parts: Buffer[] = [];
+      let size = 0;
+      let done = false;
+      const stream = encoding === 'gzip' ? createGunzip({ chunkSize: 64 * 1024 }) : createInflate({ chunkSize: 64 * 1024 });
+      const stop = (error: OtlpError): void => {
+        if (done) return;
+        done = true;
+        stream.destroy();
+        reject(error);
+      };
+      stream.on('data', (chunk: Buffer) => {
+        if (done) return;
+        const at = size;
+        size += chunk.length;
+        if (size > max) return stop(new OtlpError('otlp.decompressed_too_large', `the body decompresses to more than ${max} bytes`));
+        if (target && size <= target.length) {
+          chunk.copy(target, at);
+          return;
+        }
+        if (target) {
+          // The trailer understated the size: keep what is filled and collect chunks from here.
+          parts.push(target.subarray(0, at));
+          target = undefined;
+        }
+        if (size > reserved) {
+          try {
+            reservation.add(size - reserved);
+          } catch (error) {
+            return stop(error as OtlpError);
+          }
+          reserved = size;
+        }
+        parts.push(chunk);
+      });
+      stream.on('end', () => {
+        if (done) return;
+        done = true;
+        if (reserved > size) reservation.subtract(reserved - size);
+        if (target) return resolve(size === target.length ? target : target.subarray(0, size));
+        try {
+          resolve(join(parts, size, reservation));
+        } catch (error) {
+          reject(error);
+        }
+      });
+      stream.on('error', (cause) => stop(new OtlpError('otlp.malformed_gzip', `the body is not valid ${encoding}: ${cause.message}`, undefined, { cause })));
+      stream.end(raw);
     });
   }
 

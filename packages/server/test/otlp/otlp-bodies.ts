@@ -1,0 +1,106 @@
+/** Request bodies for the bounded-ingest tests, built from bytes (hundreds of thousands of spans in milliseconds). */
+import protobuf from 'protobufjs/minimal.js';
+
+/**
+ * Wraps `spanEntries` (already-encoded ScopeSpans.spans entries, tags included) in one
+ * ExportTraceServiceRequest whose resource has one attribute (`service.name` unless told).
+ */
+export function traceRequest(spanEntries: Uint8Array, value = 'bomb-svc', key = 'service.name'): Buffer {
+  const resource = protobuf.Writer.create();
+  resource.uint32((1 << 3) | 2).fork(); // attributes: KeyValue
+  resource.uint32((1 << 3) | 2).string(key);
+  resource.uint32((2 << 3) | 2).fork().uint32((1 << 3) | 2).string(value).ldelim();
+  resource.ldelim();
+  const resourceSpans = protobuf.Writer.create();
+  resourceSpans.uint32((1 << 3) | 2).bytes(resource.finish());
+  resourceSpans.uint32((2 << 3) | 2).bytes(spanEntries); // scopeSpans: ScopeSpans { spans… }
+  const request = protobuf.Writer.create();
+  request.uint32((1 << 3) | 2).bytes(resourceSpans.finish());
+  return Buffer.from(request.finish());
+}
+
+/**
+ * `n` spans, each `0x12 len Span` inside ScopeSpans. With `traces`, spans are spread over that
+ * many traces of `n / traces` spans: the first of each is a SERVER root, the rest INTERNAL
+ * children of it; ids are distinct and non-zero, times are real.
+ */
+export function spanEntries(n: number, traces: number): Buffer {
+  // Span: traceId(1) spanId(2) parentSpanId(4, children only) name(5)='x' kind(6) start(7) end(8)
+  const rootLen = 18 + 10 + 3 + 2 + 9 + 9;
+  const childLen = rootLen + 10;
+  const perTrace = Math.ceil(n / traces);
+  const out = Buffer.alloc(n * (childLen + 2));
+  let o = 0;
+  const start = BigInt(Date.now()) * 1_000_000n;
+  for (let i = 0; i < n; i++) {
+    const t = Math.floor(i / perTrace);
+    const root = i % perTrace === 0;
+    out[o++] = 0x12;
+    out[o++] = root ? rootLen : childLen;
+    out[o++] = 0x0a;
+    out[o++] = 16;
+    out.writeUInt32BE(0xabc00000 + t + 1, o + 12);
+    out.writeUInt32BE(0x5a5a5a5a, o);
+    o += 16;
+    out[o++] = 0x12;
+    out[o++] = 8;
+    out.writeUInt32BE(0x10000000, o);
+    out.writeUInt32BE(i + 1, o + 4);
+    o += 8;
+    if (!root) {
+      out[o++] = 0x22;
+      out[o++] = 8;
+      out.writeUInt32BE(0x10000000, o);
+      out.writeUInt32BE(t * perTrace + 1, o + 4);
+      o += 8;
+    }
+    out[o++] = 0x2a;
+    out[o++] = 1;
+    out[o++] = 0x78; // 'x'
+    out[o++] = 0x30;
+    out[o++] = root ? 2 : 1;
+    out[o++] = 0x39;
+    out.writeBigUInt64LE(start + BigInt(i) * 1000n, o);
+    o += 8;
+    out[o++] = 0x41;
+    out.writeBigUInt64LE(start + BigInt(i) * 1000n + 500n, o);
+    o += 8;
+  }
+  return out.subarray(0, o);
+}
+
+/** The trace id (hex) of trace `t` in `spanEntries`. */
+export function traceIdOf(t: number): string {
+  const b = Buffer.alloc(16);
+  b.writeUInt32BE(0x5a5a5a5a, 0);
+  b.writeUInt32BE(0xabc00000 + t + 1, 12);
+  return b.toString('hex');
+}
+
+/** `n` copies of one tiny span (same ids): the record-count bomb, which gzip shrinks to almost nothing. */
+export function identicalSpanEntries(n: number): Buffer {
+  const span = Buffer.from([0x0a, 16, ...Buffer.alloc(16, 0x11), 0x12, 8, ...Buffer.alloc(8, 0x22), 0x2a, 1, 0x78]);
+  const entry = Buffer.concat([Buffer.from([0x12, span.length]), span]);
+  const out = Buffer.alloc(entry.length * n);
+  for (let i = 0; i < n; i++) entry.copy(out, i * entry.length);
+  return out;
+}
+
+/** `n` spans that each carry one `bytes`-long string attribute: a large body with few items. */
+export function heavySpanEntries(n: number, bytes: number): Buffer {
+  const writer = protobuf.Writer.create();
+  const value = 'v'.repeat(bytes);
+  const traceId = Buffer.alloc(16, 0x33);
+  for (let i = 0; i < n; i++) {
+    const spanId = Buffer.alloc(8);
+    spanId.writeUInt32BE(i + 1, 4);
+    writer.uint32((2 << 3) | 2).fork();
+    writer.uint32((1 << 3) | 2).bytes(traceId);
+    writer.uint32((2 << 3) | 2).bytes(spanId);
+    writer.uint32((5 << 3) | 2).string('heavy');
+    writer.uint32((6 << 3) | 0).int32(1);
+    writer.uint32((9 << 3) | 2).fork().uint32((1 << 3) | 2).string('payload').uint32((2 << 3) | 2).fork().uint32((1 << 3) | 2).string(value).ldelim().ldelim();
+    writer.ldelim();
+  }
+  return Buffer.from(writer.finish());
+}
