@@ -69,7 +69,9 @@ export async function createService(options: ServiceOptions): Promise<StellaServ
       natsUrl: config.natsUrl,
       stream: config.natsStream,
       subjectPrefix: config.subjectPrefix,
+      store,
       onHandlerError: (error, batch) => logger.error({ err: error, details: { batch_size: batch.length } }, 'bus consumer failed; the batch will be redelivered'),
+      onError: (error, what) => logger.error({ err: error, details: { what } }, 'embedded bus background step failed; it is retried'),
     });
     cleanups.push(() => bus.close());
 
