@@ -10,6 +10,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { TimelineError, type Logger } from '@stellaops/telemetry-core';
 import { ERROR_STATUS, ServiceError, type ErrorBody, type ErrorCode } from '../errors.js';
+import { storageFailure } from '../store/sql-errors.js';
 import { StoreError } from '../store/store-error.js';
 import { SAFE_JSON_KEYWORD, SAFE_RULES } from './safe-schema.js';
 
@@ -34,13 +35,6 @@ const FIXED_MESSAGES: Partial<Record<ErrorCode, string>> = {
 
 /** Request parts as the service names them in `field` (`query.limit`, `params.id`, `body.x`). */
 const CONTEXT_NAMES: Record<string, string> = { querystring: 'query' };
-
-/** SQLSTATE classes and codes that mean "the database cannot serve now": retry later. */
-const UNAVAILABLE_SQLSTATE_CLASSES = new Set(['08', '53', '58']);
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03']);
-/** File-system errors of the data directory, the evidence store or the segments: full, read-only, failing, out of descriptors. */
-const UNAVAILABLE_ERRNOS = new Set(['EROFS', 'ENOSPC', 'EIO', 'EDQUOT', 'EMFILE', 'ENFILE']);
-const SQLSTATE = /^[0-9A-Z]{5}$/;
 
 /** Control characters and lone surrogates of a field name, as `\uXXXX`. */
 function printable(text: string): string {
@@ -80,27 +74,6 @@ function validationRule(error: FastifyError): string {
   if (first.keyword === 'format' && typeof format === 'string' && SAFE_RULES[format]) return SAFE_RULES[format];
   if (first.keyword === SAFE_JSON_KEYWORD && first.message) return first.message;
   return first.message ?? 'is invalid';
-}
-
-/**
- * A database or file-system failure on the error or one of its causes, by code: SQLSTATE class
- * 22 (data exception) is `data`; connection, resource, shutdown and I/O failures are `unavailable`.
- */
-export function storageFailure(error: unknown): { kind: 'data' | 'unavailable'; code: string } | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 8 && current !== null && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') {
-      if (UNAVAILABLE_ERRNOS.has(code)) return { kind: 'unavailable', code };
-      if (SQLSTATE.test(code)) {
-        const cls = code.slice(0, 2);
-        if (cls === '22') return { kind: 'data', code };
-        if (UNAVAILABLE_SQLSTATE_CLASSES.has(cls) || UNAVAILABLE_SQLSTATES.has(code)) return { kind: 'unavailable', code };
-      }
-    }
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 export interface MappedError {

@@ -130,8 +130,13 @@ export async function loadTrace(store: SqlStore, segments: SegmentStore, tenant:
       visit(e, 0);
     }
   }
-  const start = Math.min(...entries.map((e) => e.startNs));
-  const end = Math.max(...entries.map((e) => e.startNs + e.span.duration_ms * 1e6));
+  // A loop, not spread arguments: a trace may have more spans than a call takes arguments.
+  let start = Infinity;
+  let end = -Infinity;
+  for (const e of entries) {
+    start = Math.min(start, e.startNs);
+    end = Math.max(end, e.startNs + e.span.duration_ms * 1e6);
+  }
   return {
     trace_id: traceId,
     span_count: ordered.length,

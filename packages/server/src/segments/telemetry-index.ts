@@ -15,6 +15,7 @@
 import type { Logger } from '@stellaops/telemetry-core';
 import type { Quarantine, QuarantineEntry } from '../ingest/quarantine.js';
 import { decodeRequest, type LogsRequest, type Signal, type TraceRequest } from '../otlp/otlp-proto.js';
+import { describeStoreError, isRecordRejection } from '../store/sql-errors.js';
 import type { SqlStore, SqlTx } from '../store/sql-store.js';
 import { logRows, traceRows, type RecordRows } from './index-rows.js';
 import { parseSegmentId, segmentId } from './segment-path.js';
@@ -91,16 +92,6 @@ const LOG_INSERT = insertSql('telemetry_logs', LOG_COLUMNS);
 const REF_INSERT = insertSql('telemetry_trace_records', REF_COLUMNS);
 const CURSOR_UPSERT = `INSERT INTO telemetry_index_cursor (tenant_id, segment, indexed_to) SELECT $1, * FROM unnest($2::text[], $3::bigint[])
   ON CONFLICT (tenant_id, segment) DO UPDATE SET indexed_to = GREATEST(telemetry_index_cursor.indexed_to, EXCLUDED.indexed_to)`;
-
-/**
- * True when the store refused the data itself (PostgreSQL SQLSTATE classes 22 data exception,
- * 23 integrity, 54 program limit such as an index row too large, XX internal): retrying the
- * same rows cannot succeed. Anything else (connection lost, shutdown, disk full) is transient.
- */
-export function isDataError(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === 'string' && /^(22|23|54|XX)/.test(code);
-}
 
 function rowCount(rows: RecordRows): number {
   return rows.traceIds.length + rows.spans.length + rows.logs.length;
@@ -352,13 +343,13 @@ export class TelemetryIndex {
       await this.options.store.tenantTransaction(tenant, (tx) => this.insert(tx, tenant, records));
       this.knownTenants.add(tenant);
     } catch (error) {
-      if (!isDataError(error)) throw error;
+      if (!isRecordRejection(error)) throw error;
       if (records.length === 1) {
         const r = records[0]!;
         const signal = parseSegmentId(r.segment)?.signal ?? 'traces';
         await this.options.store.tenantTransaction(tenant, async (tx) => {
           await this.options.quarantine.addIn(tx, tenant, [
-            { signal, reason: 'index.rejected', error: `${(error as { code?: string }).code ?? ''} ${(error as Error).message}`.trim(), source: `segment:${r.segment}@${r.offset}` },
+            { signal, reason: 'index.rejected', error: describeStoreError(error), source: `segment:${r.segment}@${r.offset}` },
           ]);
           await tx.query(CURSOR_UPSERT, [tenant, [r.segment], [r.end]]);
         });

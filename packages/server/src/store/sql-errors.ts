@@ -39,3 +39,31 @@ export function describeStoreError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return code ? `SQLSTATE ${code}: ${message}` : message;
 }
+
+/** SQLSTATE classes and codes that mean "the database cannot serve now": retry later. */
+const UNAVAILABLE_SQLSTATE_CLASSES = new Set(['08', '53', '58']);
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03']);
+/** File-system errors of the data directory, the evidence store or the segments: full, read-only, failing, out of descriptors. */
+const UNAVAILABLE_ERRNOS = new Set(['EROFS', 'ENOSPC', 'EIO', 'EDQUOT', 'EMFILE', 'ENFILE']);
+
+/**
+ * A database or file-system failure on the error or one of its causes, by code (never by
+ * message text): SQLSTATE class 22 (data exception) is `data` — the request's values; connection,
+ * resource, shutdown and I/O failures are `unavailable` — retry later.
+ */
+export function storageFailure(error: unknown): { kind: 'data' | 'unavailable'; code: string } | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current !== null && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      if (UNAVAILABLE_ERRNOS.has(code)) return { kind: 'unavailable', code };
+      if (SQLSTATE_RE.test(code)) {
+        const cls = code.slice(0, 2);
+        if (cls === '22') return { kind: 'data', code };
+        if (UNAVAILABLE_SQLSTATE_CLASSES.has(cls) || UNAVAILABLE_SQLSTATES.has(code)) return { kind: 'unavailable', code };
+      }
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
