@@ -66,6 +66,27 @@ describe('stella forensic', () => {
     expect(human.out).toContain('digest_mismatch [files/decision.json]');
   });
 
+  it('reports the signing time as asserted, refuses other spellings of manifest.sig, and fails --require-timestamp without a TSA token', async () => {
+    const ok = await stella('forensic', 'verify', 'a.tar', '--key', 'keys/signing.pub.pem', '--json');
+    expect(ok.json()).toMatchObject({ ok: true, format: 'stellaops.evidence/v2', container: 'tar', signingTime: { source: 'asserted', time: '2025-01-01T00:00:00.000Z' } });
+    const text = await stella('forensic', 'verify', 'a.tar', '--key', 'keys/signing.pub.pem');
+    expect(text.out).toContain("signed at 2025-01-01T00:00:00.000Z (asserted: the signer's own claim, not proven");
+    const required = await stella('forensic', 'verify', 'a.tar', '--key', 'keys/signing.pub.pem', '--require-timestamp', '--json');
+    expect(required.code).toBe(1);
+    expect(required.json().failures).toEqual([expect.objectContaining({ code: 'timestamp_missing', path: 'manifest.sigstore.json' })]);
+    // An unpacked copy whose manifest.sig gained a trailing newline: not the bytes the signer wrote.
+    await mkdir(join(dir, 'unpacked'));
+    await run('tar', ['-xf', join(dir, 'a.tar'), '-C', join(dir, 'unpacked')]);
+    const sigPath = join(dir, 'unpacked', 'manifest.sig');
+    await writeFile(sigPath, `${await readFile(sigPath, 'ascii')}\n`);
+    await mkdir(join(dir, 'unpacked', 'files', 'empty'));
+    const bad = await stella('forensic', 'verify', 'unpacked', '--key', 'keys/signing.pub.pem', '--json');
+    expect(bad.code).toBe(1);
+    expect(bad.json().failures).toEqual(
+      expect.arrayContaining([expect.objectContaining({ code: 'signature_noncanonical', path: 'manifest.sig' }), expect.objectContaining({ code: 'entry_directory', path: 'files/empty/' })]),
+    );
+  });
+
   it('exits 2 on usage errors, with a JSON error under --json', async () => {
     expect((await stella('forensic', 'verify', 'a.tar')).code).toBe(2);
     const unknown = await stella('forensic', 'verify', 'a.tar', '--bogus', '--json');

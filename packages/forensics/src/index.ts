@@ -7,8 +7,8 @@ export { ForensicsError } from './errors.js';
 export type { ForensicsErrorCode } from './errors.js';
 export type { VerificationFailure, VerificationFailureCode } from './verification-failure.js';
 
-export { canonicalJson, canonicalJsonCompact } from './encoding/canonical-json.js';
-export type { JsonObject, JsonValue } from './encoding/canonical-json.js';
+export { jcs, jcsBytes } from './encoding/jcs.js';
+export type { JsonObject, JsonValue } from './encoding/jcs.js';
 export { decodeBase64, encodeBase64 } from './encoding/base64.js';
 
 export {
@@ -23,8 +23,19 @@ export {
   verifyInclusion,
 } from './merkle/merkle.js';
 
-export { createKeySigner, generateSigningKeyPair, keyIdOf, loadPublicKey, verifySignature } from './keys/signer.js';
-export type { GeneratedKeyPair, SignatureAlgorithm, Signer, VerificationKey } from './keys/signer.js';
+export {
+  P256_ORDER,
+  checkSignature,
+  createKeySigner,
+  encodeEcdsaSignature,
+  generateSigningKeyPair,
+  keyIdOf,
+  loadPublicKey,
+  normalizeSignature,
+  parseEcdsaSignature,
+  verifySignature,
+} from './keys/signer.js';
+export type { GeneratedKeyPair, SignatureAlgorithm, SignatureCheck, Signer, VerificationKey } from './keys/signer.js';
 export { Keyring, ROTATION_PAYLOAD_TYPE } from './keys/keyring.js';
 export type { KeyCheck, KeyRecord, KeyringDocument, KeyringLoadOptions, RotationEntry, RotationOp } from './keys/keyring.js';
 
@@ -35,6 +46,7 @@ export {
   BUNDLE_ENTRIES,
   CONTENT_PREFIX,
   EVIDENCE_KINDS,
+  LEGACY_MANIFEST_FORMAT,
   MANIFEST_FORMAT,
   MANIFEST_PAYLOAD_TYPE,
   manifestLeafData,
@@ -44,13 +56,16 @@ export {
   serializeManifest,
   validateContentPath,
 } from './bundle/manifest.js';
-export type { EvidenceKind, EvidenceManifest, ManifestFile } from './bundle/manifest.js';
+export type { EvidenceKind, EvidenceManifest, ManifestFile, ManifestFormat } from './bundle/manifest.js';
+export { SIGSTORE_BUNDLE_MEDIA_TYPE, canonicalEnvelope, serializeSigstoreBundle, sigstoreBundle } from './bundle/sigstore.js';
+export type { SigstoreBundle } from './bundle/sigstore.js';
+export { GZIP_HEADER, gunzipCanonical } from './bundle/gzip.js';
 export { buildEvidenceBundle } from './bundle/build.js';
 export type { BuildEvidenceBundleOptions, BundleFileInput, BundleOutput, EvidenceBundle, FileSource } from './bundle/build.js';
 export { buildEvaluationBundle, buildExportManifest, buildJobCapsule, hashEnvironment } from './bundle/snapshots.js';
 export type { EvaluationSnapshot, ExportSnapshot, HashedEnvironment, JobCapsule, NamedSource, SnapshotCommon } from './bundle/snapshots.js';
 export { verifyBundle, verifyBundleDirectory, verifyBundleStream } from './bundle/verify.js';
-export type { BundleVerification, VerifyBundleOptions } from './bundle/verify.js';
+export type { BundleVerification, SigningTime, VerifyBundleOptions } from './bundle/verify.js';
 export { fileInclusionProof, verifyFileInclusion } from './bundle/proof.js';
 export type { FileInclusionProof } from './bundle/proof.js';
 
@@ -80,10 +95,12 @@ export type {
 } from './attest/provenance.js';
 
 export {
+  canonicalTimestampResponse,
   createHttpTimestamper,
   createTimestampRequest,
   parseTimestampResponse,
   requestTimestamp,
+  verifyCanonicalTimestamp,
   verifyTimestamp,
 } from './timestamp/rfc3161.js';
 export type {

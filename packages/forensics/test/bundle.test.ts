@@ -19,6 +19,7 @@ import {
   type VerificationFailureCode,
 } from '../src/index.js';
 import { SMALL_FILES, scratch } from './helpers/fixture.js';
+import { writeLegacyBundle } from './helpers/legacy-bundle.js';
 import { startTestTsa, type TestTsa } from './helpers/openssl-tsa.js';
 
 const run = promisify(execFile);
@@ -70,8 +71,9 @@ function expectedFor(region: string): VerificationFailureCode[] {
   if (region === 'header' || region === 'padding' || region === 'end') return ['archive_malformed', 'archive_noncanonical'];
   if (region.startsWith('files/')) return ['digest_mismatch'];
   if (region === 'manifest.json') return ['signature_invalid', 'envelope_payload_mismatch', 'manifest_invalid'];
-  if (region === 'manifest.sig') return ['signature_invalid'];
-  if (region === 'manifest.dsse.json') return ['envelope_invalid', 'signature_invalid', 'envelope_payload_mismatch', 'payload_type_mismatch', 'key_unknown'];
+  if (region === 'manifest.sig') return ['signature_invalid', 'signature_malformed', 'signature_high_s', 'signature_noncanonical'];
+  if (region === 'manifest.dsse.json') return ['envelope_invalid', 'signature_invalid', 'signature_malformed', 'envelope_payload_mismatch', 'payload_type_mismatch'];
+  if (region === 'manifest.sigstore.json') return ['sigstore_bundle_invalid'];
   if (region === 'root.merkle') return ['merkle_root_mismatch'];
   if (region === 'timestamp.tsr') return ['digest_mismatch'];
   throw new Error(`no expectation for ${region}`);
@@ -141,6 +143,27 @@ describe('evidence bundle: build and verify', () => {
   });
 });
 
+describe('evidence bundle: the first format (v1)', () => {
+  it('still verifies bundles written the v1 way (generated here), as tar and directory, with their root timestamp', async () => {
+    const legacy = { files: SMALL_FILES, signer, createdAt: new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000).toISOString(), metadata: { engineVersion: 'x', '10': 1, '9': 2 }, timestamper: (d: Uint8Array) => tsa.stamp(d) };
+    const tarPath = join(work.dir, 'legacy.tar');
+    const dirPath = join(work.dir, 'legacy');
+    await writeLegacyBundle(legacy, { tarFile: tarPath });
+    await writeLegacyBundle(legacy, { directory: dirPath });
+    for (const location of [tarPath, dirPath]) {
+      const v = await verifyBundle(location, { publicKey: ecdsaKey, tsaTrustAnchors: [tsa.caPem], requireTimestamp: true });
+      expect(v.failures).toEqual([]);
+      expect(v).toMatchObject({ ok: true, format: 'stellaops.evidence/v1', timestamp: { covers: 'root', trusted: true } });
+      // A root timestamp shows when the files existed; the signature came after it, so the signing time stays asserted.
+      expect(v.signingTime?.source).toBe('asserted');
+    }
+    // Its manifest is held to the v1 form, byte for byte.
+    const manifest = await readFile(join(dirPath, 'manifest.json'), 'utf8');
+    await writeFile(join(dirPath, 'manifest.json'), JSON.stringify(JSON.parse(manifest)));
+    expect(codes(await verifyBundle(dirPath, { publicKey: ecdsaKey }))).toContain('manifest_invalid');
+  });
+});
+
 describe('evidence bundle: tamper suite', () => {
   it('detects every single-byte flip of every file in a tar bundle (and sampled header/padding bytes), with the reason', async () => {
     const path = join(work.dir, 'flip.tar');
@@ -155,6 +178,7 @@ describe('evidence bundle: tamper suite', () => {
       'manifest.dsse.json',
       'manifest.json',
       'manifest.sig',
+      'manifest.sigstore.json',
       'root.merkle',
     ]);
     expect((await verifyBytes(tar, { publicKey: ecdsaKey })).ok).toBe(true);
@@ -178,7 +202,7 @@ describe('evidence bundle: tamper suite', () => {
   it('detects single-byte flips in every file of a directory bundle', async () => {
     const dir = join(work.dir, 'flip-dir');
     await buildEvidenceBundle(options({ directory: dir }));
-    const names = ['files/one.bin', 'files/sbom/cyclonedx.json', 'files/trace/decision.json', 'manifest.json', 'manifest.sig', 'manifest.dsse.json', 'root.merkle'];
+    const names = ['files/one.bin', 'files/sbom/cyclonedx.json', 'files/trace/decision.json', 'manifest.json', 'manifest.sig', 'manifest.dsse.json', 'manifest.sigstore.json', 'root.merkle'];
     const misses: string[] = [];
     for (const name of names) {
       const abs = join(dir, name);
@@ -235,7 +259,7 @@ describe('evidence bundle: tamper suite', () => {
     expect(codes(await verifyBytes(swapped, { publicKey: ecdsaKey }))).toContain('archive_noncanonical');
     // Repeat an entry.
     const repeated = Buffer.concat([tar.subarray(0, b.end), tar.subarray(b.header, b.end), tar.subarray(b.end)]);
-    expect(codes(await verifyBytes(repeated, { publicKey: ecdsaKey }))).toContain('archive_noncanonical');
+    expect(codes(await verifyBytes(repeated, { publicKey: ecdsaKey }))).toContain('entry_duplicate');
     // Swap the contents of two same-named directory files: digests at both paths.
     const dir = join(work.dir, 'swap-dir');
     await buildEvidenceBundle(options({ directory: dir, }, { files: [{ path: 'a.txt', source: Buffer.from('AAAA') }, { path: 'b.txt', source: Buffer.from('BBBB') }] }));
@@ -316,22 +340,23 @@ describe('evidence bundle: tamper suite', () => {
     expect(codes(await verifyBundle(dir, { keyring: unknown }))).toEqual(['key_unknown']);
   });
 
-  it('detects flips in a stored timestamp and a timestamp that predates the manifest', async () => {
+  it('detects flips in a stored timestamp and a signing time claimed after the TSA saw the signature', async () => {
     const path = join(work.dir, 'ts.tar');
     await buildEvidenceBundle(options({ tarFile: path }, { createdAt: new Date(Date.now() - 60_000), timestamper: (d) => tsa.stamp(d) }));
     const tar = await readFile(path);
     const opts = { publicKey: ecdsaKey, tsaTrustAnchors: [tsa.caPem] };
     const good = await verifyBytes(tar, opts);
     expect(good.failures).toEqual([]);
-    expect(good.timestamp?.trusted).toBe(true);
-    const entry = tarLayout(tar).find((e) => e.name === 'timestamp.tsr')!;
-    // The signed manifest records the token's digest, so every byte of it counts.
+    expect(good.timestamp).toMatchObject({ trusted: true, covers: 'signature', tsa: 'CN=StellaOps Test TSA' });
+    expect(good.signingTime).toMatchObject({ source: 'tsa', tsa: 'CN=StellaOps Test TSA', time: good.timestamp!.genTime });
+    const entry = tarLayout(tar).find((e) => e.name === 'manifest.sigstore.json')!;
+    // The token lives base64-encoded in the Sigstore bundle: a flip anywhere in it is caught.
     const misses: string[] = [];
-    for (let off = entry.content; off < entry.content + entry.size; off++) {
+    for (let off = entry.content; off < entry.content + entry.size; off += 3) {
       const copy = Buffer.from(tar);
       copy[off]! ^= 0x01;
       const v = await verifyBytes(copy, opts);
-      if (v.ok || !v.failures.some((f) => f.code === 'digest_mismatch' && f.path === 'timestamp.tsr')) misses.push(String(off - entry.content));
+      if (v.ok || !v.failures.some((f) => f.path === 'manifest.sigstore.json')) misses.push(`${off - entry.content}: ${codes(v).join(',') || 'ok'}`);
     }
     expect(misses).toEqual([]);
     // Untrusted anchor.
@@ -341,16 +366,13 @@ describe('evidence bundle: tamper suite', () => {
     } finally {
       await other.close();
     }
-    // Removed, or added to a bundle whose manifest records none.
-    const layoutTs = tarLayout(tar);
-    const withoutTs = Buffer.concat([tar.subarray(0, entry.header), tar.subarray(entry.end)]);
-    expect(codes(await verifyBytes(withoutTs, opts))).toEqual(['timestamp_missing']);
-    expect(layoutTs.at(-1)!.name).toBe('timestamp.tsr');
     // Required but absent.
     const plain = join(work.dir, 'plain.tar');
     await buildEvidenceBundle(options({ tarFile: plain }));
     expect(codes(await verifyBundle(plain, { ...opts, requireTimestamp: true }))).toEqual(['timestamp_missing']);
-    // A manifest claiming a creation time a day after the TSA saw its root.
+    const asserted = await verifyBundle(plain, opts);
+    expect(asserted.signingTime).toEqual({ source: 'asserted', time: CREATED_AT, asserted: CREATED_AT });
+    // A manifest claiming a creation time a day after the TSA saw its signature.
     const future = join(work.dir, 'future');
     await buildEvidenceBundle(options({ directory: future }, { createdAt: new Date(Date.now() + 86_400_000), timestamper: (d) => tsa.stamp(d) }));
     expect(codes(await verifyBundle(future, opts))).toEqual(['timestamp_time_inconsistent']);
@@ -366,7 +388,11 @@ describe('evidence bundle: third-party verification', () => {
     await writeFile(join(work.dir, 'sig.der'), Buffer.from(await readFile(join(dir, 'manifest.sig'), 'ascii'), 'base64'));
     const dgst = await run('openssl', ['dgst', '-sha256', '-verify', join(work.dir, 'pub.pem'), '-signature', join(work.dir, 'sig.der'), join(dir, 'manifest.json')]);
     expect(dgst.stdout.trim()).toBe('Verified OK');
-    const ts = await run('openssl', ['ts', '-verify', '-data', join(dir, 'root.merkle'), '-in', join(dir, 'timestamp.tsr'), '-CAfile', tsa.caPath]);
+    // The timestamp covers the DSSE signature; it travels in the Sigstore bundle.
+    const sigstore = JSON.parse(await readFile(join(dir, 'manifest.sigstore.json'), 'utf8'));
+    await writeFile(join(work.dir, 'dsse.sig'), Buffer.from(JSON.parse(await readFile(join(dir, 'manifest.dsse.json'), 'utf8')).signatures[0].sig, 'base64'));
+    await writeFile(join(work.dir, 'sig.tsr'), Buffer.from(sigstore.verificationMaterial.timestampVerificationData.rfc3161Timestamps[0].signedTimestamp, 'base64'));
+    const ts = await run('openssl', ['ts', '-verify', '-data', join(work.dir, 'dsse.sig'), '-in', join(work.dir, 'sig.tsr'), '-CAfile', tsa.caPath]);
     expect(ts.stdout).toContain('Verification: OK');
     // A tampered manifest fails openssl too.
     await writeFile(join(work.dir, 'manifest-tampered.json'), (await readFile(join(dir, 'manifest.json'), 'utf8')).replace('case-42', 'case-43'));
@@ -388,7 +414,7 @@ describe('evidence bundle: third-party verification', () => {
     const extracted = join(work.dir, 'extracted');
     await mkdir(extracted);
     await run('tar', ['-xf', tarPath, '-C', extracted]);
-    expect((await readdir(extracted)).sort()).toEqual(['files', 'manifest.dsse.json', 'manifest.json', 'manifest.sig', 'root.merkle']);
+    expect((await readdir(extracted)).sort()).toEqual(['files', 'manifest.dsse.json', 'manifest.json', 'manifest.sig', 'manifest.sigstore.json', 'root.merkle']);
     expect((await verifyBundle(extracted, { publicKey: ecdsa.publicKeyPem })).ok).toBe(true);
   });
 

@@ -14,6 +14,7 @@ import {
   type BundleFileInput,
   type EvidenceKind,
   type Signer,
+  type SigningTime,
   type VerificationFailure,
 } from '@stellaops/forensics';
 import { CliError, EXIT, type CliIO, type CommandResult } from '../output.js';
@@ -98,12 +99,12 @@ export function registerForensic(program: Command, ctx: CommandContext): void {
   ctx.action(
     forensic
       .command('verify')
-      .description('verify a bundle (.tar or directory) offline; names every file, proof or signature that fails')
-      .argument('<bundle>', 'bundle.tar or bundle directory')
+      .description('verify a bundle (.tar, .tar.gz or directory) offline; names every file, proof or signature that fails, and says whether the signing time is proven')
+      .argument('<bundle>', 'bundle.tar, bundle.tar.gz or bundle directory')
       .option('--key <pub.pem>', 'trusted SPKI PEM public key')
       .option('--keyring <file>', 'trusted key ring (checks validity windows and revocation)')
-      .option('--tsa-ca <pem>', 'trusted TSA root certificate(s), PEM', collect, [] as string[])
-      .option('--require-timestamp', 'fail unless a trusted RFC 3161 timestamp is present'),
+      .option('--tsa-ca <pem>', 'trusted TSA root (or issuing CA) certificate(s), PEM; repeatable', collect, [] as string[])
+      .option('--require-timestamp', "fail unless a trusted RFC 3161 timestamp is present; with --keyring, also fail a bundle signed by a key that is no longer active unless the TSA time over its signature falls inside the key's validity window"),
     async ([location], opts: { key?: string; keyring?: string; tsaCa: string[]; requireTimestamp?: boolean }) => {
       const trust = await readTrust(opts, path);
       const anchors = await Promise.all(opts.tsaCa.map((p) => readText(path(p), 'TSA certificate')));
@@ -114,10 +115,14 @@ export function registerForensic(program: Command, ctx: CommandContext): void {
       });
       const lines = [
         `${v.ok ? 'VALID' : 'INVALID'} ${location}`,
-        ...(v.manifest ? [`  kind ${v.manifest.kind}, tenant ${v.manifest.tenant}, case ${v.manifest.caseId}, resource ${v.manifest.resourceId}`] : []),
-        ...(v.signer ? [`  signer ${v.signer.keyId} (${v.signer.algorithm}) at ${v.createdAt}`] : []),
+        ...(v.manifest ? [`  kind ${v.manifest.kind}, tenant ${v.manifest.tenant}, case ${v.manifest.caseId}, resource ${v.manifest.resourceId} (${v.format}, ${v.container})`] : []),
+        ...(v.signer ? [`  signer ${v.signer.keyId} (${v.signer.algorithm})`] : []),
+        ...(v.signingTime ? [signingTimeLine(v.signingTime)] : []),
         `  ${v.fileCount} files, ${v.contentBytes} bytes${v.root ? `, root ${v.root}` : ''}`,
-        ...(v.timestamp ? [`  timestamp ${v.timestamp.genTime}${v.timestamp.trusted ? ' (trusted)' : ' (untrusted: pass --tsa-ca)'}${v.timestamp.tsa ? ` by ${v.timestamp.tsa}` : ''}`] : []),
+        ...(v.timestamp
+          ? [`  timestamp ${v.timestamp.genTime} over the ${v.timestamp.covers === 'signature' ? 'signature' : 'Merkle root'}${v.timestamp.trusted ? ' (trusted)' : ' (untrusted: pass --tsa-ca)'}${v.timestamp.tsa ? ` by ${v.timestamp.tsa}` : ''}`]
+          : []),
+        ...v.notes.map((n) => `  note: ${n}`),
         ...failureLines(v.failures),
       ];
       return {
@@ -126,13 +131,17 @@ export function registerForensic(program: Command, ctx: CommandContext): void {
           ok: v.ok,
           bundle: location,
           failures: v.failures,
+          format: v.format ?? null,
+          container: v.container ?? null,
           root: v.root ?? null,
           manifestDigest: v.manifestDigest ?? null,
           signer: v.signer ?? null,
           createdAt: v.createdAt ?? null,
+          signingTime: v.signingTime ?? null,
           files: v.fileCount,
           bytes: v.contentBytes,
           timestamp: v.timestamp ?? null,
+          notes: v.notes,
           manifest: v.manifest ? { kind: v.manifest.kind, tenant: v.manifest.tenant, caseId: v.manifest.caseId, resourceId: v.manifest.resourceId } : null,
         },
         human: lines.join('\n'),
@@ -224,6 +233,12 @@ export function registerForensic(program: Command, ctx: CommandContext): void {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+function signingTimeLine(t: SigningTime): string {
+  return t.source === 'tsa'
+    ? `  signed no later than ${t.time} (tsa: proven by an RFC 3161 timestamp over the signature from ${t.tsa ?? 'a trusted TSA'}; the signer claims ${t.asserted})`
+    : `  signed at ${t.time} (asserted: the signer's own claim, not proven — a TSA timestamp checked with --tsa-ca proves it)`;
 }
 
 function failureLines(failures: readonly VerificationFailure[]): string[] {

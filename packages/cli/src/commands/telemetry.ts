@@ -19,7 +19,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Command } from 'commander';
-import { verifyBundleStream, type BundleVerification } from '@stellaops/forensics';
+import { verifyBundle, type BundleVerification } from '@stellaops/forensics';
 import { CliError, EXIT, type CliIO } from '../output.js';
 import { connect, newTraceparent, request, traced, withServerOptions, type ServerOptions } from '../service-client.js';
 
@@ -58,9 +58,10 @@ function gunzipOf(file: string): Readable {
   return createReadStream(file).pipe(createGunzip());
 }
 
+/** Verifies a capture as it is on disk: the gzip wrapper in its one accepted form, then the bundle inside. */
 async function verifyCapture(file: string, publicKey: string): Promise<BundleVerification> {
   try {
-    return await verifyBundleStream(gunzipOf(file), { publicKey });
+    return await verifyBundle(file, { publicKey });
   } catch (cause) {
     throw new CliError('bundle_unreadable', `${file} is not a readable gzip'ed bundle: ${(cause as Error).message}`, { exitCode: EXIT.invalid, cause });
   }
@@ -202,11 +203,12 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
       return traced(
         conn.traceId,
         v.ok,
-        { bundle: opts.out, window: meta.window ?? null, counts: counts ?? null, manifest_sha256: v.manifestDigest ?? null, key_id: key.key_id, verified: v.ok, failures: v.failures },
+        { bundle: opts.out, window: meta.window ?? null, counts: counts ?? null, manifest_sha256: v.manifestDigest ?? null, key_id: key.key_id, verified: v.ok, signing_time: v.signingTime ?? null, timestamp: v.timestamp ?? null, failures: v.failures },
         [
           `${v.ok ? 'captured' : 'INVALID capture'} ${opts.out}${meta.window ? ` (${meta.window.from} → ${meta.window.to})` : ''}`,
           ...(counts ? [`  ${counts.traces.items} spans, ${counts.logs.items} log records, ${counts.metrics.items} data points`] : []),
           `  manifest sha256 ${v.manifestDigest ?? '-'}, signed by ${key.key_id}`,
+          ...(v.timestamp ? [`  RFC 3161 timestamp over the signature: ${v.timestamp.genTime}${v.timestamp.tsa ? ` by ${v.timestamp.tsa}` : ''} (check it against the TSA root with stella forensic verify --tsa-ca)`] : []),
           ...v.failures.map((f) => `  FAIL ${f.code}: ${f.message}`),
         ],
       );

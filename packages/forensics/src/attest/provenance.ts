@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
-import { canonicalJsonCompact, type JsonObject } from '../encoding/canonical-json.js';
+import { jcs, type JsonObject } from '../encoding/jcs.js';
 import { ForensicsError } from '../errors.js';
 import { parseDsseEnvelope, signDsse, verifyDsse, type DsseEnvelope } from '../dsse/dsse.js';
 import type { Keyring } from '../keys/keyring.js';
@@ -199,7 +199,7 @@ export function exportProvenance(input: ExportProvenanceInput): InTotoStatement 
 
 /** DSSE-signs a statement (payloadType application/vnd.in-toto+json, compact canonical JSON payload). */
 export async function signStatement(statement: InTotoStatement<unknown>, signers: Signer | readonly Signer[]): Promise<DsseEnvelope> {
-  return signDsse(canonicalJsonCompact(statement), IN_TOTO_PAYLOAD_TYPE, signers);
+  return signDsse(jcs(statement), IN_TOTO_PAYLOAD_TYPE, signers);
 }
 
 /** An artifact to match against subjects: a file path, bytes, or a known digest. */

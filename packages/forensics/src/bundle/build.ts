@@ -3,13 +3,14 @@ import { createWriteStream } from 'node:fs';
 import { link, mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { encodeBase64 } from '../encoding/base64.js';
-import type { JsonObject } from '../encoding/canonical-json.js';
+import { decodeBase64, encodeBase64 } from '../encoding/base64.js';
+import { jcsBytes, type JsonObject } from '../encoding/jcs.js';
 import { ForensicsError } from '../errors.js';
 import { signDsse, type DsseEnvelope } from '../dsse/dsse.js';
-import type { Signer } from '../keys/signer.js';
+import { normalizeSignature, type Signer } from '../keys/signer.js';
 import { MerkleTree } from '../merkle/merkle.js';
-import { verifyTimestamp } from '../timestamp/rfc3161.js';
+import { canonicalTimestampResponse, verifyTimestamp } from '../timestamp/rfc3161.js';
+import { canonicalEnvelope, serializeSigstoreBundle, sigstoreBundle, type SigstoreBundle } from './sigstore.js';
 import {
   BUNDLE_ENTRIES,
   CONTENT_PREFIX,
@@ -51,8 +52,13 @@ export interface BuildEvidenceBundleOptions {
   readonly signer: Signer;
   readonly files: readonly BundleFileInput[];
   readonly metadata?: JsonObject;
-  /** Optional RFC 3161 stamping of `root.merkle`'s bytes; returns a DER TimeStampResp (see createHttpTimestamper). */
-  readonly timestamper?: (rootFile: Uint8Array) => Promise<Uint8Array>;
+  /**
+   * Optional RFC 3161 stamping (see createHttpTimestamper): called once, after signing, with the
+   * bytes of the DSSE envelope's signature; returns a DER TimeStampResp. The token is stored,
+   * in its canonical form, in `manifest.sigstore.json`: it proves the signature existed at the
+   * TSA's time, which bounds when the key signed.
+   */
+  readonly timestamper?: (signature: Uint8Array) => Promise<Uint8Array>;
   readonly output: BundleOutput;
   /** Read buffer per file. Default 1 MiB. */
   readonly chunkSize?: number;
@@ -68,7 +74,10 @@ export interface EvidenceBundle {
   /** Raw signature in manifest.sig (base64 in the file). */
   readonly signature: Buffer;
   readonly envelope: DsseEnvelope;
+  /** The canonical RFC 3161 TimeStampResp over the envelope's signature, when a timestamper was given. */
   readonly timestamp?: Buffer;
+  /** What `manifest.sigstore.json` holds. */
+  readonly sigstoreBundle: SigstoreBundle;
   /** The bundle's Merkle tree, for inclusion proofs of single files. */
   readonly tree: MerkleTree;
   /** Content bytes written. */
@@ -353,12 +362,6 @@ export async function buildEvidenceBundle(options: BuildEvidenceBundleOptions): 
     const tree = MerkleTree.fromLeafHashes(entries.map(manifestLeafHash));
     const root = tree.root().toString('hex');
     const rootFile = merkleRootFileContent(root);
-    let timestamp: Buffer | undefined;
-    if (options.timestamper) {
-      timestamp = Buffer.from(await options.timestamper(rootFile));
-      const check = await verifyTimestamp(timestamp, { data: rootFile });
-      if (!check.ok) throw new ForensicsError('invalid_timestamp', `the timestamper returned an unusable token: ${check.failures.map((f) => f.message).join('; ')}`);
-    }
     const manifest: EvidenceManifest = {
       format: MANIFEST_FORMAT,
       kind: options.kind,
@@ -370,20 +373,27 @@ export async function buildEvidenceBundle(options: BuildEvidenceBundleOptions): 
       files: entries,
       merkle: { algorithm: 'rfc9162-sha256', leaf: 'path NUL size NUL sha256-hex', treeSize: entries.length, root },
       signer: { keyId: options.signer.keyId, algorithm: options.signer.algorithm },
-      ...(timestamp ? { timestamp: { sha256: createHash('sha256').update(timestamp).digest('hex') } } : {}),
       ...(options.metadata ? { metadata: options.metadata } : {}),
     };
     const manifestBytes = serializeManifest(manifest);
-    const signature = Buffer.from(await options.signer.sign(manifestBytes));
-    const envelope = await signDsse(manifestBytes, MANIFEST_PAYLOAD_TYPE, options.signer);
+    const signature = normalizeSignature(options.signer.algorithm, await options.signer.sign(manifestBytes));
+    const envelope = canonicalEnvelope(await signDsse(manifestBytes, MANIFEST_PAYLOAD_TYPE, options.signer));
+    let timestamp: Buffer | undefined;
+    if (options.timestamper) {
+      const dsseSignature = decodeBase64(envelope.signatures[0]!.sig);
+      timestamp = canonicalTimestampResponse(await options.timestamper(dsseSignature));
+      const check = await verifyTimestamp(timestamp, { data: dsseSignature });
+      if (!check.ok) throw new ForensicsError('invalid_timestamp', `the timestamper returned an unusable token: ${check.failures.map((f) => f.message).join('; ')}`);
+    }
+    const sigstore = sigstoreBundle(envelope, options.signer.keyId, timestamp ? [timestamp] : []);
 
-    // Sorted order: "files/..." < "manifest.dsse.json" < "manifest.json" < "manifest.sig" < "root.merkle" < "timestamp.tsr".
+    // Sorted order: "files/..." < "manifest.dsse.json" < "manifest.json" < "manifest.sig" < "manifest.sigstore.json" < "root.merkle".
     const meta: [string, Buffer][] = [
-      [BUNDLE_ENTRIES.envelope, Buffer.from(`${JSON.stringify(envelope, null, 2)}\n`, 'utf8')],
+      [BUNDLE_ENTRIES.envelope, jcsBytes(envelope)],
       [BUNDLE_ENTRIES.manifest, manifestBytes],
       [BUNDLE_ENTRIES.signature, Buffer.from(encodeBase64(signature), 'ascii')],
+      [BUNDLE_ENTRIES.sigstore, serializeSigstoreBundle(sigstore)],
       [BUNDLE_ENTRIES.merkleRoot, rootFile],
-      ...(timestamp ? ([[BUNDLE_ENTRIES.timestamp, timestamp]] as [string, Buffer][]) : []),
     ];
     for (const [name, bytes] of meta) {
       if (tar) {
@@ -417,12 +427,21 @@ export async function buildEvidenceBundle(options: BuildEvidenceBundleOptions): 
       signature,
       envelope,
       ...(timestamp ? { timestamp } : {}),
+      sigstoreBundle: sigstore,
       tree,
       contentBytes,
     };
   } catch (err) {
     for (const gen of pendingSources) await gen.return(undefined).catch(() => undefined);
-    if (tar && 'tarFile' in output) tar.stream.destroy();
+    if (tar && 'tarFile' in output) {
+      // Wait for the file to be closed (and opened, if that was still pending): removing it
+      // before would let a late open re-create it.
+      const stream = tar.stream;
+      if (!stream.closed) await new Promise<void>((resolve) => {
+        stream.once('close', () => resolve());
+        stream.destroy();
+      });
+    }
     if (temp) await rm(temp, { recursive: true, force: true });
     if (err instanceof ForensicsError) throw err;
     throw new ForensicsError('io_error', `building the bundle failed: ${(err as Error).message}`, { cause: err });

@@ -1,10 +1,22 @@
-import { canonicalJson, type JsonObject } from '../encoding/canonical-json.js';
+import { jcsBytes, type JsonObject, type JsonValue } from '../encoding/jcs.js';
 import { ForensicsError } from '../errors.js';
 import type { SignatureAlgorithm } from '../keys/signer.js';
 import { leafHash } from '../merkle/merkle.js';
 
-/** Value of the manifest's `format` field; bump on any incompatible change. */
-export const MANIFEST_FORMAT = 'stellaops.evidence/v1';
+/**
+ * Value of the manifest's `format` field for bundles built now; bump on any incompatible change.
+ * v2: manifest.json and the other JSON of the bundle are RFC 8785 (JCS) bytes, a Sigstore bundle
+ * (`manifest.sigstore.json`) ships beside the signatures, and an RFC 3161 timestamp, when taken,
+ * covers the DSSE signature (so it bounds the signing time) instead of the Merkle root.
+ */
+export const MANIFEST_FORMAT = 'stellaops.evidence/v2';
+/**
+ * The first format, still verified: manifest.json in the legacy canonical form (sorted keys,
+ * two-space indent, final newline), an optional RFC 3161 stamp of root.merkle (`timestamp.tsr`,
+ * recorded in the manifest), no Sigstore bundle.
+ */
+export const LEGACY_MANIFEST_FORMAT = 'stellaops.evidence/v1';
+export type ManifestFormat = typeof MANIFEST_FORMAT | typeof LEGACY_MANIFEST_FORMAT;
 /** DSSE payload type of `manifest.dsse.json`. */
 export const MANIFEST_PAYLOAD_TYPE = 'application/vnd.stellaops.evidence-manifest+json';
 
@@ -14,6 +26,9 @@ export const BUNDLE_ENTRIES = {
   merkleRoot: 'root.merkle',
   signature: 'manifest.sig',
   envelope: 'manifest.dsse.json',
+  /** v2: Sigstore bundle v0.3 of the DSSE envelope (public-key hint, optional RFC 3161 timestamp over its signature). */
+  sigstore: 'manifest.sigstore.json',
+  /** v1 only: RFC 3161 stamp of root.merkle. */
   timestamp: 'timestamp.tsr',
 } as const;
 export const CONTENT_PREFIX = 'files/';
@@ -31,7 +46,7 @@ export interface ManifestFile {
 }
 
 export interface EvidenceManifest {
-  readonly format: typeof MANIFEST_FORMAT;
+  readonly format: ManifestFormat;
   readonly kind: EvidenceKind;
   readonly tenant: string;
   readonly caseId: string;
@@ -51,8 +66,8 @@ export interface EvidenceManifest {
   };
   readonly signer: { readonly keyId: string; readonly algorithm: SignatureAlgorithm };
   /**
-   * Present when the root was RFC 3161 timestamped at build time: the digest of timestamp.tsr.
-   * The stamp is taken before signing, so the signature covers it too.
+   * v1 only — present when the root was RFC 3161 timestamped at build time: the digest of
+   * timestamp.tsr. The stamp is taken before signing, so the signature covers it too.
    */
   readonly timestamp?: { readonly sha256: string };
   /** Kind-specific description (builders fill it; never secrets). */
@@ -91,8 +106,39 @@ export function validateContentPath(path: string): string {
   return path;
 }
 
+/**
+ * The one accepted encoding of a manifest: RFC 8785 JCS bytes for v2; for v1 (verification of
+ * bundles built before v2) the legacy form those bundles were written in.
+ */
 export function serializeManifest(manifest: EvidenceManifest): Buffer {
-  return Buffer.from(canonicalJson(manifest), 'utf8');
+  return manifest.format === LEGACY_MANIFEST_FORMAT ? Buffer.from(legacyCanonicalJson(manifest), 'utf8') : jcsBytes(manifest);
+}
+
+/**
+ * The v1 manifest encoding, byte for byte as v1 bundles were written: members sorted as an
+ * object literal built in sorted order enumerates them (integer-like names first, numerically —
+ * a quirk kept so old bundles keep verifying), two-space indentation, final newline. Used only
+ * to check v1 manifests; nothing new is written this way.
+ */
+function legacyCanonicalJson(value: unknown): string {
+  const normalize = (v: unknown, at: string): JsonValue => {
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw new ForensicsError('invalid_argument', `${at} is not a finite number`);
+      return v;
+    }
+    if (Array.isArray(v)) return v.map((x, i) => normalize(x === undefined ? null : x, `${at}[${i}]`));
+    if (typeof v === 'object') {
+      const out: JsonObject = {};
+      for (const key of Object.keys(v as object).sort()) {
+        const x = (v as Record<string, unknown>)[key];
+        if (x !== undefined) out[key] = normalize(x, `${at}.${key}`);
+      }
+      return out;
+    }
+    throw new ForensicsError('invalid_argument', `${at} has a type JSON cannot hold (${typeof v})`);
+  };
+  return `${JSON.stringify(normalize(value, '$'), null, 2)}\n`;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -109,7 +155,7 @@ export function parseManifest(bytes: Uint8Array): EvidenceManifest {
     return bad('is not valid JSON');
   }
   if (!m || typeof m !== 'object' || Array.isArray(m)) bad('is not an object');
-  if (m.format !== MANIFEST_FORMAT) bad(`has format ${JSON.stringify(m.format)}, expected ${MANIFEST_FORMAT}`);
+  if (m.format !== MANIFEST_FORMAT && m.format !== LEGACY_MANIFEST_FORMAT) bad(`has format ${JSON.stringify(m.format)}, expected ${MANIFEST_FORMAT} (or ${LEGACY_MANIFEST_FORMAT})`);
   if (!EVIDENCE_KINDS.includes(m.kind as EvidenceKind)) bad(`has unknown kind ${JSON.stringify(m.kind)}`);
   for (const k of ['tenant', 'caseId', 'resourceId', 'createdAt'] as const) {
     if (typeof m[k] !== 'string' || m[k] === '') bad(`lacks "${k}"`);
@@ -139,5 +185,6 @@ export function parseManifest(bytes: Uint8Array): EvidenceManifest {
   }
   const ts = m.timestamp as EvidenceManifest['timestamp'] | undefined;
   if (ts !== undefined && (!ts || typeof ts.sha256 !== 'string' || !HEX64.test(ts.sha256))) bad('has a malformed "timestamp"');
+  if (ts !== undefined && m.format !== LEGACY_MANIFEST_FORMAT) bad(`records a root timestamp, which ${MANIFEST_FORMAT} does not have (its timestamp covers the signature, in ${BUNDLE_ENTRIES.sigstore})`);
   return m as unknown as EvidenceManifest;
 }

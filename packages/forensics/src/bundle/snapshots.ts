@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, type JsonObject, type JsonValue } from '../encoding/canonical-json.js';
+import { jcs, jcsBytes, type JsonObject, type JsonValue } from '../encoding/jcs.js';
 import { ForensicsError } from '../errors.js';
 import { buildEvidenceBundle, type BuildEvidenceBundleOptions, type BundleFileInput, type EvidenceBundle, type FileSource } from './build.js';
 
@@ -19,7 +19,7 @@ export interface NamedSource {
 }
 
 function json(value: unknown): Buffer {
-  return Buffer.from(canonicalJson(value), 'utf8');
+  return jcsBytes(value);
 }
 
 function named(folder: string, items: readonly NamedSource[]): BundleFileInput[] {
@@ -90,7 +90,7 @@ export function hashEnvironment(env: Readonly<Record<string, string | undefined>
     if (value === undefined) continue;
     variables[name] = createHash('sha256').update(`${name}=${value}`, 'utf8').digest('hex');
   }
-  return { digest: createHash('sha256').update(canonicalJson(variables)).digest('hex'), variables };
+  return { digest: createHash('sha256').update(jcs(variables)).digest('hex'), variables };
 }
 
 export interface JobCapsule {

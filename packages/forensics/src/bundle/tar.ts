@@ -82,7 +82,55 @@ export interface TarEntrySink {
   end(): void;
 }
 
-export type TarProblem = { readonly code: 'archive_malformed' | 'archive_noncanonical'; readonly message: string; readonly path?: string };
+export type TarProblemCode =
+  | 'archive_malformed'
+  | 'archive_noncanonical'
+  | 'entry_directory'
+  | 'entry_symlink'
+  | 'entry_hardlink'
+  | 'entry_special'
+  | 'entry_duplicate'
+  | 'path_unsafe';
+export type TarProblem = { readonly code: TarProblemCode; readonly message: string; readonly path?: string };
+
+/** Why a tar entry type is not allowed in a bundle (bundles hold regular files only), or undefined for a regular file. */
+function entryTypeProblem(type: number, path: string): TarProblem | undefined {
+  switch (type) {
+    case 0x30:
+    case 0:
+      return undefined;
+    case 0x35:
+      return { code: 'entry_directory', message: `${path} is a directory entry; a bundle archive holds regular files only`, path };
+    case 0x32:
+      return { code: 'entry_symlink', message: `${path} is a symbolic link; a bundle archive holds regular files only`, path };
+    case 0x31:
+      return { code: 'entry_hardlink', message: `${path} is a hard link; a bundle archive holds regular files only`, path };
+    case 0x33:
+    case 0x34:
+      return { code: 'entry_special', message: `${path} is a device file; a bundle archive holds regular files only`, path };
+    case 0x36:
+      return { code: 'entry_special', message: `${path} is a FIFO; a bundle archive holds regular files only`, path };
+    case 0x78:
+    case 0x67:
+    case 0x4c:
+    case 0x4b:
+      return { code: 'entry_special', message: `${path} is a pax or GNU extension header (type ${String.fromCharCode(type)}); a bundle archive has none`, path };
+    default:
+      return { code: 'entry_special', message: `${path} has entry type ${JSON.stringify(String.fromCharCode(type))}, not a regular file`, path };
+  }
+}
+
+/** Why an entry path could escape or alias inside an extraction directory, or undefined when it is safe. */
+function pathProblem(path: string): TarProblem | undefined {
+  const bad = (why: string): TarProblem => ({ code: 'path_unsafe', message: `entry path ${JSON.stringify(path)} ${why}`, path });
+  if (path.startsWith('/')) return bad('is absolute');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(path)) return bad('holds control characters or backslashes');
+  const segments = (path.endsWith('/') ? path.slice(0, -1) : path).split('/');
+  if (segments.some((s) => s === '..')) return bad('has a ".." segment');
+  if (segments.some((s) => s === '' || s === '.')) return bad('has an empty or "." segment');
+  return undefined;
+}
 
 function field(h: Buffer, start: number, len: number): string {
   const raw = h.subarray(start, start + len);
@@ -111,6 +159,7 @@ export async function readTar(
   let padding = 0; // padding bytes left after it
   let zeroBlocks = 0;
   let previousPath: string | undefined;
+  const seen = new Set<string>();
   let stopped = false;
   let trailing = false;
 
@@ -139,28 +188,36 @@ export async function readTar(
     const prefix = field(h, 345, 155);
     const name = field(h, 0, 100);
     const path = prefix ? `${prefix}/${name}` : name;
-    let canonical: Buffer | undefined;
-    try {
-      canonical = tarHeader(path, size, mtime);
-    } catch {
-      canonical = undefined;
-    }
-    if (!canonical || !canonical.equals(h)) {
-      problems.push({ code: 'archive_noncanonical', message: `entry header for ${path} is not the canonical form (type, mode, owner or layout differ)`, path });
-    }
-    if (previousPath !== undefined && comparePaths(previousPath, path) >= 0) {
-      problems.push({ code: 'archive_noncanonical', message: `entry ${path} is out of order or repeated after ${previousPath}`, path });
+    // Entries that may not be in a bundle at all: named reason and path, bytes skipped.
+    const typed = entryTypeProblem(h[156]!, path) ?? pathProblem(path);
+    const duplicate = seen.has(path);
+    seen.add(path);
+    if (typed) {
+      problems.push(typed);
+      sink = undefined;
+    } else if (duplicate) {
+      problems.push({ code: 'entry_duplicate', message: `${path} appears more than once in the archive`, path });
+      sink = undefined;
+    } else {
+      let canonical: Buffer | undefined;
+      try {
+        canonical = tarHeader(path, size, mtime);
+      } catch {
+        canonical = undefined;
+      }
+      if (!canonical || !canonical.equals(h)) {
+        problems.push({ code: 'archive_noncanonical', message: `entry header for ${path} is not the canonical form (mode, owner, layout or field encoding differ)`, path });
+      }
+      if (previousPath !== undefined && comparePaths(previousPath, path) > 0) {
+        problems.push({ code: 'archive_noncanonical', message: `entry ${path} is out of order after ${previousPath}`, path });
+      }
+      sink = onEntry({ path, size, mtimeSeconds: mtime });
     }
     previousPath = path;
-    if (h[156] !== 0x30 && h[156] !== 0) {
-      // Not a regular file: its bytes are still skipped so the rest of the archive can be checked.
-      problems.push({ code: 'archive_noncanonical', message: `entry ${path} is not a regular file`, path });
-    }
-    sink = onEntry({ path, size, mtimeSeconds: mtime });
     remaining = size;
     padding = paddingFor(size);
     if (remaining === 0) {
-      sink.end();
+      sink?.end();
       sink = undefined;
     }
   };
@@ -176,11 +233,11 @@ export async function readTar(
       }
       if (remaining > 0) {
         const take = Math.min(remaining, chunk.length);
-        sink!.write(chunk.subarray(0, take));
+        sink?.write(chunk.subarray(0, take));
         chunk = chunk.subarray(take);
         remaining -= take;
         if (remaining === 0) {
-          sink!.end();
+          sink?.end();
           sink = undefined;
         }
         continue;

@@ -1,7 +1,7 @@
 import { decodeBase64, encodeBase64 } from '../encoding/base64.js';
 import { ForensicsError } from '../errors.js';
 import type { Keyring } from '../keys/keyring.js';
-import { verifySignature, type Signer, type VerificationKey } from '../keys/signer.js';
+import { checkSignature, normalizeSignature, type Signer, type VerificationKey } from '../keys/signer.js';
 import { failure, type VerificationFailure } from '../verification-failure.js';
 
 /** DSSE envelope (https://github.com/secure-systems-lab/dsse, envelope.md). */
@@ -44,7 +44,8 @@ export async function signDsse(
   if (list.length === 0) throw new ForensicsError('invalid_argument', 'signDsse needs at least one signer');
   const message = pae(payloadType, body);
   const signatures: DsseSignature[] = [];
-  for (const signer of list) signatures.push({ keyid: signer.keyId, sig: encodeBase64(await signer.sign(message)) });
+  // Low-S whatever the signer (a KMS may not normalise): one encoding per signature.
+  for (const signer of list) signatures.push({ keyid: signer.keyId, sig: encodeBase64(normalizeSignature(signer.algorithm, await signer.sign(message))) });
   return { payload: encodeBase64(body), payloadType, signatures };
 }
 
@@ -149,20 +150,28 @@ export function verifyDsse(envelope: DsseEnvelope | string | Uint8Array, options
     const problems: VerificationFailure[] = [];
     let good: VerificationKey | undefined;
     let cryptoFailed = false;
+    let encodingProblem: VerificationFailure | undefined;
     for (const c of candidates(s.keyid, options)) {
       if (c.problem) {
         problems.push(c.problem);
-      } else if (c.key && verifySignature(c.key, message, sig)) {
+        continue;
+      }
+      const check = c.key ? checkSignature(c.key, message, sig) : undefined;
+      if (check?.ok) {
         good = c.key;
         break;
-      } else {
-        cryptoFailed = true;
+      }
+      cryptoFailed = true;
+      if (check && check.code !== 'signature_invalid') {
+        encodingProblem ??= failure(check.code, `signature ${i}${s.keyid ? ` by key ${s.keyid}` : ''}: ${check.message}`, { keyId: s.keyid });
       }
     }
     if (good) {
       verified.add(good.keyId);
     } else if (s.keyid && problems.length > 0) {
       failures.push(...problems);
+    } else if (encodingProblem) {
+      failures.push(encodingProblem);
     } else if (cryptoFailed || problems.length === 0) {
       failures.push(failure('signature_invalid', `signature ${i}${s.keyid ? ` by key ${s.keyid}` : ''} does not verify over the payload`, { keyId: s.keyid }));
     } else {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJsonCompact } from '../encoding/canonical-json.js';
+import { jcs } from '../encoding/jcs.js';
 import { ForensicsError } from '../errors.js';
 import { parseDsseEnvelope, signDsse, verifyDsse, type DsseEnvelope } from '../dsse/dsse.js';
 import { loadPublicKey, type SignatureAlgorithm, type Signer, type VerificationKey } from './signer.js';
@@ -228,7 +228,7 @@ export class Keyring {
   }
 
   async #append(entry: RotationEntry, signer: Signer): Promise<void> {
-    const envelope = await signDsse(canonicalJsonCompact(entry), ROTATION_PAYLOAD_TYPE, signer);
+    const envelope = await signDsse(jcs(entry), ROTATION_PAYLOAD_TYPE, signer);
     try {
       this.#replay(envelope, undefined);
     } catch (err) {

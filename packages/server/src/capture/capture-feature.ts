@@ -1,5 +1,6 @@
 /** FOR-1..4: forensic capture of the embedded store, over HTTP and for incident mode. */
-import type { Signer } from '@stellaops/forensics';
+import { createHttpTimestamper, type Signer } from '@stellaops/forensics';
+import { resolveForensicsSettings } from '../evidence/forensics-settings.js';
 import type { FeatureContext, FeatureRuntime, ServiceFeature } from '../service-feature.js';
 import { telemetryStoreFor } from '../segments/telemetry-store.js';
 import { openCaptureSigner } from './capture-signer.js';
@@ -19,7 +20,18 @@ export function captureFor(ctx: FeatureContext): { capture: ForensicCapture; sig
   if (!entry) {
     let signer: Signer | undefined;
     const getSigner = (): Signer => (signer ??= openCaptureSigner(ctx.config.dataDir));
-    entry = { capture: new ForensicCapture({ segments: telemetryStoreFor(ctx).segments, signer: getSigner, logger: ctx.logger }), signer: getSigner };
+    // The same TSA as evidence bundles (STELLA_EVIDENCE_TSA_URL): captures carry a timestamp over their signature too.
+    const tsaUrl = resolveForensicsSettings(ctx.config).tsaUrl;
+    entry = {
+      capture: new ForensicCapture({
+        segments: telemetryStoreFor(ctx).segments,
+        signer: getSigner,
+        logger: ctx.logger,
+        clock: ctx.clock,
+        ...(tsaUrl ? { timestamper: createHttpTimestamper(tsaUrl) } : {}),
+      }),
+      signer: getSigner,
+    };
     captures.set(ctx, entry);
   }
   return entry;

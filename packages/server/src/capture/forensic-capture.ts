@@ -9,15 +9,22 @@
  *   manifest.json (tenant, sha256 per file, Merkle root; `metadata` holds the window, record
  *   and item counts per signal and the segments used), manifest.sig, manifest.dsse.json.
  *
+ * plus manifest.sigstore.json (the Sigstore bundle of the DSSE envelope) and, when a TSA is
+ * configured (STELLA_EVIDENCE_TSA_URL), an RFC 3161 timestamp over the signature inside it.
+ *
  * Deterministic: the selection depends only on the stored bytes and the window, record order
- * is file order, the tar mtimes and `createdAt` are the window's end, gzip writes no time, and
- * the signature is deterministic — so the same data and window give byte-identical bundles.
+ * is file order, the tar mtimes and `createdAt` are the window's end, gzip writes no time and a
+ * fixed header on every platform, and the signature is deterministic — so the same data and
+ * window give byte-identical bundles. A TSA timestamp is the exception by nature (the TSA's
+ * time and serial differ on every request); with a TSA, `createdAt` is also never later than
+ * the time the capture is signed (a window may end in the future), since the timestamp proves
+ * when the signature existed and a claimed signing time after it would be refused.
  */
 import { createWriteStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Readable, type Writable } from 'node:stream';
+import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, type Gzip } from 'node:zlib';
 import { metrics, type Counter, type Histogram } from '@opentelemetry/api';
@@ -66,6 +73,31 @@ export interface ForensicCaptureOptions {
   segments: SegmentStore;
   signer: () => Signer;
   logger: Logger;
+  /** RFC 3161 stamping of each capture's signature (createHttpTimestamper); absent → no timestamp. */
+  timestamper?: (data: Uint8Array) => Promise<Uint8Array>;
+  /** Clock. Default Date.now. */
+  clock?: () => number;
+}
+
+/**
+ * Sets the gzip header's XFL and OS bytes to the one accepted form (0 and 3): zlib writes the
+ * OS it was built for, and the verifier accepts exactly one header. The header is not covered by
+ * the gzip CRC, so this changes nothing else.
+ */
+function fixedGzipHeader(): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (seen >= 10) return done(null, chunk);
+      const out = Buffer.from(chunk);
+      for (let i = 0; i < out.length && seen + i < 10; i++) {
+        if (seen + i === 8) out[i] = 0;
+        if (seen + i === 9) out[i] = 3;
+      }
+      seen += out.length;
+      done(null, out);
+    },
+  });
 }
 
 export class ForensicCapture {
@@ -115,7 +147,7 @@ export class ForensicCapture {
   async write(plan: CapturePlan, out: Writable, onProgress?: (bytes: number) => void): Promise<CaptureResult> {
     const started = performance.now();
     const gzip = createGzip({ level: 6 });
-    const piping = pipeline(gzip, out);
+    const piping = pipeline(gzip, fixedGzipHeader(), out);
     try {
       const bundle = await this.build(plan, gzip, onProgress);
       gzip.end();
@@ -176,15 +208,18 @@ export class ForensicCapture {
         })),
       ),
     };
+    const stamp = this.options.timestamper;
+    const now = Math.floor((this.options.clock ?? Date.now)() / 1000) * 1000;
     return buildEvidenceBundle({
       kind: 'export',
       tenant: plan.tenant,
       caseId: 'forensic-capture',
       resourceId: `telemetry:${plan.tenant}:${from}/${to}`,
-      createdAt: to,
+      createdAt: stamp ? new Date(Math.min(plan.window.toMs, now)) : to,
       signer,
       files,
       metadata,
+      ...(stamp ? { timestamper: stamp } : {}),
       output: { tarStream: tar },
     });
   }

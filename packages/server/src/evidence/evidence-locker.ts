@@ -41,8 +41,10 @@ export interface EvidenceLockerOptions {
   logger: Logger;
   /** Clock. Default `Date.now`. */
   clock?: () => number;
-  /** RFC 3161 stamping of each root (`createHttpTimestamper(url)`); absent → no timestamps. */
+  /** RFC 3161 stamping of each bundle's signature (`createHttpTimestamper(url)`); absent → no timestamps. */
   timestamper?: (data: Uint8Array) => Promise<Uint8Array>;
+  /** PEM roots of trusted TSAs: with them verification reports a proven (`tsa`) signing time. */
+  tsaTrustAnchors?: readonly string[];
   /** Object Lock mode for S3. Default `COMPLIANCE`. */
   lockMode?: 'GOVERNANCE' | 'COMPLIANCE';
 }
@@ -232,7 +234,7 @@ export class EvidenceLocker {
     const { keyring } = await this.keys.document(tenant).catch((error: unknown) => {
       throw storageError(error);
     });
-    return verifyBundleStream(source, { keyring });
+    return verifyBundleStream(source, { keyring, ...(this.options.tsaTrustAnchors ? { tsaTrustAnchors: this.options.tsaTrustAnchors } : {}) });
   }
 
   /** Verifies a stored bundle as a client would: its archive, against the key ring, and against the recorded root. */

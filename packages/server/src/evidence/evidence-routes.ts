@@ -68,6 +68,9 @@ export function verificationOut(v: BundleVerification) {
     file_count: v.fileCount,
     content_bytes: v.contentBytes,
     ...(v.timestamp ? { timestamp: v.timestamp } : {}),
+    ...(v.format ? { format: v.format } : {}),
+    ...(v.signingTime ? { signing_time: v.signingTime } : {}),
+    ...(v.notes.length ? { notes: [...v.notes] } : {}),
   };
 }
 

@@ -89,7 +89,29 @@ export const Verification = Type.Object({
   created_at: Type.Optional(Type.String()),
   file_count: Type.Integer(),
   content_bytes: Type.Integer(),
-  timestamp: Type.Optional(Type.Object({ genTime: Type.String(), trusted: Type.Boolean(), tsa: Type.Optional(Type.String()), serialNumber: Type.Optional(Type.String()) })),
+  timestamp: Type.Optional(
+    Type.Object({
+      genTime: Type.String(),
+      trusted: Type.Boolean(),
+      covers: Type.Optional(Type.String({ description: 'signature (v2: bounds the signing time) or root (v1: the files existed then)' })),
+      tsa: Type.Optional(Type.String()),
+      serialNumber: Type.Optional(Type.String()),
+      policy: Type.Optional(Type.String()),
+    }),
+  ),
+  format: Type.Optional(Type.String()),
+  signing_time: Type.Optional(
+    Type.Object(
+      {
+        source: Type.Union([Type.Literal('asserted'), Type.Literal('tsa')]),
+        time: Type.String(),
+        asserted: Type.String(),
+        tsa: Type.Optional(Type.String()),
+      },
+      { description: "asserted: the signer's own createdAt, not proven; tsa: an RFC 3161 timestamp from a trusted TSA covers the signature" },
+    ),
+  ),
+  notes: Type.Optional(Type.Array(Type.String())),
 });
 
 export const Hold = Type.Object({ case_id: Type.String(), reason: Type.String(), placed_by: Nullable(Type.String()), placed_at: Type.String() });

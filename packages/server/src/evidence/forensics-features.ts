@@ -77,6 +77,7 @@ export function forensicsFeatures(options: ForensicsFeatureOptions = {}): Servic
       clock: ctx.clock,
       lockMode: settings.lockMode,
       ...(timestamper ? { timestamper } : {}),
+      ...(settings.tsaTrustAnchors.length ? { tsaTrustAnchors: settings.tsaTrustAnchors } : {}),
     });
     const attestations = new AttestationService(locker, ctx.clock);
     p = {

@@ -3,6 +3,7 @@
  * (the service-wide `ServiceConfig` does not carry them yet). Unset values give the embedded
  * defaults: file-system store under the data directory, platform key in the data directory.
  */
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, type ServiceConfig } from '../config.js';
 import type { ObjectStoreSettings } from '../blob/open-object-store.js';
@@ -20,8 +21,14 @@ export interface ForensicsSettings {
   keysDir: string;
   /** A key ring per tenant (EVI-7). Default false (`STELLA_EVIDENCE_TENANT_KEYS`). */
   tenantKeys: boolean;
-  /** RFC 3161 TSA URL; absent → no timestamps (`STELLA_EVIDENCE_TSA_URL`). */
+  /** RFC 3161 TSA URL; absent → no timestamps (`STELLA_EVIDENCE_TSA_URL`). Evidence bundles and forensic captures both use it. */
   tsaUrl: string | undefined;
+  /**
+   * PEM certificates the service trusts as TSA roots when it verifies (`STELLA_EVIDENCE_TSA_CA`:
+   * one or more PEM files, comma-separated). With them a bundle's signing time is reported as
+   * proven (`tsa`); without them it is `asserted`, whatever the bundle carries.
+   */
+  tsaTrustAnchors: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -76,5 +83,18 @@ export function resolveForensicsSettings(config: ServiceConfig, env: Env = proce
     keysDir: env['STELLA_EVIDENCE_KEYS_DIR'] ? resolve(env['STELLA_EVIDENCE_KEYS_DIR']) : join(config.dataDir, 'keys'),
     tenantKeys: bool('STELLA_EVIDENCE_TENANT_KEYS', env['STELLA_EVIDENCE_TENANT_KEYS']),
     tsaUrl,
+    tsaTrustAnchors: (env['STELLA_EVIDENCE_TSA_CA'] || '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .map((p) => {
+        try {
+          const pem = readFileSync(resolve(p), 'utf8');
+          if (!pem.includes('BEGIN CERTIFICATE')) throw new Error('no PEM certificate in it');
+          return pem;
+        } catch (error) {
+          throw new ConfigError(`STELLA_EVIDENCE_TSA_CA: cannot use ${p}: ${(error as Error).message}`);
+        }
+      }),
   };
 }

@@ -5,7 +5,7 @@
  * Artifacts keep the bytes they were uploaded with (AOC: never cleaned up).
  */
 import { createHash } from 'node:crypto';
-import { canonicalJson, validateContentPath, type BundleFileInput, type EvidenceKind } from '@stellaops/forensics';
+import { jcsBytes, validateContentPath, type BundleFileInput, type EvidenceKind } from '@stellaops/forensics';
 import { BlobError } from '../blob/blob-error.js';
 import { artifactKey } from '../blob/object-keys.js';
 import { ForensicsServiceError } from './evidence-errors.js';
@@ -60,7 +60,7 @@ export interface ArtifactUpload {
 }
 
 function json(value: unknown): Buffer {
-  return Buffer.from(canonicalJson(value), 'utf8');
+  return jcsBytes(value);
 }
 
 export class SnapshotService {

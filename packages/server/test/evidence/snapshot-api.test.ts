@@ -62,7 +62,7 @@ describe('evidence snapshots through the API', () => {
     expect(bundle.file_count).toBe(5);
     // The object layout of EVI-1 on disk, holding exactly the bundle.
     const dir = join(ts.dataDir, 'evidence', 'tenants', 'acme', 'evidence', 'case-1', bundleId);
-    expect((await readdir(dir)).sort()).toEqual(['files', 'manifest.dsse.json', 'manifest.json', 'manifest.sig', 'root.merkle']);
+    expect((await readdir(dir)).sort()).toEqual(['files', 'manifest.dsse.json', 'manifest.json', 'manifest.sig', 'manifest.sigstore.json', 'root.merkle']);
     expect((await stat(join(dir, 'manifest.json'))).mode & 0o222).toBe(0);
     const timeline = await ts.service.store.tenantTransaction('acme', (tx) =>
       tx.query<{ kind: string; resource_id: string }>("SELECT kind, resource_id FROM timeline_events WHERE tenant_id = 'acme' AND kind = 'evidence.snapshot.created'"),
