@@ -166,11 +166,11 @@ export function registerForensic(program: Command, ctx: CommandContext): void {
       const subjects = (v.statement?.subject ?? []).map((s) => s.name);
       return {
         exitCode: v.ok ? EXIT.ok : EXIT.invalid,
-        json: { ok: v.ok, failures: v.failures, signerKeyIds: v.signerKeyIds, signedAt: v.signedAt ?? null, predicateType: v.statement?.predicateType ?? null, subjects, matched: v.matchedSubjects.map((s) => s.name) },
+        json: { ok: v.ok, failures: v.failures, signerKeyIds: v.signerKeyIds, signedAt: v.signedAt ?? null, signedAtSource: v.signedAtSource, predicateType: v.statement?.predicateType ?? null, subjects, matched: v.matchedSubjects.map((s) => s.name) },
         human: [
           `${v.ok ? 'VALID' : 'INVALID'} ${envelopePath}`,
           ...(v.statement ? [`  predicate ${v.statement.predicateType}`, `  subjects ${subjects.join(', ')}`] : []),
-          ...(v.signerKeyIds.length ? [`  signed by ${v.signerKeyIds.join(', ')}${v.signedAt ? ` at ${v.signedAt}` : ''}`] : []),
+          ...(v.signerKeyIds.length ? [`  signed by ${v.signerKeyIds.join(', ')}${v.signedAt ? ` at ${v.signedAt} (asserted: the statement's own time, not proven)` : ''}`] : []),
           ...(v.matchedSubjects.length ? [`  matched ${v.matchedSubjects.map((s) => s.name).join(', ')}`] : []),
           ...failureLines(v.failures),
         ].join('\n'),

@@ -223,6 +223,11 @@ export interface AttestationVerification {
   readonly signerKeyIds: readonly string[];
   /** The time the keys were checked at, when known (ATT-2: report the time). */
   readonly signedAt?: string;
+  /**
+   * Always `asserted`: the time comes from the statement itself (finishedOn/startedOn) or the
+   * caller, not from a TSA — a signer holding a retired key could backdate it.
+   */
+  readonly signedAtSource: 'asserted';
   /** Subjects matched by the supplied artifacts. */
   readonly matchedSubjects: readonly Subject[];
 }
@@ -249,7 +254,7 @@ export async function verifyAttestation(envelope: DsseEnvelope | string | Uint8A
   try {
     env = parseDsseEnvelope(envelope as unknown);
   } catch (err) {
-    return { ok: false, failures: [failure('envelope_invalid', (err as Error).message)], signerKeyIds: [], matchedSubjects: [] };
+    return { ok: false, failures: [failure('envelope_invalid', (err as Error).message)], signerKeyIds: [], matchedSubjects: [], signedAtSource: 'asserted' };
   }
   let statement: InTotoStatement<unknown> | undefined;
   try {
@@ -296,6 +301,7 @@ export async function verifyAttestation(envelope: DsseEnvelope | string | Uint8A
     ...(statement ? { statement } : {}),
     signerKeyIds,
     ...(signedAt && !Number.isNaN(signedAt.getTime()) ? { signedAt: signedAt.toISOString() } : {}),
+    signedAtSource: 'asserted',
     matchedSubjects: matched,
   };
 }

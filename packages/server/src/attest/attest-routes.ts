@@ -26,6 +26,7 @@ const AttVerification = Type.Object({
   failures: Type.Array(Type.Object({ code: Type.String(), message: Type.String(), path: Type.Optional(Type.String()), keyId: Type.Optional(Type.String()) })),
   signer_key_ids: Type.Array(Type.String(), { description: 'keys whose signatures verified' }),
   signed_at: Nullable(Type.String({ description: 'the time the keys were checked at' })),
+  signed_at_source: Type.Literal('asserted', { description: "the signing time is the statement's own claim (finishedOn/startedOn): attestations carry no TSA proof" }),
 });
 
 const AttestationOut = Type.Object({
@@ -77,6 +78,7 @@ export function attestationOut(r: AttestationRead) {
         failures: v.failures.map((f) => ({ code: f.code, message: f.message, ...(f.path ? { path: f.path } : {}), ...(f.keyId ? { keyId: f.keyId } : {}) })),
         signer_key_ids: [...v.signerKeyIds],
         signed_at: v.signedAt ?? r.attestation.signed_at,
+        signed_at_source: 'asserted' as const,
       },
     },
     statement: (r.statement as Record<string, unknown> | undefined) ?? null,
@@ -133,7 +135,7 @@ export function attestRoutes(app: ServiceApp, deps: { attestations: AttestationS
       const v = await attestations.verifySubmitted(tenant, b.envelope, b.artifacts);
       return {
         attestation_id: null,
-        verification: { ok: v.ok, failures: v.failures.map((f) => ({ code: f.code, message: f.message, ...(f.path ? { path: f.path } : {}) })), signer_key_ids: [...v.signerKeyIds], signed_at: v.signedAt ?? null },
+        verification: { ok: v.ok, failures: v.failures.map((f) => ({ code: f.code, message: f.message, ...(f.path ? { path: f.path } : {}) })), signer_key_ids: [...v.signerKeyIds], signed_at: v.signedAt ?? null, signed_at_source: 'asserted' as const },
         statement: (v.statement as Record<string, unknown> | undefined) ?? null,
       };
     },

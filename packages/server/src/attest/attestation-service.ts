@@ -230,7 +230,7 @@ export class AttestationService {
       bytes = await this.locker.objects.read(row.statement_path);
     } catch (error) {
       const failure = { code: 'file_missing' as const, message: `the stored statement is unreadable: ${(error as Error).message}`, path: row.statement_path };
-      return { attestation: row, statement: undefined, verification: { ok: false, failures: [failure], signerKeyIds: [], matchedSubjects: [] } };
+      return { attestation: row, statement: undefined, verification: { ok: false, failures: [failure], signerKeyIds: [], matchedSubjects: [], signedAtSource: 'asserted' } };
     }
     const failures = [];
     if (row.envelope_digest && `sha256:${createHash('sha256').update(bytes).digest('hex')}` !== row.envelope_digest) {
@@ -241,7 +241,7 @@ export class AttestationService {
       envelope = parseDsseEnvelope(bytes);
     } catch (error) {
       failures.push({ code: 'envelope_invalid' as const, message: (error as Error).message, path: STATEMENT_FILE });
-      return { attestation: row, statement: undefined, verification: { ok: false, failures, signerKeyIds: [], matchedSubjects: [] } };
+      return { attestation: row, statement: undefined, verification: { ok: false, failures, signerKeyIds: [], matchedSubjects: [], signedAtSource: 'asserted' } };
     }
     const statement = statementOf(envelope);
     const v = await this.verifyEnvelope(tenant, envelope, new Date(row.signed_at ?? row.created_at), [{ sha256: row.subject_digest.replace(/^sha256:/, '') }]);
