@@ -410,7 +410,7 @@ export class EvidenceLocker {
         file_count: v.fileCount,
         content_bytes: v.contentBytes,
         retain_until: new Date(new Date(manifest.createdAt).getTime() + settings.retention_days * DAY_MS).toISOString(),
-        timestamped: manifest.timestamp !== undefined,
+        timestamped: v.timestamp !== undefined,
       };
       const event = this.event(tenant, {
         kind: 'evidence.snapshot.created',
