@@ -6,16 +6,21 @@
  *   2. in-process ingest (decode + scrub + segment append + batched index) without HTTP;
  *   3. saturated OTLP/HTTP protobuf from a separate load-generator process (so the service's
  *      CPU is its own), index flushed at the end;
- *   4. steady R spans/s (default 10k) for S seconds: the service's CPU share and peak RSS;
+ *   4. steady R spans/s (default 10k) for S seconds against the service as it runs in
+ *      production (`main.ts` in its own process, on a data directory initialised by an
+ *      earlier start): its CPU share and peak RSS, beside the same process idle (the floor of
+ *      Node.js plus the embedded PGlite) measured in the same run;
  *   5. forensic capture of M spans (default 1M) vs `tar czf` of the same segment files.
- * Ratios are against the ceiling and against tar in the same run.
+ * Ratios are against the ceiling and against tar in the same run. With BENCH_CPU_PROF_DIR set,
+ * the service processes of step 4 write V8 CPU profiles there (`node --cpu-prof`).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createService, resolveConfig } from '../packages/server/src/index.ts';
+import { createService, DevAuthority, resolveConfig } from '../packages/server/src/index.ts';
 import type { CaptureRuntime } from '../packages/server/src/capture/capture-feature.ts';
 import type { OtlpRuntime } from '../packages/server/src/otlp/otlp-feature.ts';
 import { decodeRequest, encodeRequest, type TraceRequest } from '../packages/server/src/otlp/otlp-proto.ts';
@@ -111,6 +116,62 @@ function cpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
+const MAIN = fileURLToPath(new URL('../packages/server/src/main.ts', import.meta.url));
+
+/** Starts the service's own entry point on `dataDir`; resolves with the process and its OTLP/HTTP port. */
+function startServiceProcess(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [...(process.env['BENCH_CPU_PROF_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF_DIR']}`] : []), '--import', 'tsx', MAIN, '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--log-level', 'info', '--otlp-tenant-records-per-sec', '100000000', '--otlp-tenant-bytes-per-sec', String(2 ** 40)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.includes('OTLP receiver listening'));
+      if (!line) return;
+      child.stdout!.off('data', onData);
+      child.stdout!.resume();
+      resolve({ child, port: (JSON.parse(line) as { details: { otlp_http_port: number } }).details.otlp_http_port });
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`service exited before listening (code ${code})`)));
+  });
+}
+
+async function stopServiceProcess(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** CPU seconds (user + system) and resident set of a process, from /proc. */
+function procStat(pid: number): { cpu: number; system: number; rssMiB: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const system = Number(fields[12]) / 100;
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpu: ticks / 100, system, rssMiB: Number(rss?.[1] ?? 0) / 1024 };
+}
+
+/** Samples a process for `ms`: CPU share of one core and peak RSS. */
+async function sample(pid: number, during: Promise<unknown> | number): Promise<{ share: number; systemShare: number; peakMiB: number; lastMiB: number }> {
+  const first = procStat(pid);
+  const t0 = performance.now();
+  let peak = first.rssMiB;
+  let last = first.rssMiB;
+  const timer = setInterval(() => {
+    last = procStat(pid).rssMiB;
+    peak = Math.max(peak, last);
+  }, 100);
+  await (typeof during === 'number' ? new Promise((r) => setTimeout(r, during)) : during);
+  clearInterval(timer);
+  const end = procStat(pid);
+  const seconds = (performance.now() - t0) / 1000;
+  return { share: (end.cpu - first.cpu) / seconds, systemShare: (end.system - first.system) / seconds, peakMiB: Math.max(peak, end.rssMiB), lastMiB: end.rssMiB };
+}
+
 export default async function run(args: string[]): Promise<void> {
   const totalSpans = flag(args, 'spans', 200_000);
   const steadySeconds = flag(args, 'steady-seconds', 10);
@@ -151,7 +212,7 @@ export default async function run(args: string[]): Promise<void> {
 
     // 3. Saturated OTLP/HTTP from a separate process.
     const requests = Math.ceil(totalSpans / SPANS_PER_BATCH);
-    let cpu0 = cpuSeconds();
+    const cpu0 = cpuSeconds();
     t0 = performance.now();
     const sat = await loadgen(ports.http, token, batchDir, bodies.length, requests, 0);
     await segments.telemetry.index.flush();
@@ -162,23 +223,28 @@ export default async function run(args: string[]): Promise<void> {
       `OTLP/HTTP saturated               ${Math.round(httpRate).toLocaleString('en')} spans/s wall, ${Math.round((requests * SPANS_PER_BATCH) / satCpu).toLocaleString('en')} spans per service CPU-second (${((httpRate / decodeRate) * 100).toFixed(0)}% of ceiling; errors ${sat.errors}; target ≥ 80,000/core)`,
     );
 
-    // 4. Steady rate: CPU share and RSS.
-    const steadyRequests = Math.ceil((steadyRate * steadySeconds) / SPANS_PER_BATCH);
-    let rssPeak = process.memoryUsage().rss;
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 100);
-    cpu0 = cpuSeconds();
-    t0 = performance.now();
-    const steady = await loadgen(ports.http, token, batchDir, bodies.length, steadyRequests, steadyRate / SPANS_PER_BATCH);
-    await segments.telemetry.index.flush();
-    const steadyWall = (performance.now() - t0) / 1000;
-    clearInterval(sampler);
-    const share = (cpuSeconds() - cpu0) / steadyWall;
-    console.log(
-      `steady ${steadyRate.toLocaleString('en')} spans/s for ${steadySeconds}s        CPU ${(share * 100).toFixed(1)}% of a core (target ≤ 12%), peak RSS ${(rssPeak / 1048576).toFixed(0)} MiB (target ≤ 120 MiB; includes the embedded PGlite), errors ${steady.errors}`,
-    );
+    // 4. Steady rate against the service in its own process (a production start on an initialised data directory).
+    const steadyDir = mkdtempSync(join(tmpdir(), 'stella-bench-steady-'));
+    try {
+      await stopServiceProcess((await startServiceProcess(steadyDir)).child); // first start: initdb and migrations
+      const { child, port } = await startServiceProcess(steadyDir);
+      const steadyToken = await (await DevAuthority.open(steadyDir)).mint({ tenant: 'bench', scopes: ['stella:telemetry:write#tenant/bench'], ttlSeconds: 86_400 });
+      await new Promise((r) => setTimeout(r, 2000)); // settle after start
+      const idle = await sample(child.pid!, steadySeconds * 1000);
+      const steadyRequests = Math.ceil((steadyRate * steadySeconds) / SPANS_PER_BATCH);
+      const steadyRun = loadgen(port, steadyToken, batchDir, bodies.length, steadyRequests, steadyRate / SPANS_PER_BATCH);
+      const busy = await sample(child.pid!, steadyRun);
+      const steady = await steadyRun;
+      console.log(
+        `steady ${steadyRate.toLocaleString('en')} spans/s for ${steadySeconds}s (service process)  CPU ${(busy.share * 100).toFixed(1)}% of a core (${(busy.systemShare * 100).toFixed(1)}% in the kernel; idle ${(idle.share * 100).toFixed(1)}%; target ≤ 12%), peak RSS ${busy.peakMiB.toFixed(0)} MiB (idle ${idle.peakMiB.toFixed(0)} MiB: Node.js + embedded PGlite; target ≤ 200 MiB), errors ${steady.errors}`,
+      );
+      await stopServiceProcess(child);
+    } finally {
+      rmSync(steadyDir, { recursive: true, force: true });
+    }
 
     // 5. Capture of M spans vs tar czf of the segment files.
-    let stored = ingested + requests * SPANS_PER_BATCH + steadyRequests * SPANS_PER_BATCH;
+    let stored = ingested + requests * SPANS_PER_BATCH;
     for (let i = 0; stored < captureSpans; i++) stored += (await otlp.ingestor.ingest('bench', 'traces', bodies[i % bodies.length]!, 'protobuf')).accepted;
     await segments.telemetry.index.flush();
     const capture = (service.features.get('capture') as CaptureRuntime).capture;
