@@ -228,9 +228,9 @@ describe('timeline API', () => {
     const created = await ingest([{ kind: 'job.old', ts: old }, { kind: 'job.recent', ts: recent }], admin);
     await waitIndexed(created[1]!.event_id, admin);
     const put = await inject('PUT', '/timeline/retention', auth(admin), { retention_days: 30 });
-    expect(put.json()).toEqual({ tenant_id: 'keeper', retention_days: 30, source: 'tenant' });
+    expect(put.json()).toEqual({ tenant_id: 'keeper', retention_days: 30, source: 'tenant', allowed: { min_days: 30, max_days: 3650 }, audit_min_days: 400 });
     const outcome = await (ts.service.features.get('timeline') as TimelineRuntime).retention.runOnce();
-    expect(outcome.find((o) => o.tenant_id === 'keeper')).toEqual({ tenant_id: 'keeper', retention_days: 30, deleted: 1 });
+    expect(outcome.find((o) => o.tenant_id === 'keeper')).toEqual({ tenant_id: 'keeper', retention_days: 30, deleted: 1, kept: {}, audit_event_id: null });
     const kinds = (await inject('GET', '/timeline', auth(admin))).json<{ events: { kind: string; details: Record<string, unknown> }[] }>().events;
     expect(kinds.map((e) => e.kind)).toEqual(['audit.timeline.retention_changed', 'job.recent']);
     expect(kinds[0]!.details).toMatchObject({ previous_days: 180, retention_days: 30, granted_by: 'stella:timeline:admin#tenant/keeper' });

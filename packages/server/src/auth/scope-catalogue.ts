@@ -39,6 +39,13 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'POST /telemetry/incidents/mode': { kind: 'tenant', anyOf: ['stella:incident:admin'], why: 'switch incident mode on or off for the tenant or one service', privileged: true },
   'GET /telemetry/quarantine': { kind: 'tenant', anyOf: ['stella:telemetry:admin'], why: 'inspect records that were acknowledged but refused by their destination (raw payloads)' },
   'POST /telemetry/quarantine/replay': { kind: 'tenant', anyOf: ['stella:telemetry:admin'], why: 'try quarantined records again where they belong', privileged: true },
+  'GET /telemetry/retention': { kind: 'tenant', anyOf: ['stella:telemetry:admin', 'stella:obs:read'], why: "the tenant's telemetry retention tiers per signal and the policy's bounds" },
+  'PUT /telemetry/retention': {
+    kind: 'tenant',
+    anyOf: ['stella:telemetry:admin'],
+    why: "change the tenant's telemetry retention tiers within the policy's floors and ceilings",
+    privileged: true,
+  },
   'POST /telemetry/reindex': { kind: 'tenant', anyOf: ['stella:telemetry:admin'], why: "rebuild the tenant's telemetry index from its segments", privileged: true },
   'POST /evidence/artifacts': { kind: 'tenant', anyOf: ['stella:evidence:create'], why: 'services attach input artifacts (by digest) to a resource for later snapshots' },
   'POST /evidence/snapshot': { kind: 'tenant', anyOf: ['stella:evidence:create'], why: 'gather, sign and commit an evidence bundle' },

@@ -288,10 +288,11 @@ export class EvidenceLocker {
   }
 
   /**
-   * Deletes a bundle unless held or retained; a refusal is audited (`audit.evidence.deletion_refused`)
-   * and thrown, a deletion is audited (`audit.evidence.deleted`) with the row's removal.
+   * Deletes a bundle unless held or retained; a refusal is audited (`audit.evidence.deletion_refused`,
+   * unless `auditRefusal: false`: the pruning job summarises its refusals) and thrown, a deletion
+   * is audited (`audit.evidence.deleted`) with the row's removal.
    */
-  async delete(tenant: string, bundleId: string, by: { actor: string; via: 'api' | 'retention' }): Promise<void> {
+  async delete(tenant: string, bundleId: string, by: { actor: string; via: 'api' | 'retention'; auditRefusal?: boolean }): Promise<void> {
     const row = await this.get(tenant, bundleId);
     const now = new Date(this.clock());
     let refusal = await this.deletionRefusal(tenant, row, now);
@@ -303,6 +304,10 @@ export class EvidenceLocker {
         // The object store's own lock (S3 Object Lock, the fs lock file) has the last word.
         refusal = { code: 'evidence.retained', reason: `the object store refused: ${error.message}` };
       }
+    }
+    if (refusal && by.auditRefusal === false) {
+      // The caller audits refusals itself (the pruning job: one summary event per pass).
+      throw new ForensicsServiceError(refusal.code, refusal.reason, { extra: { bundle_id: row.id } });
     }
     if (refusal) {
       const event = this.event(tenant, {

@@ -172,13 +172,17 @@ export class EvidenceRepository {
     );
   }
 
-  /** Bundles created before `cutoff` in cases without an active hold, oldest first. */
-  async expiredBundles(tenant: string, cutoff: Date, limit: number): Promise<BundleRow[]> {
+  /**
+   * Bundles created before `cutoff`, held or not, oldest first (`created_at, id`), after the
+   * keyset position `after` (a page of a pass that examines every expired bundle).
+   */
+  async expiredBundles(tenant: string, cutoff: Date, limit: number, after?: { created_at: string; id: string }): Promise<BundleRow[]> {
     return this.tx(tenant, async (tx) =>
       (
         await tx.query(
-          `SELECT ${BUNDLE_COLUMNS} FROM evidence_bundles b WHERE tenant_id = $1 AND created_at < $2 ORDER BY created_at, id LIMIT $3`,
-          [tenant, cutoff.toISOString(), limit],
+          `SELECT ${BUNDLE_COLUMNS} FROM evidence_bundles b WHERE tenant_id = $1 AND created_at < $2
+              AND (created_at, id) > ($3::timestamptz, $4::text) ORDER BY created_at, id LIMIT $5`,
+          [tenant, cutoff.toISOString(), after?.created_at ?? '0001-01-01T00:00:00Z', after?.id ?? '', limit],
         )
       ).rows.map(toBundle),
     );

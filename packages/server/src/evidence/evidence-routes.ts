@@ -25,6 +25,9 @@ import {
   VerifyResult,
 } from './evidence-schemas.js';
 import type { SnapshotService } from './snapshot-service.js';
+import { checkEvidenceDays, RETENTION_BOUNDS } from '../retention/policy.js';
+
+const ALLOWED = { min_days: RETENTION_BOUNDS.evidence.min, max_days: RETENTION_BOUNDS.evidence.max };
 
 export interface EvidenceRouteDeps {
   locker: EvidenceLocker;
@@ -235,17 +238,19 @@ export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): 
       { schema: { summary: "The tenant's evidence retention", tags: ['evidence'], response: { 200: Retention, ...errors } } },
       async (request) => {
         const tenant = request.auth!.tenant;
-        return { tenant_id: tenant, ...(await locker.repository.settings(tenant)) };
+        return { tenant_id: tenant, ...(await locker.repository.settings(tenant)), allowed: ALLOWED };
       },
     );
 
     scope.put(
       '/evidence/retention',
-      { schema: { summary: "Change the tenant's evidence retention or incident extension (audited)", tags: ['evidence'], body: RetentionUpdate, response: { 200: Retention, ...errors } } },
+      { schema: { summary: `Change the tenant's evidence retention (${RETENTION_BOUNDS.evidence.min}-${RETENTION_BOUNDS.evidence.max} days) or incident extension (audited)`, tags: ['evidence'], body: RetentionUpdate, response: { 200: Retention, ...errors } } },
       async (request) => {
         const auth = request.auth!;
-        const before = await locker.repository.settings(auth.tenant);
         const body = request.body;
+        // 400 retention.out_of_bounds naming the floor or ceiling; nothing is changed or audited.
+        if (body.retention_days !== undefined) checkEvidenceDays(body.retention_days);
+        const before = await locker.repository.settings(auth.tenant);
         const event = locker.event(auth.tenant, {
           kind: 'audit.evidence.retention_changed',
           resource_type: 'evidence_settings',
@@ -262,7 +267,7 @@ export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): 
           event,
         );
         await locker.publish(event);
-        return { tenant_id: auth.tenant, ...settings };
+        return { tenant_id: auth.tenant, ...settings, allowed: ALLOWED };
       },
     );
   });

@@ -161,10 +161,12 @@ export const Retention = Type.Object({
   retention_days: Type.Integer(),
   extended_until: Nullable(Type.String({ format: 'date-time' })),
   source: Type.Union([Type.Literal('tenant'), Type.Literal('default')]),
+  allowed: Type.Object({ min_days: Type.Integer(), max_days: Type.Integer() }, { description: 'what a tenant may set (floor and ceiling of the retention policy)' }),
 });
 export const RetentionUpdate = Type.Object(
   {
-    retention_days: Type.Optional(BoundedInteger({ minimum: 1, maximum: 36500 })),
+    // Wider than the policy: the handler refuses a value outside its floor and ceiling with 400 retention.out_of_bounds naming the bound.
+    retention_days: Type.Optional(BoundedInteger({ minimum: 0, maximum: 36500 })),
     extended_until: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'incident mode: nothing expires before this' })),
   },
   { additionalProperties: false, minProperties: 1 },

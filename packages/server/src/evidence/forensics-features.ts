@@ -88,7 +88,7 @@ export function forensicsFeatures(options: ForensicsFeatureOptions = {}): Servic
       snapshots: new SnapshotService(locker),
       attestations,
       custody: new CustodyService(locker, attestations),
-      pruning: new PruningJob({ locker, logger: ctx.logger, intervalMs: settings.pruneIntervalMs, clock: ctx.clock }),
+      pruning: new PruningJob({ locker, emitter: ctx.emitter, logger: ctx.logger, intervalMs: settings.pruneIntervalMs, clock: ctx.clock }),
       decisions: new DecisionRecorder({ repository, logger: ctx.logger }),
     };
     parts.set(ctx.store, p);

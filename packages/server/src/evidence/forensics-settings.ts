@@ -7,13 +7,14 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, type ServiceConfig } from '../config.js';
 import type { ObjectStoreSettings } from '../blob/open-object-store.js';
+import { RETENTION_BOUNDS } from '../retention/policy.js';
 
 export interface ForensicsSettings {
   /** `STELLA_EVIDENCE_BACKEND` (fs|s3), `STELLA_EVIDENCE_DIR`, `STELLA_EVIDENCE_S3_BUCKET`, `_ENDPOINT`, `_REGION`, `_PREFIX`, `_PATH_STYLE`. */
   objectStore: ObjectStoreSettings;
   /** S3 Object Lock mode. Default `COMPLIANCE` (`STELLA_EVIDENCE_LOCK_MODE`). */
   lockMode: 'GOVERNANCE' | 'COMPLIANCE';
-  /** Days evidence is kept for tenants without their own setting. Default 180 (`STELLA_EVIDENCE_RETENTION_DAYS`). */
+  /** Days evidence is kept for tenants without their own setting. Default 180, 90-3650 (`STELLA_EVIDENCE_RETENTION_DAYS`; retention/policy.ts). */
   retentionDays: number;
   /** Interval of the pruning job in ms. Default 3600000 (`STELLA_EVIDENCE_PRUNE_INTERVAL_MS`). */
   pruneIntervalMs: number;
@@ -78,7 +79,7 @@ export function resolveForensicsSettings(config: ServiceConfig, env: Env = proce
       ...(env['STELLA_EVIDENCE_S3_PATH_STYLE'] !== undefined ? { forcePathStyle: bool('STELLA_EVIDENCE_S3_PATH_STYLE', env['STELLA_EVIDENCE_S3_PATH_STYLE']) } : {}),
     },
     lockMode,
-    retentionDays: int('STELLA_EVIDENCE_RETENTION_DAYS', env['STELLA_EVIDENCE_RETENTION_DAYS'], 180, 1, 36500),
+    retentionDays: int('STELLA_EVIDENCE_RETENTION_DAYS', env['STELLA_EVIDENCE_RETENTION_DAYS'], 180, RETENTION_BOUNDS.evidence.min, RETENTION_BOUNDS.evidence.max),
     pruneIntervalMs: int('STELLA_EVIDENCE_PRUNE_INTERVAL_MS', env['STELLA_EVIDENCE_PRUNE_INTERVAL_MS'], 3_600_000, 1000, 86_400_000),
     keysDir: env['STELLA_EVIDENCE_KEYS_DIR'] ? resolve(env['STELLA_EVIDENCE_KEYS_DIR']) : join(config.dataDir, 'keys'),
     tenantKeys: bool('STELLA_EVIDENCE_TENANT_KEYS', env['STELLA_EVIDENCE_TENANT_KEYS']),

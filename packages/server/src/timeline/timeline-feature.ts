@@ -1,5 +1,6 @@
 /** The timeline feature: repository, indexer, retention job and routes, wired once. */
 import { Quarantine } from '../ingest/quarantine.js';
+import { retentionDefaults } from '../retention/policy.js';
 import type { FeatureRuntime, ServiceFeature } from '../service-feature.js';
 import { RetentionJob } from './retention-job.js';
 import { TimelineIndexer } from './timeline-indexer.js';
@@ -18,6 +19,8 @@ export const timelineFeature: ServiceFeature = {
   name: 'timeline',
   // The timeline's tables are part of the core migrations (TL-3 ships with the store).
   create(ctx) {
+    // The service defaults must sit within the policy's bounds too (a ConfigError stops the start).
+    const defaults = retentionDefaults(ctx.config);
     const repository = new TimelineRepository(ctx.store, ctx.config.timelineRetentionDays);
     const quarantine = new Quarantine(ctx.store, ctx.logger, ctx.clock);
     const indexer = new TimelineIndexer({
@@ -28,7 +31,15 @@ export const timelineFeature: ServiceFeature = {
       durable: ctx.config.indexerDurable,
       subjectPrefix: ctx.config.subjectPrefix,
     });
-    const retention = new RetentionJob({ repository, logger: ctx.logger, intervalMs: ctx.config.retentionIntervalMs, clock: ctx.clock });
+    const retention = new RetentionJob({
+      repository,
+      store: ctx.store,
+      emitter: ctx.emitter,
+      logger: ctx.logger,
+      defaultEvidenceDays: defaults.evidenceDays,
+      intervalMs: ctx.config.retentionIntervalMs,
+      clock: ctx.clock,
+    });
     const runtime: TimelineRuntime = {
       repository,
       indexer,

@@ -16,6 +16,9 @@ import {
   TimelineQuery,
 } from './timeline-schemas.js';
 import { ErrorResponse } from '../http/error-schema.js';
+import { AUDIT_FLOOR_DAYS, checkTimelineDays, RETENTION_BOUNDS } from '../retention/policy.js';
+
+const ALLOWED = { min_days: RETENTION_BOUNDS.timeline.min, max_days: RETENTION_BOUNDS.timeline.max };
 
 const DAY_MS = 86_400_000;
 
@@ -164,7 +167,7 @@ export function timelineRoutes(app: ServiceApp, deps: TimelineRouteDeps): void {
     async (request) => {
       const tenant = request.auth!.tenant;
       const { days, source } = await repository.retentionDays(tenant);
-      return { tenant_id: tenant, retention_days: days, source };
+      return { tenant_id: tenant, retention_days: days, source, allowed: ALLOWED, audit_min_days: AUDIT_FLOOR_DAYS };
     },
   );
 
@@ -172,7 +175,7 @@ export function timelineRoutes(app: ServiceApp, deps: TimelineRouteDeps): void {
     '/timeline/retention',
     {
       schema: {
-        summary: "Change the tenant's timeline retention (audited)",
+        summary: `Change the tenant's timeline retention (${RETENTION_BOUNDS.timeline.min}-${RETENTION_BOUNDS.timeline.max} days; audited)`,
         tags: ['timeline'],
         body: RetentionUpdate,
         response: { 200: Retention, ...errors },
@@ -181,6 +184,8 @@ export function timelineRoutes(app: ServiceApp, deps: TimelineRouteDeps): void {
     async (request) => {
       const auth = request.auth!;
       const days = request.body.retention_days;
+      // 400 retention.out_of_bounds naming the floor or ceiling; nothing is changed or audited.
+      checkTimelineDays(days);
       const { event } = await repository.setRetention(auth.tenant, days, auth.principal.subject, (previous) =>
         emitter.build({
           kind: 'audit.timeline.retention_changed',
@@ -193,7 +198,7 @@ export function timelineRoutes(app: ServiceApp, deps: TimelineRouteDeps): void {
       // The audit event is already committed with the change; publishing tells other consumers.
       const published = await emitter.publish(event);
       if (!published.ok) request.log.warn({ err: published.error }, 'audit event stored but not published on the bus');
-      return { tenant_id: auth.tenant, retention_days: days, source: 'tenant' as const };
+      return { tenant_id: auth.tenant, retention_days: days, source: 'tenant' as const, allowed: ALLOWED, audit_min_days: AUDIT_FLOOR_DAYS };
     },
   );
 }

@@ -95,6 +95,10 @@ export const Retention = Type.Object({
   tenant_id: Type.String(),
   retention_days: Type.Integer(),
   source: Type.Union([Type.Literal('tenant'), Type.Literal('default')]),
+  allowed: Type.Object({ min_days: Type.Integer(), max_days: Type.Integer() }, { description: 'what a tenant may set (floor and ceiling of the retention policy)' }),
+  audit_min_days: Type.Integer({ description: '`audit.*` events are kept at least this long, whatever retention_days says' }),
 });
 
-export const RetentionUpdate = Type.Object({ retention_days: Type.Integer({ minimum: 1, maximum: 3650 }) }, { additionalProperties: false });
+// Wider than the policy on purpose: a value outside the policy's floor and ceiling is refused by
+// the handler with 400 retention.out_of_bounds naming the bound, not as a schema violation.
+export const RetentionUpdate = Type.Object({ retention_days: Type.Integer({ minimum: 0, maximum: 36500 }) }, { additionalProperties: false });

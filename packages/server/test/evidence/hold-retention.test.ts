@@ -1,7 +1,7 @@
 /**
  * EVI-5: legal hold blocks deletion by the pruning job and by the API; release re-enables it;
  * incident extensions keep evidence; every hold change, refusal and deletion is an `audit.*`
- * timeline event.
+ * timeline event (a pruning pass summarises its refusals in one event).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_SCOPES, artifact, startForensicsService, type ForensicsTestService } from './forensics-service.js';
@@ -34,7 +34,7 @@ describe('legal hold and retention', () => {
   beforeAll(async () => {
     ts = await startForensicsService();
     token = await ts.token('acme', ALL_SCOPES);
-    expect((await call('PUT', '/evidence/retention', { retention_days: 30 })).json()).toMatchObject({ retention_days: 30, source: 'tenant' });
+    expect((await call('PUT', '/evidence/retention', { retention_days: 90 })).json()).toMatchObject({ retention_days: 90, source: 'tenant', allowed: { min_days: 90, max_days: 3650 } });
     held.push(await snapshot('case-held', 'job-1'));
     free = await snapshot('case-free', 'job-2');
   });
@@ -54,7 +54,7 @@ describe('legal hold and retention', () => {
     const early = await call('DELETE', `/evidence/${free}`);
     expect(early.statusCode).toBe(409);
     expect(early.json()).toMatchObject({ error_code: 'evidence.retained' });
-    ts.clock.now += 31 * DAY;
+    ts.clock.now += 91 * DAY;
     const heldDelete = await call('DELETE', `/evidence/${held[0]}`);
     expect(heldDelete.statusCode).toBe(409);
     expect(heldDelete.json()).toMatchObject({ error_code: 'evidence.on_hold' });
@@ -65,15 +65,28 @@ describe('legal hold and retention', () => {
     ]);
   });
 
-  it('prunes expired bundles except held ones, and audits each refusal', async () => {
+  it('prunes expired bundles except held ones, and audits the refusals in one summary event', async () => {
     const [outcome] = await ts.evidence.pruning.runOnce();
     expect(outcome!.deleted).toEqual([free]);
     expect(outcome!.refused.map((r) => r.bundle_id).sort()).toEqual([...held].sort());
+    expect(outcome!.refused.every((r) => r.reason === 'legal_hold' && r.code === 'evidence.on_hold')).toBe(true);
     expect((await call('GET', `/evidence/${free}`)).statusCode).toBe(404);
     expect((await call('GET', `/evidence/${held[0]}`)).json()).toMatchObject({ verification: { ok: true } });
-    const kinds = (await audits()).map((a) => [a.kind, a.resource_id, a.details['via']]);
+    const all = await audits();
+    const kinds = all.map((a) => [a.kind, a.resource_id, a.details['via']]);
     expect(kinds).toContainEqual(['audit.evidence.deleted', free, 'retention']);
-    expect(kinds).toContainEqual(['audit.evidence.deletion_refused', held[0], 'retention']);
+    expect(kinds).not.toContainEqual(['audit.evidence.deletion_refused', held[0], 'retention']);
+    const summaries = all.filter((a) => a.kind === 'audit.retention.deletion_refused');
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]).toMatchObject({
+      resource_id: 'evidence',
+      details: { target: 'evidence', deleted: 1, refused: 2, refused_by_reason: { legal_hold: 2 }, legal_holds: [{ case_id: 'case-held', reason: 'litigation 2025-17' }] },
+    });
+    expect(outcome!.audit_event_id).toBeTruthy();
+    // The next pass has nothing newly due: no second summary.
+    const [again] = await ts.evidence.pruning.runOnce();
+    expect(again!.audit_event_id).toBeNull();
+    expect((await audits()).filter((a) => a.kind === 'audit.retention.deletion_refused')).toHaveLength(1);
   });
 
   it('keeps evidence while incident mode extends retention', async () => {
@@ -83,14 +96,17 @@ describe('legal hold and retention', () => {
     ts.clock.now += 1 * DAY;
     const [extended] = await ts.evidence.pruning.runOnce();
     expect(extended!.deleted).toEqual([]);
-    expect(extended!.refused.every((r) => r.code === 'evidence.retained')).toBe(true);
+    expect(extended!.refused.every((r) => r.code === 'evidence.retained' && r.reason === 'incident')).toBe(true);
+    // The same bundles, now kept by another hold: audited again, naming it.
+    const latest = (await audits()).filter((a) => a.kind === 'audit.retention.deletion_refused').pop();
+    expect(latest).toMatchObject({ details: { still_kept_by_reason: { incident: 2 }, evidence_extended_until: until } });
     expect((await call('PUT', '/evidence/retention', { extended_until: null })).statusCode).toBe(200);
   });
 
   it('release re-enables deletion by pruning and by the API', async () => {
     const del = await call('DELETE', `/evidence/${held[0]}`);
     expect(del.statusCode).toBe(200);
-    ts.clock.now += 31 * DAY;
+    ts.clock.now += 91 * DAY;
     const [outcome] = await ts.evidence.pruning.runOnce();
     expect(outcome!.deleted).toEqual([held[1]]);
     expect((await call('GET', '/evidence')).json()).toEqual({ bundles: [] });

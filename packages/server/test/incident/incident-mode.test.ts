@@ -247,7 +247,8 @@ describe('incident mode', () => {
 
   it('keeps telemetry of the incident window past its retention, and prunes the rest', async () => {
     const segments = t.segments;
-    now += 10 * 86_400_000;
+    // Past the default warm tier (30 days of raw segments).
+    now += 31 * 86_400_000;
     const run = await segments.retention.runOnce();
     expect(run.held.some((h) => h.tenant === TENANT && h.signal === 'traces')).toBe(true);
     expect(run.removed.some((r) => r.tenant === 'globex' && r.signal === 'traces')).toBe(true);
