@@ -5,36 +5,12 @@
  * --json, sends a W3C `traceparent`, and prints the trace id so a support case can find the
  * request in the service's traces and logs.
  */
-import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { Destination, notWritten, shellArg } from '../download.js';
 import { CliError } from '../output.js';
 import { connect, request, requestJson, traced, withServerOptions, type ServerOptions } from '../service-client.js';
 import type { CommandContext } from '../program.js';
-
-
-
-/** Writes a file that must not exist yet, atomically (never a half-written download). */
-async function writeNew(file: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const temp = `${file}.partial-${randomBytes(6).toString('hex')}`;
-  const handle = await open(temp, 'wx');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await link(temp, file);
-  } catch (cause) {
-    throw new CliError('exists', `${file} already exists; not overwriting it`, { cause });
-  } finally {
-    await rm(temp, { force: true });
-  }
-}
-
 
 interface BundleOut {
   bundle_id: string;
@@ -79,25 +55,38 @@ export function registerForensicService(forensic: Command, ctx: CommandContext):
     async (_args, opts: ServerOptions & { case: string; scope: string; id: string; resourceType?: string; out?: string }) => {
       if (!['evaluation', 'job-capsule', 'export'].includes(opts.scope)) throw new CliError('usage', `--scope must be evaluation, job-capsule or export, not "${opts.scope}"`);
       const conn = connect(opts, io);
-      const bundle = await requestJson<BundleOut>(conn, 'POST', '/evidence/snapshot', {
-        kind: opts.scope,
-        resource_id: opts.id,
-        case_id: opts.case,
-        ...(opts.resourceType ? { resource_type: opts.resourceType } : {}),
-      });
-      let out: string | undefined;
-      if (opts.out) {
-        out = path(opts.out);
-        const res = await request(conn, 'GET', `/evidence/${encodeURIComponent(bundle.bundle_id)}/archive`);
-        await writeNew(out, new Uint8Array(await res.arrayBuffer()));
+      // The destination is settled before the service commits anything: an existing --out is refused here.
+      const dest = opts.out ? await Destination.reserve(path(opts.out)) : undefined;
+      let bundle: BundleOut;
+      try {
+        bundle = await requestJson<BundleOut>(conn, 'POST', '/evidence/snapshot', {
+          kind: opts.scope,
+          resource_id: opts.id,
+          case_id: opts.case,
+          ...(opts.resourceType ? { resource_type: opts.resourceType } : {}),
+        });
+      } catch (error) {
+        await dest?.discard();
+        throw error;
       }
-      return traced(conn.traceId, true, { bundle, archive: out ?? null }, [
+      const lines = [
         `created bundle ${bundle.bundle_id} (${bundle.kind}, case ${bundle.case_id}, ${bundle.file_count ?? '?'} files)`,
         `  root ${bundle.root_hash}`,
         `  signer ${bundle.signer_key_id ?? 'unknown'}`,
         `  stored at ${bundle.path}`,
-        ...(out ? [`  archive ${out}`] : []),
-      ]);
+      ];
+      if (dest) {
+        try {
+          const res = await request(conn, 'GET', `/evidence/${encodeURIComponent(bundle.bundle_id)}/archive`);
+          await dest.writeResponse(res.body);
+          await dest.commit();
+        } catch (error) {
+          await dest.discard();
+          // The bundle is committed on the service: say which, and how to download it again.
+          return notWritten(conn.traceId, { bundle, archive: null }, lines, error, `stella forensic snapshot get ${bundle.bundle_id} --out ${shellArg(opts.out!)}`);
+        }
+      }
+      return traced(conn.traceId, true, { bundle, archive: dest?.path ?? null }, [...lines, ...(dest ? [`  archive ${dest.path}`] : [])]);
     },
   );
 
@@ -111,16 +100,26 @@ export function registerForensicService(forensic: Command, ctx: CommandContext):
     ),
     async ([id], opts: ServerOptions & { out?: string }) => {
       const conn = connect(opts, io);
+      const dest = opts.out ? await Destination.reserve(path(opts.out)) : undefined;
       const d = await requestJson<{ bundle: BundleOut; manifest: { files: { path: string; size: number; sha256: string }[] }; verification: Verification; hold: { reason: string } | null }>(
         conn,
         'GET',
         `/evidence/${encodeURIComponent(id!)}`,
-      );
+      ).catch(async (error: unknown) => {
+        await dest?.discard();
+        throw error;
+      });
       let out: string | undefined;
-      if (opts.out) {
-        out = path(opts.out);
-        const res = await request(conn, 'GET', `/evidence/${encodeURIComponent(id!)}/archive`);
-        await writeNew(out, new Uint8Array(await res.arrayBuffer()));
+      if (dest) {
+        try {
+          const res = await request(conn, 'GET', `/evidence/${encodeURIComponent(id!)}/archive`);
+          await dest.writeResponse(res.body);
+          await dest.commit();
+          out = dest.path;
+        } catch (error) {
+          await dest.discard();
+          return notWritten(conn.traceId, { ...d, archive: null }, [`bundle ${d.bundle.bundle_id} (${d.bundle.kind}, case ${d.bundle.case_id})`], error, `stella forensic snapshot get ${d.bundle.bundle_id} --out ${shellArg(opts.out!)}`);
+        }
       }
       return traced(conn.traceId, d.verification.ok, { ...d, archive: out ?? null }, [
         `${d.verification.ok ? 'VALID' : 'INVALID'} bundle ${d.bundle.bundle_id} (${d.bundle.kind}, case ${d.bundle.case_id})${d.hold ? ` — LEGAL HOLD: ${d.hold.reason}` : ''}`,
@@ -227,13 +226,20 @@ export function registerForensicService(forensic: Command, ctx: CommandContext):
     ),
     async (_args, opts: ServerOptions & { out: string }) => {
       const conn = connect(opts, io);
-      const r = await requestJson<{ version: 1; log: unknown[]; scope: string; current_key_id: string | null; keys: { key_id: string }[] }>(conn, 'GET', '/evidence/keyring');
-      const out = path(opts.out);
-      // Only the key ring document: verifiers replay and check the log themselves.
-      await writeNew(out, Buffer.from(`${JSON.stringify({ version: r.version, log: r.log }, null, 2)}\n`));
-      return traced(conn.traceId, true, { keyring: out, scope: r.scope, current_key_id: r.current_key_id, keys: r.keys.length, entries: r.log.length }, [
-        `saved the ${r.scope} key ring to ${out} (${r.keys.length} keys, ${r.log.length} log entries, current ${r.current_key_id ?? 'none'})`,
-      ]);
+      const dest = await Destination.reserve(path(opts.out));
+      const out = dest.path;
+      try {
+        const r = await requestJson<{ version: 1; log: unknown[]; scope: string; current_key_id: string | null; keys: { key_id: string }[] }>(conn, 'GET', '/evidence/keyring');
+        // Only the key ring document: verifiers replay and check the log themselves.
+        await dest.writeBytes(Buffer.from(`${JSON.stringify({ version: r.version, log: r.log }, null, 2)}\n`));
+        await dest.commit();
+        return traced(conn.traceId, true, { keyring: out, scope: r.scope, current_key_id: r.current_key_id, keys: r.keys.length, entries: r.log.length }, [
+          `saved the ${r.scope} key ring to ${out} (${r.keys.length} keys, ${r.log.length} log entries, current ${r.current_key_id ?? 'none'})`,
+        ]);
+      } catch (error) {
+        await dest.discard();
+        throw error;
+      }
     },
   );
 }

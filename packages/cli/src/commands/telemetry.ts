@@ -1,25 +1,30 @@
 /**
- * `stella telemetry capture | replay | incident` (FOR-1, FOR-3, INC-1, CLI-3/4).
+ * `stella telemetry capture | replay | retention | incident` (FOR-1, FOR-3, STO-4, INC-1, CLI-3/4).
  *
  * - capture: downloads `GET /telemetry/exports/forensic/{window}` to a `.tar.gz` with a
- *   progress bar on stderr, then verifies it against the service's capture key.
+ *   progress bar on stderr, then verifies it against the service's capture key. The --out file
+ *   is checked before the (audited) export is asked for; a window ending after now is clamped
+ *   by the service and the output says so; if the file cannot be written after the export, the
+ *   captured window and the command that fetches the same bundle again are printed (exit 2).
  * - replay: verifies a capture offline against a trusted key (refusing a bad one), then
  *   re-sends its OTLP records over OTLP/HTTP protobuf, in order, with bounded concurrency —
  *   for sealed environments that only have the bundle and a receiver.
+ * - retention show|set: the tenant's hot, warm and cold tiers per signal, within the one
+ *   retention policy of the service (a value outside it is refused naming the bound).
  * - incident on|off|status: switches or shows incident mode for the tenant (or one service).
  *
  * Service commands take --server, --token/$STELLA_TOKEN, --tenant/$STELLA_TENANT and --json,
  * send a W3C `traceparent` and print the trace id.
  */
-import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, readFile, rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Command } from 'commander';
 import { verifyBundle, type BundleVerification } from '@stellaops/forensics';
+import { Destination, notWritten, shellArg } from '../download.js';
 import { CliError, EXIT, type CliIO } from '../output.js';
 import { connect, newTraceparent, request, traced, withServerOptions, type ServerOptions } from '../service-client.js';
 
@@ -153,7 +158,7 @@ async function sendWithRetry(url: string, body: Buffer, headers: Record<string, 
 export function registerTelemetry(program: Command, ctx: CommandContext): void {
   const { io } = ctx;
   const path = (p: string): string => resolve(io.cwd, p);
-  const telemetry = program.command('telemetry').description('forensic capture and replay, incident mode');
+  const telemetry = program.command('telemetry').description('forensic capture and replay, retention tiers, incident mode');
 
   ctx.action(
     withServerOptions(
@@ -165,11 +170,24 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
     ),
     async (_args, opts: ServerOptions & { window: string; out: string }) => {
       const conn = connect(opts, io);
-      const out = path(opts.out);
-      const res = await request(conn, 'GET', `/telemetry/exports/forensic/${encodeURIComponent(opts.window)}`);
+      // Settled before the service records the (audited) export: an existing --out is refused here.
+      const dest = await Destination.reserve(path(opts.out));
+      let res: Response;
+      try {
+        res = await request(conn, 'GET', `/telemetry/exports/forensic/${encodeURIComponent(opts.window)}`);
+      } catch (error) {
+        await dest.discard();
+        throw error;
+      }
       const contentBytes = Number(res.headers.get('x-stella-capture-content-bytes') ?? 0);
-      await mkdir(dirname(out), { recursive: true });
-      const temp = `${out}.partial-${randomBytes(6).toString('hex')}`;
+      // The window the service captured (a window ending after now is clamped to now); the same
+      // window gives the same bundle, so it is what fetching again asks for.
+      const captured = res.headers.get('x-stella-capture-window') ?? opts.window;
+      const requestedTo = res.headers.get('x-stella-capture-window-clamped');
+      const [capturedFrom, capturedTo] = captured.split('/');
+      const clamped = requestedTo ? { requested_to: requestedTo, to: capturedTo ?? null } : null;
+      const clampLine = clamped ? [`  the window asked to end at ${clamped.requested_to}, after now: captured up to ${clamped.to} (clamped by the service)`] : [];
+      const refetch = `stella telemetry capture --window ${shellArg(captured)} --out ${shellArg(opts.out)}`;
       const bar = new ProgressBar(io, 'capture', contentBytes);
       // Progress counts the bundle's uncompressed bytes (the server announces its content size).
       let inflated = 0;
@@ -182,20 +200,20 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
       const tee = new PassThrough();
       tee.on('data', (chunk: Buffer) => meter.write(chunk));
       try {
-        await pipeline(Readable.fromWeb(res.body as never), tee, createWriteStream(temp, { flags: 'wx' }));
+        await pipeline(Readable.fromWeb(res.body as never), tee, dest.stream());
         meter.end();
         bar.finish(inflated);
-        try {
-          await link(temp, out);
-        } catch (cause) {
-          throw new CliError('exists', `${out} already exists; not overwriting it`, { cause });
-        }
       } catch (error) {
-        if (error instanceof CliError) throw error;
-        throw new CliError('download_failed', `the capture stream broke off: ${(error as Error).message} (trace_id ${conn.traceId})`, { exitCode: EXIT.invalid, cause: error });
-      } finally {
-        await rm(temp, { force: true });
+        await dest.discard();
+        throw new CliError('download_failed', `the capture stream broke off: ${(error as Error).message}; fetch it again with: ${refetch} (trace_id ${conn.traceId})`, { exitCode: EXIT.invalid, cause: error });
       }
+      try {
+        await dest.commit();
+      } catch (error) {
+        await dest.discard();
+        return notWritten(conn.traceId, { bundle: null, window: { from: capturedFrom ?? null, to: capturedTo ?? null }, window_clamped: clamped }, [`captured ${captured} (the export is recorded by the service)`, ...clampLine], error, refetch);
+      }
+      const out = dest.path;
       const key = (await (await request(conn, 'GET', '/telemetry/exports/signing-key')).json()) as { key_id: string; public_key_pem: string };
       const v = await verifyCapture(out, key.public_key_pem);
       const meta = (v.manifest?.metadata ?? {}) as { window?: { from: string; to: string }; counts?: Record<Signal, { items: number; records: number }> };
@@ -203,9 +221,21 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
       return traced(
         conn.traceId,
         v.ok,
-        { bundle: opts.out, window: meta.window ?? null, counts: counts ?? null, manifest_sha256: v.manifestDigest ?? null, key_id: key.key_id, verified: v.ok, signing_time: v.signingTime ?? null, timestamp: v.timestamp ?? null, failures: v.failures },
+        {
+          bundle: opts.out,
+          window: meta.window ?? null,
+          window_clamped: clamped,
+          counts: counts ?? null,
+          manifest_sha256: v.manifestDigest ?? null,
+          key_id: key.key_id,
+          verified: v.ok,
+          signing_time: v.signingTime ?? null,
+          timestamp: v.timestamp ?? null,
+          failures: v.failures,
+        },
         [
           `${v.ok ? 'captured' : 'INVALID capture'} ${opts.out}${meta.window ? ` (${meta.window.from} → ${meta.window.to})` : ''}`,
+          ...clampLine,
           ...(counts ? [`  ${counts.traces.items} spans, ${counts.logs.items} log records, ${counts.metrics.items} data points`] : []),
           `  manifest sha256 ${v.manifestDigest ?? '-'}, signed by ${key.key_id}`,
           ...(v.timestamp ? [`  RFC 3161 timestamp over the signature: ${v.timestamp.genTime}${v.timestamp.tsa ? ` by ${v.timestamp.tsa}` : ''} (check it against the TSA root with stella forensic verify --tsa-ca)`] : []),
@@ -336,6 +366,68 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
       const conn = connect(opts, io);
       const res = (await (await request(conn, 'POST', '/telemetry/quarantine/replay', opts.signal ? { signal: opts.signal } : {})).json()) as { replayed: number; refused_again: number };
       return traced(conn.traceId, true, res, [`replayed ${res.replayed} record(s); ${res.refused_again} telemetry record(s) refused again and quarantined anew`]);
+    },
+  );
+
+  const retention = telemetry.command('retention').description("the tenant's telemetry retention tiers per signal (hot, warm, cold), within the retention policy");
+  interface Tiers {
+    hot_days: number;
+    warm_days: number;
+    cold_days: number;
+    source: string;
+  }
+  interface RetentionView {
+    tenant_id: string;
+    signals: Record<Signal, Tiers>;
+    allowed: { hot: { min_days: number; max_days: number }; warm: { min_days: number; max_days: number }; cold: { min_days: number; max_days: number } };
+    policy: { timeline: { min_days: number; max_days: number }; evidence: { min_days: number; max_days: number }; audit_min_days: number };
+    audit_event_id?: string;
+  }
+  const retentionLines = (res: RetentionView): string[] => [
+    `telemetry retention for ${res.tenant_id} (days)`,
+    `  ${'signal'.padEnd(8)} ${'hot'.padStart(4)} ${'warm'.padStart(5)} ${'cold'.padStart(5)}  source`,
+    ...SIGNALS.map((s) => {
+      const t = res.signals[s];
+      return `  ${s.padEnd(8)} ${String(t.hot_days).padStart(4)} ${String(t.warm_days).padStart(5)} ${(t.cold_days > 0 ? String(t.cold_days) : '-').padStart(5)}  ${t.source}`;
+    }),
+    `  allowed: hot ${res.allowed.hot.min_days}-${res.allowed.hot.max_days}, warm ${res.allowed.warm.min_days}-${res.allowed.warm.max_days}, cold 0 or more than warm up to ${res.allowed.cold.max_days}`,
+    `  policy: timeline ${res.policy.timeline.min_days}-${res.policy.timeline.max_days}, evidence ${res.policy.evidence.min_days}-${res.policy.evidence.max_days}; audit events kept at least ${res.policy.audit_min_days}; legal holds and incident windows are never pruned`,
+  ];
+  ctx.action(
+    withServerOptions(retention.command('show').description('show the hot, warm and cold tiers of each signal and what may be set (needs stella:obs:read or stella:telemetry:admin)')),
+    async (_args, opts: ServerOptions) => {
+      const conn = connect(opts, io);
+      const res = (await (await request(conn, 'GET', '/telemetry/retention')).json()) as RetentionView;
+      return traced(conn.traceId, true, res as unknown as Record<string, unknown>, retentionLines(res));
+    },
+  );
+  ctx.action(
+    withServerOptions(
+      retention
+        .command('set')
+        .description('change the tiers of one signal, or all (needs stella:telemetry:admin; audited; a value outside the policy is refused naming the bound)')
+        .requiredOption('--signal <signal>', 'traces, logs, metrics or all')
+        .option('--hot <days>', 'days the index rows are kept (searchable)')
+        .option('--warm <days>', 'days the raw segments are kept')
+        .option('--cold <days>', '0 (no cold tier) or the age up to which raw segments are kept past warm'),
+    ),
+    async (_args, opts: ServerOptions & { signal: string; hot?: string; warm?: string; cold?: string }) => {
+      const signals = opts.signal === 'all' ? [...SIGNALS] : SIGNALS.filter((s) => s === opts.signal);
+      if (signals.length === 0) throw new CliError('usage', `--signal must be traces, logs, metrics or all, not "${opts.signal}"`);
+      const change: Record<string, number> = {};
+      for (const [flag, key] of [['hot', 'hot_days'], ['warm', 'warm_days'], ['cold', 'cold_days']] as const) {
+        const value = opts[flag];
+        if (value === undefined) continue;
+        if (!/^\d{1,5}$/.test(value)) throw new CliError('usage', `--${flag} must be a whole number of days, not "${value}"`);
+        change[key] = Number(value);
+      }
+      if (Object.keys(change).length === 0) throw new CliError('usage', 'give at least one of --hot, --warm, --cold');
+      const conn = connect(opts, io);
+      const res = (await (await request(conn, 'PUT', '/telemetry/retention', { signals: Object.fromEntries(signals.map((s) => [s, change])) })).json()) as RetentionView;
+      return traced(conn.traceId, true, res as unknown as Record<string, unknown>, [
+        `changed ${signals.join(', ')} retention (audit event ${res.audit_event_id ?? '?'})`,
+        ...retentionLines(res),
+      ]);
     },
   );
 

@@ -2,6 +2,9 @@
  * FOR-1 over HTTP: `GET /telemetry/exports/forensic/{window}` streams the signed capture as
  * `application/gzip` (a gzip'ed bundle tar). Everything that can be refused is checked before
  * the first byte; the export is audited (AUTH-4) with the bundle's manifest digest once written.
+ * A window that ends after now is clamped to now: `x-stella-capture-window` is the window
+ * captured, `x-stella-capture-window-clamped` the end that was asked for (also in the bundle's
+ * metadata and the audit event).
  */
 import { PassThrough } from 'node:stream';
 import { Type } from 'typebox';
@@ -44,6 +47,9 @@ export async function captureRoutes(app: ServiceApp, deps: CaptureRouteDeps): Pr
         const plan = await capture.plan(auth.tenant, window);
         const from = new Date(window.fromMs).toISOString();
         const to = new Date(window.toMs).toISOString();
+        // A window ending after now was clamped to now: the answer says so (header, bundle metadata, audit).
+        const requestedTo = window.requestedToMs !== undefined ? new Date(window.requestedToMs).toISOString() : undefined;
+        if (requestedTo) void reply.header('x-stella-capture-window-clamped', requestedTo);
         const body = new PassThrough();
         const name = `forensic-${auth.tenant}-${from.replace(/[-:]/g, '').slice(0, 15)}-${to.replace(/[-:]/g, '').slice(0, 15)}.tar.gz`;
         void reply
@@ -61,6 +67,7 @@ export async function captureRoutes(app: ServiceApp, deps: CaptureRouteDeps): Pr
               resource_id: `${from}/${to}`,
               details: {
                 window: { from, to },
+                ...(requestedTo ? { window_clamped: { requested_to: requestedTo, to } } : {}),
                 manifest_sha256: bundle.manifestDigest,
                 merkle_root: bundle.root,
                 counts: { spans: plan.counts.traces.items, log_records: plan.counts.logs.items, data_points: plan.counts.metrics.items },

@@ -16,9 +16,12 @@
  * is file order, the tar mtimes and `createdAt` are the window's end, gzip writes no time and a
  * fixed header on every platform, and the signature is deterministic — so the same data and
  * window give byte-identical bundles. A TSA timestamp is the exception by nature (the TSA's
- * time and serial differ on every request); with a TSA, `createdAt` is also never later than
- * the time the capture is signed (a window may end in the future), since the timestamp proves
- * when the signature existed and a claimed signing time after it would be refused.
+ * time and serial differ on every request).
+ *
+ * Never in the future: the HTTP route clamps a window that ends after now to now (and records
+ * the end asked for in `metadata.window_clamped`), and `createdAt` is never later than the time
+ * the capture is built — with a TSA, not later than the whole second before it, since the
+ * timestamp proves when the signature existed and a claimed signing time after it is refused.
  */
 import { createWriteStream } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -57,7 +60,8 @@ interface SegmentSelection {
 
 export interface CapturePlan {
   tenant: string;
-  window: Window;
+  /** The window captured; `requestedToMs` is the end asked for when it lay after now and was clamped. */
+  window: Window & { requestedToMs?: number };
   segments: SegmentSelection[];
   counts: Record<Signal, { records: number; items: number; bytes: number }>;
   /** Bytes of the uncompressed tar's content files (for progress). */
@@ -115,7 +119,7 @@ export class ForensicCapture {
   }
 
   /** Selects the records of the window (frame headers only; no payload is read). */
-  async plan(tenant: string, window: Window): Promise<CapturePlan> {
+  async plan(tenant: string, window: Window & { requestedToMs?: number }): Promise<CapturePlan> {
     const counts = Object.fromEntries(SIGNALS.map((s) => [s, { records: 0, items: 0, bytes: 0 }])) as CapturePlan['counts'];
     const selections: SegmentSelection[] = [];
     for (const signal of SIGNALS) {
@@ -192,6 +196,7 @@ export class ForensicCapture {
     const metadata: JsonObject = {
       type: CAPTURE_TYPE,
       window: { from, to },
+      ...(plan.window.requestedToMs !== undefined ? { window_clamped: { requested_to: new Date(plan.window.requestedToMs).toISOString(), reason: 'the requested window ended after the capture was taken' } } : {}),
       counts: Object.fromEntries(SIGNALS.map((s) => [s, { ...plan.counts[s] }])) as JsonObject,
       message_types: { ...REQUEST_TYPES },
       segments: await Promise.all(
@@ -209,13 +214,14 @@ export class ForensicCapture {
       ),
     };
     const stamp = this.options.timestamper;
-    const now = Math.floor((this.options.clock ?? Date.now)() / 1000) * 1000;
+    const clockNow = (this.options.clock ?? Date.now)();
+    const now = stamp ? Math.floor(clockNow / 1000) * 1000 : clockNow;
     return buildEvidenceBundle({
       kind: 'export',
       tenant: plan.tenant,
       caseId: 'forensic-capture',
       resourceId: `telemetry:${plan.tenant}:${from}/${to}`,
-      createdAt: stamp ? new Date(Math.min(plan.window.toMs, now)) : to,
+      createdAt: plan.window.toMs <= now ? to : new Date(now),
       signer,
       files,
       metadata,

@@ -36,18 +36,20 @@ function instant(text: string): number | undefined {
 }
 
 /**
- * A capture window. Relative windows end at the end of the current second (so they include
- * everything received so far), and the same request within one second names the same window.
+ * A capture window, never ending after `nowMs`: relative windows end now (so they include
+ * everything received so far), and an interval that ends later is clamped to now — a capture
+ * cannot hold what has not been received, and its signing time and tar entries must not claim a
+ * time still to come. `requestedToMs` is set when the end was clamped. An interval that starts
+ * after now is refused.
  */
-export function parseCaptureWindow(spec: string, nowMs: number, maxHours: number): Window {
+export function parseCaptureWindow(spec: string, nowMs: number, maxHours: number): Window & { requestedToMs?: number } {
   const bad = (code: TelemetryApiErrorCode, message: string): never => {
     throw new TelemetryApiError(code, message, { field: 'params.window', extra: { allowed: { max_hours: maxHours, forms: ['24h', '90m', '7d', '<start>/<end>', '<start>/<ISO duration>'] } } });
   };
   let window: Window | undefined;
   const relative = parseShortDuration(spec);
   if (relative !== undefined) {
-    const to = Math.floor(nowMs / 1000) * 1000 + 1000;
-    window = { fromMs: to - relative, toMs: to };
+    window = { fromMs: nowMs - relative, toMs: nowMs };
   } else if (spec.includes('/')) {
     const [a, b, extra] = spec.split('/');
     if (extra === undefined && a && b) {
@@ -59,6 +61,12 @@ export function parseCaptureWindow(spec: string, nowMs: number, maxHours: number
   if (!window) return bad('capture.window_invalid', `window "${spec.slice(0, 80)}" is neither a duration like 24h or 90m nor an ISO interval like 2025-03-01T00:00:00Z/2025-03-01T06:00:00Z`);
   if (window.fromMs >= window.toMs) return bad('capture.window_invalid', 'the window must end after it starts');
   if (window.toMs - window.fromMs > maxHours * 3_600_000) return bad('capture.window_too_wide', `a capture may cover at most ${maxHours} hours; split the window`);
+  if (window.toMs > nowMs) {
+    if (window.fromMs >= nowMs) {
+      return bad('capture.window_invalid', `the window starts at ${new Date(window.fromMs).toISOString()}, after now (${new Date(nowMs).toISOString()}): nothing has been received in it yet`);
+    }
+    return { fromMs: window.fromMs, toMs: nowMs, requestedToMs: window.toMs };
+  }
   return window;
 }
 

@@ -29,11 +29,11 @@ async function stella(...argv: string[]): Promise<{ code: number; out: string; e
   return { code, out, err, json: () => JSON.parse(out) };
 }
 
+/** From the start of the previous hour to now: a window wholly in the past once the data is in. */
 function hourWindow(): string {
   const now = Date.now();
   const from = new Date(Math.floor(now / 3_600_000) * 3_600_000 - 3_600_000).toISOString();
-  const to = new Date(Math.floor(now / 3_600_000) * 3_600_000 + 2 * 3_600_000).toISOString();
-  return `${from}/${to}`;
+  return `${from}/${new Date(now).toISOString()}`;
 }
 
 beforeAll(async () => {

@@ -1,0 +1,108 @@
+/**
+ * Where a download lands, settled before the service is asked for anything. Commands that make
+ * the service commit something (a snapshot) or record an audited export (an archive, a
+ * capture) and then write it locally reserve the destination first: a target that exists, or
+ * a directory that cannot be written, is refused before any request (exit 2). The bytes go to a
+ * private file beside the target, created exclusively at reservation, and are linked into place
+ * only when complete — never over a file, never half-written. If the local write still fails
+ * after the service committed (the target appeared meanwhile, the disk filled), the command
+ * reports what was committed and how to fetch it again (`notWritten`), with exit 2.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { link, lstat, mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CliError, EXIT, type CommandResult } from './output.js';
+
+/** Quotes an argument for a POSIX shell when it needs it. */
+export function shellArg(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export class Destination {
+  private constructor(
+    readonly path: string,
+    readonly temp: string,
+    private handle: FileHandle | undefined,
+  ) {}
+
+  /** Refuses an existing target or an unwritable directory; creates the private file the bytes go to. */
+  static async reserve(path: string): Promise<Destination> {
+    const existing = await lstat(path).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+    if (existing) throw new CliError('exists', `${path} already exists; not overwriting it (nothing was asked of the service)`);
+    const temp = `${path}.partial-${randomBytes(6).toString('hex')}`;
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      return new Destination(path, temp, await open(temp, 'wx', 0o644));
+    } catch (cause) {
+      throw new CliError('destination_unwritable', `cannot write beside ${path}: ${(cause as Error).message} (nothing was asked of the service)`, { cause });
+    }
+  }
+
+  /** A stream into the private file (takes over its handle). */
+  stream(): Writable {
+    return createWriteStream(this.temp, { fd: this.take() });
+  }
+
+  /** Writes a whole web response body into the private file. */
+  async writeResponse(body: ReadableStream<Uint8Array> | null): Promise<void> {
+    if (!body) throw new Error('the answer has no body');
+    await pipeline(Readable.fromWeb(body as never), this.stream());
+  }
+
+  /** Writes bytes into the private file. */
+  async writeBytes(bytes: Uint8Array): Promise<void> {
+    const handle = this.take();
+    this.handle = handle;
+    await handle.writeFile(bytes);
+  }
+
+  /** Links the complete file into place; fails (and leaves the target alone) if it exists by now. */
+  async commit(): Promise<void> {
+    const handle = this.handle ?? (await open(this.temp, 'r'));
+    this.handle = undefined;
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await link(this.temp, this.path);
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError('exists', `${this.path} appeared while downloading; not overwriting it`, { cause });
+      throw new CliError('write_failed', `cannot write ${this.path}: ${(cause as Error).message}`, { cause });
+    } finally {
+      await rm(this.temp, { force: true });
+    }
+  }
+
+  /** Removes the private file (nothing is left behind on any failure). */
+  async discard(): Promise<void> {
+    await this.handle?.close().catch(() => undefined);
+    this.handle = undefined;
+    await rm(this.temp, { force: true });
+  }
+
+  private take(): FileHandle {
+    const handle = this.handle;
+    if (!handle) throw new Error('the destination was already written');
+    this.handle = undefined;
+    return handle;
+  }
+}
+
+/**
+ * The result of a command whose service side succeeded (a bundle committed, an export
+ * recorded) but whose local write did not: what was committed, why it is not on disk, and the
+ * command that fetches it again. Exit 2 (the local side is the user's to fix).
+ */
+export function notWritten(traceId: string, payload: Record<string, unknown>, lines: string[], error: unknown, refetch: string): CommandResult {
+  const e = error instanceof CliError ? error : new CliError('write_failed', (error as Error)?.message ?? String(error));
+  return {
+    exitCode: EXIT.usage,
+    json: { ok: false, ...payload, error: { code: e.code, message: e.message }, refetch, trace_id: traceId },
+    human: [...lines, `  NOT WRITTEN: ${e.message}`, `  fetch it again with: ${refetch}`, `trace_id ${traceId}`].join('\n'),
+  };
+}
