@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// Sources run through tsx (no build step): register its loader, then start the CLI.
-import { register } from 'tsx/esm/api';
+// Development launcher, not published: runs `stella` from the TypeScript sources through tsx, with
+// the workspace packages resolved to their sources, so the repository needs no build to run it.
+// The installed command is the compiled dist/bin/stella.js (the package's `bin`).
+import { register } from 'node:module';
+import { register as registerTsx } from 'tsx/esm/api';
 
-register();
-await import('../src/main.ts');
+register('./source-conditions.mjs', import.meta.url);
+registerTsx();
+await import('../src/bin/stella.ts');

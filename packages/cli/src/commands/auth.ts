@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { importJWK, SignJWT, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import { CliError, EXIT, type CommandResult } from '../output.js';
 import type { CommandContext } from '../program.js';
+import { joseLib } from '../lazy.js';
 
 /**
  * `stella auth token` — mints a token from the service's DEVELOPMENT authority: the ES256 key
@@ -69,6 +70,7 @@ export function registerAuth(program: Command, ctx: CommandContext): void {
       if (!jwk.d || !jwk.kid) throw new CliError('authority_invalid', `${join(dataDir, DEV_KEY_FILE)} is not a private signing key`);
       const alg = jwk.alg ?? 'ES256';
       const now = Math.floor(Date.now() / 1000);
+      const { importJWK, SignJWT } = await joseLib();
       const token = await new SignJWT({ scope: scopes.join(' ') })
         .setProtectedHeader({ alg, kid: jwk.kid, typ: 'JWT' })
         .setIssuer(DEV_ISSUER)

@@ -1,25 +1,16 @@
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { Option, type Command } from 'commander';
-import {
-  EVIDENCE_KINDS,
-  Keyring,
-  buildEvidenceBundle,
-  createHttpTimestamper,
-  createKeySigner,
-  generateSigningKeyPair,
-  loadPublicKey,
-  verifyAttestation,
-  verifyBundle,
-  type BundleFileInput,
-  type EvidenceKind,
-  type Signer,
-  type SigningTime,
-  type VerificationFailure,
-} from '@stellaops/forensics';
+import type { BundleFileInput, EvidenceKind, Keyring, Signer, SigningTime, VerificationFailure } from '@stellaops/forensics';
+import { forensicsLib } from '../lazy.js';
 import { CliError, EXIT, type CliIO, type CommandResult } from '../output.js';
 import type { CommandContext } from '../program.js';
 import { registerForensicService } from './forensic-service.js';
+
+/** The snapshot kinds, for `--kind`'s choices without loading the library; the type check below keeps them equal to EvidenceKind. */
+const EVIDENCE_KINDS = ['evaluation', 'job-capsule', 'export'] as const satisfies readonly EvidenceKind[];
+const everyKindListed: [Exclude<EvidenceKind, (typeof EVIDENCE_KINDS)[number]>] extends [never] ? true : never = true;
+void everyKindListed;
 
 /**
  * `stella forensic …` — offline evidence work: keys, bundles, verification, attestations.
@@ -44,7 +35,7 @@ export function registerForensic(program: Command, ctx: CommandContext): void {
       if (!opts.force && ((await exists(keyPath)) || (await exists(pubPath)))) {
         throw new CliError('exists', `${keyPath} or ${pubPath} already exists; pass --force to replace them`);
       }
-      const pair = generateSigningKeyPair(opts.algorithm === 'ed25519' ? 'ed25519' : 'ecdsa-p256-sha256');
+      const pair = (await forensicsLib()).generateSigningKeyPair(opts.algorithm === 'ed25519' ? 'ed25519' : 'ecdsa-p256-sha256');
       await mkdir(dir, { recursive: true });
       await writeFile(keyPath, pair.privateKeyPem, { mode: 0o600 });
       await chmod(keyPath, 0o600);
@@ -77,6 +68,7 @@ export function registerForensic(program: Command, ctx: CommandContext): void {
       const files = await collectFiles(from);
       const createdAt = creationTime(opts.createdAt, io);
       const out = path(opts.out);
+      const { buildEvidenceBundle, createHttpTimestamper } = await forensicsLib();
       const built = await buildEvidenceBundle({
         kind: opts.kind,
         tenant: opts.tenant ?? io.env.STELLA_TENANT ?? 'default',
@@ -108,7 +100,7 @@ export function registerForensic(program: Command, ctx: CommandContext): void {
     async ([location], opts: { key?: string; keyring?: string; tsaCa: string[]; requireTimestamp?: boolean }) => {
       const trust = await readTrust(opts, path);
       const anchors = await Promise.all(opts.tsaCa.map((p) => readText(path(p), 'TSA certificate')));
-      const v = await verifyBundle(path(location!), {
+      const v = await (await forensicsLib()).verifyBundle(path(location!), {
         ...trust,
         ...(anchors.length ? { tsaTrustAnchors: anchors } : {}),
         ...(opts.requireTimestamp ? { requireTimestamp: true } : {}),
@@ -162,7 +154,7 @@ export function registerForensic(program: Command, ctx: CommandContext): void {
       const trust = await readTrust(opts, path);
       const envelope = await readText(path(envelopePath!), 'envelope');
       for (const a of opts.artifact) await readable(path(a), 'artifact');
-      const v = await verifyAttestation(envelope, { ...trust, artifacts: opts.artifact.map(path) });
+      const v = await (await forensicsLib()).verifyAttestation(envelope, { ...trust, artifacts: opts.artifact.map(path) });
       const subjects = (v.statement?.subject ?? []).map((s) => s.name);
       return {
         exitCode: v.ok ? EXIT.ok : EXIT.invalid,
@@ -190,7 +182,7 @@ export function registerForensic(program: Command, ctx: CommandContext): void {
     async (_args, opts: { key: string; out: string; at?: string; notBefore?: string }) => {
       const out = path(opts.out);
       if (await exists(out)) throw new CliError('exists', `${out} already exists`);
-      const ring = await Keyring.create({ signer: await readSigner(path(opts.key)), at: time(opts.at), ...(opts.notBefore ? { notBefore: time(opts.notBefore) } : {}) });
+      const ring = await (await forensicsLib()).Keyring.create({ signer: await readSigner(path(opts.key)), at: time(opts.at), ...(opts.notBefore ? { notBefore: time(opts.notBefore) } : {}) });
       await writeKeyring(out, ring);
       return keyringResult(out, ring);
     },
@@ -267,11 +259,11 @@ async function readText(p: string, what: string): Promise<string> {
 }
 
 async function readSigner(p: string): Promise<Signer> {
-  return createKeySigner(await readText(p, 'private key'));
+  return (await forensicsLib()).createKeySigner(await readText(p, 'private key'));
 }
 
 async function loadKeyring(p: string): Promise<Keyring> {
-  return Keyring.fromJSON(await readText(p, 'key ring'));
+  return (await forensicsLib()).Keyring.fromJSON(await readText(p, 'key ring'));
 }
 
 async function writeKeyring(p: string, ring: Keyring): Promise<void> {
@@ -297,7 +289,7 @@ async function readTrust(opts: { key?: string; keyring?: string }, path: (p: str
   if (!!opts.key === !!opts.keyring) throw new CliError('usage', 'pass exactly one of --key <pub.pem> or --keyring <file>');
   if (opts.keyring) return { keyring: await loadKeyring(path(opts.keyring)) };
   const pem = await readText(path(opts.key!), 'public key');
-  loadPublicKey(pem);
+  (await forensicsLib()).loadPublicKey(pem);
   return { publicKey: pem };
 }
 

@@ -23,7 +23,8 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Command } from 'commander';
-import { verifyBundle, type BundleVerification } from '@stellaops/forensics';
+import type { BundleVerification } from '@stellaops/forensics';
+import { forensicsLib } from '../lazy.js';
 import { Destination, notWritten, shellArg } from '../download.js';
 import { CliError, EXIT, type CliIO } from '../output.js';
 import { connect, newTraceparent, request, traced, withServerOptions, type ServerOptions } from '../service-client.js';
@@ -66,7 +67,7 @@ function gunzipOf(file: string): Readable {
 /** Verifies a capture as it is on disk: the gzip wrapper in its one accepted form, then the bundle inside. */
 async function verifyCapture(file: string, publicKey: string): Promise<BundleVerification> {
   try {
-    return await verifyBundle(file, { publicKey });
+    return await (await forensicsLib()).verifyBundle(file, { publicKey });
   } catch (cause) {
     throw new CliError('bundle_unreadable', `${file} is not a readable gzip'ed bundle: ${(cause as Error).message}`, { exitCode: EXIT.invalid, cause });
   }

@@ -1,20 +1,51 @@
 /**
- * The OTLP protobuf messages, decoded and encoded with protobufjs over the official
- * opentelemetry-proto definitions as compiled and shipped by `@opentelemetry/otlp-transformer`
- * (its generated static module) — not hand-copied. The TypeScript shapes below describe the
- * decoded objects the rest of the service touches; fields it never reads are left out.
+ * The OTLP protobuf messages, decoded and encoded by protobufjs from the official
+ * opentelemetry-proto definitions (`packages/server/proto/`, v1.7.0, the upstream files and layout:
+ * see the README there), loaded and compiled once per process (main thread and each prepare
+ * worker). The TypeScript shapes below describe the decoded objects the rest of the service
+ * touches; fields it never reads are left out.
  */
-import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
+import { MAX_MESSAGE_DEPTH } from './request-census.js';
 
-const require = createRequire(import.meta.url);
-// The package has no `exports` map; the generated module is a stable part of its published files.
-type ResponseType = MessageType<{ partialSuccess?: PartialSuccess | null }>;
-interface GeneratedCollector {
-  trace: { v1: { ExportTraceServiceRequest: MessageType<TraceRequest>; ExportTraceServiceResponse: ResponseType } };
-  metrics: { v1: { ExportMetricsServiceRequest: MessageType<MetricsRequest>; ExportMetricsServiceResponse: ResponseType } };
-  logs: { v1: { ExportLogsServiceRequest: MessageType<LogsRequest>; ExportLogsServiceResponse: ResponseType } };
+/** Beside src/ and dist/ alike: the package's proto/ folder. */
+const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
+const PROTO_FILES = ['trace', 'metrics', 'logs'].map((s) => `opentelemetry/proto/collector/${s}/v1/${s}_service.proto`);
+
+function loadDefinitions(): protobuf.Root {
+  const root = new protobuf.Root();
+  // Imports are written from the repository root of opentelemetry-proto (`opentelemetry/proto/...`).
+  root.resolvePath = (_origin, target) => join(PROTO_DIR, target);
+  root.loadSync(PROTO_FILES, { keepCase: false });
+  root.resolveAll();
+  // A field absent from the bytes reads as null, not as its proto3 zero value (AnyValue's oneof
+  // members included), as the decoded shapes below promise: "absent" stays distinguishable, and
+  // callers test `!= null` / `??`. Encoding only looks at fields set on the message itself.
+  const visit = (ns: protobuf.NamespaceBase): void => {
+    for (const nested of ns.nestedArray) {
+      if (nested instanceof protobuf.Type) {
+        const prototype = nested.ctor.prototype as Record<string, unknown>;
+        for (const field of nested.fieldsArray) if (!field.repeated && !field.map) prototype[field.name] = null;
+      }
+      if (nested instanceof protobuf.Namespace) visit(nested);
+    }
+  };
+  visit(root);
+  return root;
 }
-const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js') as { opentelemetry: { proto: { collector: GeneratedCollector } } };
+
+// protobufjs refuses messages nested deeper than protoc's default of 100 levels, when decoding,
+// converting from JSON and encoding — the whole request at once. The request census bounds the
+// nesting before anything is decoded (MAX_MESSAGE_DEPTH), and values nested deeper than the
+// attribute limit are refused item by item after decoding; so the decoder follows the census.
+const limits = protobuf as unknown as { util: { recursionLimit: number }; Reader: { recursionLimit: number } };
+const RECURSION_LIMIT = MAX_MESSAGE_DEPTH + 16;
+limits.util.recursionLimit = Math.max(limits.util.recursionLimit, RECURSION_LIMIT);
+limits.Reader.recursionLimit = Math.max(limits.Reader.recursionLimit, RECURSION_LIMIT);
+
+const root = loadDefinitions();
 
 export type Signal = 'traces' | 'metrics' | 'logs';
 export const SIGNALS: readonly Signal[] = ['traces', 'metrics', 'logs'];
@@ -120,18 +151,20 @@ export interface MetricsRequest {
 export type RequestOf<S extends Signal> = S extends 'traces' ? TraceRequest : S extends 'logs' ? LogsRequest : MetricsRequest;
 
 interface MessageType<T> {
-  decode(bytes: Uint8Array): T;
+  decode(bytes: Uint8Array | protobuf.Reader): T;
   encode(message: T): { finish(): Uint8Array };
   fromObject(object: Record<string, unknown>): T;
   verify(message: Record<string, unknown>): string | null;
 }
 
-const collector = root.opentelemetry.proto.collector;
+function messageType<T>(name: string): MessageType<T> {
+  return root.lookupType(`opentelemetry.proto.collector.${name}`) as unknown as MessageType<T>;
+}
 
 export const REQUEST_TYPES: { [S in Signal]: MessageType<RequestOf<S>> } = {
-  traces: collector.trace.v1.ExportTraceServiceRequest,
-  metrics: collector.metrics.v1.ExportMetricsServiceRequest,
-  logs: collector.logs.v1.ExportLogsServiceRequest,
+  traces: messageType('trace.v1.ExportTraceServiceRequest'),
+  metrics: messageType('metrics.v1.ExportMetricsServiceRequest'),
+  logs: messageType('logs.v1.ExportLogsServiceRequest'),
 };
 
 interface PartialSuccess {
@@ -142,9 +175,9 @@ interface PartialSuccess {
 }
 
 const RESPONSE_TYPES: Record<Signal, MessageType<{ partialSuccess?: PartialSuccess | null }>> = {
-  traces: collector.trace.v1.ExportTraceServiceResponse,
-  metrics: collector.metrics.v1.ExportMetricsServiceResponse,
-  logs: collector.logs.v1.ExportLogsServiceResponse,
+  traces: messageType('trace.v1.ExportTraceServiceResponse'),
+  metrics: messageType('metrics.v1.ExportMetricsServiceResponse'),
+  logs: messageType('logs.v1.ExportLogsServiceResponse'),
 };
 
 const REJECTED_FIELD: Record<Signal, 'rejectedSpans' | 'rejectedLogRecords' | 'rejectedDataPoints'> = {
@@ -160,8 +193,31 @@ export const GRPC_PATHS: Record<Signal, string> = {
   logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
 };
 
+interface BoundedReader extends protobuf.Reader {
+  buf: Buffer;
+}
+
+/**
+ * A reader over the bytes that refuses every field running past the end of its message. The
+ * decoders bound each nested message by its length, and protobufjs's reader checks the length of
+ * bytes fields and numbers; its reader over a Buffer would cut a string short silently instead:
+ * here it refuses it like the rest, so a request that decodes is well-formed throughout.
+ */
+function boundedReader(bytes: Uint8Array): protobuf.Reader {
+  const reader = protobuf.Reader.create(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as BoundedReader;
+  reader.string = function string(this: BoundedReader): string {
+    const length = this.uint32();
+    const end = this.pos + length;
+    if (end > this.len) throw new RangeError(`index out of range: ${this.pos} + ${length} > ${this.len}`);
+    const value = this.buf.toString('utf8', this.pos, end);
+    this.pos = end;
+    return value;
+  };
+  return reader;
+}
+
 export function decodeRequest<S extends Signal>(signal: S, bytes: Uint8Array): RequestOf<S> {
-  return REQUEST_TYPES[signal].decode(bytes) as RequestOf<S>;
+  return REQUEST_TYPES[signal].decode(boundedReader(bytes)) as RequestOf<S>;
 }
 
 export function encodeRequest<S extends Signal>(signal: S, message: RequestOf<S>): Uint8Array {
@@ -181,7 +237,7 @@ export function encodeResponse(signal: Signal, rejected: number, message: string
 
 /** Reads an Export*ServiceResponse: how many items the receiver rejected and why (clients, tests). */
 export function decodeResponse(signal: Signal, bytes: Uint8Array): { rejected: number; message: string } {
-  const partial = RESPONSE_TYPES[signal].decode(bytes).partialSuccess;
+  const partial = RESPONSE_TYPES[signal].decode(boundedReader(bytes)).partialSuccess;
   const rejected = partial?.[REJECTED_FIELD[signal]] ?? 0;
   return { rejected: Number(rejected), message: partial?.errorMessage ?? '' };
 }

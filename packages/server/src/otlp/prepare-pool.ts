@@ -106,8 +106,13 @@ interface Slot {
   gone: boolean;
 }
 
-const ENTRY = new URL('./prepare-worker-entry.mjs', import.meta.url);
-const WORKER = new URL('./prepare-worker.ts', import.meta.url).href;
+// Compiled (dist/), the worker thread starts the compiled prepare-worker.js as plain Node. From the
+// TypeScript sources (tsx, vitest), it starts prepare-worker-entry.mjs, which registers tsx before
+// importing prepare-worker.ts, and resolves the workspace packages to their sources too.
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const WORKER = new URL(FROM_SOURCES ? './prepare-worker.ts' : './prepare-worker.js', import.meta.url).href;
+const ENTRY = FROM_SOURCES ? new URL('./prepare-worker-entry.mjs', import.meta.url) : new URL(WORKER);
+const WORKER_EXEC_ARGV = FROM_SOURCES ? ['--conditions=@stellaops/source'] : [];
 
 /** Default number of workers: every core but one (the event loop's), at least one. */
 export function defaultPrepareWorkers(): number {
@@ -221,7 +226,7 @@ export class PreparePool {
     try {
       worker = new Worker(ENTRY, {
         workerData: { entry: WORKER, scrubPolicy: this.options.scrubPolicy } satisfies PrepareWorkerData,
-        execArgv: [],
+        execArgv: WORKER_EXEC_ARGV,
         resourceLimits: { maxOldGenerationSizeMb: this.heapLimitMb },
       });
     } catch (error) {

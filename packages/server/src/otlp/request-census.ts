@@ -68,7 +68,7 @@ function define(message: MessageSpec, fields: Record<number, Kind | MessageSpec>
   for (const [no, f] of Object.entries(fields)) message.fields[Number(no)] = typeof f === 'number' ? [f] : [MESSAGE, f];
 }
 
-// The OTLP v1 messages as compiled in @opentelemetry/otlp-transformer (opentelemetry-proto 1.x).
+// The OTLP v1 messages of opentelemetry-proto v1.7.0 (packages/server/proto/), by field number.
 const AnyValue = spec('AnyValue', VALUE);
 const AttributeValue = spec('AnyValue', FREE); // the value of a KeyValue: counted with its key
 const ArrayValue = spec('ArrayValue', VALUE);

@@ -110,7 +110,7 @@ describe('OTLP receiver with the official OpenTelemetry JS exporters', () => {
       new ProtoLogExporter({ url: httpUrl('logs'), headers: { authorization: `Bearer ${token}` } }),
       new GrpcLogExporter({ url: `http://127.0.0.1:${t.ports.grpc}`, metadata, credentials: credentials.createInsecure() }),
     ]) {
-      const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'log-svc' }), processors: [new SimpleLogRecordProcessor(exporter)] });
+      const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'log-svc' }), processors: [new SimpleLogRecordProcessor({ exporter })] });
       const ctx = trace.setSpanContext(context.active(), { traceId, spanId, traceFlags: 1 });
       provider.getLogger('test').emit({ severityNumber: 17, severityText: 'ERROR', body: 'policy denied for carol@example.com', attributes: { 'error.code': 'POLICY_DENY' }, context: ctx });
       await provider.forceFlush();

@@ -1,4 +1,6 @@
-import { createProgram } from './program.js';
+#!/usr/bin/env node
+// The `stella` executable: compiled to dist/bin/stella.js, which is the package's bin.
+import { createProgram } from '../program.js';
 
 const { run } = createProgram({
   stdout: (s) => process.stdout.write(s),
