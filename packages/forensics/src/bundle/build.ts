@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { link, mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { closeSync, createWriteStream, fstatSync, mkdirSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { link, mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { decodeBase64, encodeBase64 } from '../encoding/base64.js';
@@ -25,7 +25,7 @@ import {
   type EvidenceManifest,
   type ManifestFile,
 } from './manifest.js';
-import { comparePaths, END_OF_ARCHIVE, paddingFor, tarHeader } from './tar.js';
+import { BLOCK, comparePaths, END_OF_ARCHIVE, paddingFor, writeTarHeader } from './tar.js';
 
 /** Where a file's bytes come from: a file-system path, bytes in memory, or a stream (or a factory of one). */
 export type FileSource = string | Uint8Array | Readable | (() => Readable | Promise<Readable>);
@@ -38,8 +38,14 @@ export interface BundleFileInput {
   readonly size?: number;
 }
 
-/** A directory bundle, a `.tar` file, or a tar written to a stream the caller owns (not ended by us). */
-export type BundleOutput = { readonly directory: string } | { readonly tarFile: string } | { readonly tarStream: Writable };
+/**
+ * A directory bundle, a `.tar` file, or a tar written to a stream the caller owns (not ended by
+ * us). `consumesChunks: true` declares that the stream is done with each chunk once its write
+ * callback runs — true of files, sockets, HTTP responses and zlib streams, not of a
+ * PassThrough or anything that queues the chunk itself — and lets the builder reuse its
+ * buffers instead of allocating one per chunk.
+ */
+export type BundleOutput = { readonly directory: string } | { readonly tarFile: string } | { readonly tarStream: Writable; readonly consumesChunks?: boolean };
 
 export interface BuildEvidenceBundleOptions {
   readonly kind: EvidenceKind;
@@ -60,7 +66,7 @@ export interface BuildEvidenceBundleOptions {
    */
   readonly timestamper?: (signature: Uint8Array) => Promise<Uint8Array>;
   readonly output: BundleOutput;
-  /** Read buffer per file. Default 1 MiB. */
+  /** Read and write unit: files are read, hashed and written in pieces of at most this many bytes. Default 1 MiB. */
   readonly chunkSize?: number;
 }
 
@@ -84,8 +90,8 @@ export interface EvidenceBundle {
   readonly contentBytes: number;
 }
 
-/** Files opened and read ahead of the one being hashed (each holds at most one chunk). */
-const READ_AHEAD_FILES = 4;
+/** Yield to the event loop at least this often (ms) while bundling, so a service stays responsive. */
+const YIELD_EVERY_MS = 10;
 
 /** Awaitable writes with backpressure, remembering the stream's first error. */
 class Out {
@@ -96,9 +102,11 @@ class Out {
     });
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
+  /** Writes `chunk`; `done` runs once the stream has finished with it (its write callback). */
+  async write(chunk: Uint8Array, done?: () => void): Promise<void> {
     if (this.#error) throw this.#wrap(this.#error);
-    if (!this.stream.write(chunk)) {
+    const accepted = done ? this.stream.write(chunk, (err) => (err ? undefined : done())) : this.stream.write(chunk);
+    if (!accepted) {
       await new Promise<void>((resolve, reject) => {
         const onDrain = (): void => {
           this.stream.off('error', onError);
@@ -127,30 +135,202 @@ class Out {
   }
 }
 
-async function sourceSize(file: BundleFileInput): Promise<number | undefined> {
-  if (typeof file.source === 'string') {
-    try {
-      const s = await stat(file.source);
-      if (!s.isFile()) throw new ForensicsError('invalid_argument', `${file.source} is not a regular file`);
-      return s.size;
-    } catch (cause) {
-      if (cause instanceof ForensicsError) throw cause;
-      throw new ForensicsError('io_error', `cannot read ${file.source}: ${(cause as Error).message}`, { cause });
-    }
+/** Gives the event loop a turn when the synchronous work since the last one ran long. */
+class Pacer {
+  #last = performance.now();
+  async maybeYield(): Promise<void> {
+    const now = performance.now();
+    if (now - this.#last < YIELD_EVERY_MS) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.#last = performance.now();
   }
-  if (file.source instanceof Uint8Array) return file.source.byteLength;
-  return file.size;
 }
 
-async function* chunksOf(source: FileSource, chunkSize: number, size: number | undefined): AsyncGenerator<Buffer> {
-  if (source instanceof Uint8Array) {
-    yield Buffer.from(source.buffer, source.byteOffset, source.byteLength);
-    return;
+/**
+ * The archive as it is written: headers, content and padding are laid into one buffer of
+ * `chunkSize` bytes, and each full buffer goes to the output in one write. File content is read
+ * straight into this buffer, hashed there and written from there: no copy, one write per chunk
+ * whatever the number of files. With `reuse`, a buffer goes back to a small pool once the
+ * output's write callback says it is done with it (a file the builder writes itself, or a
+ * stream its owner declared to consume its chunks), so a bundle of any size runs on a handful
+ * of buffers and leaves no garbage; otherwise each write gets a fresh buffer, since the output
+ * may keep the one it got.
+ */
+class TarBatch {
+  #buf: Buffer;
+  #used = 0;
+  readonly #pool: Buffer[] = [];
+  constructor(
+    private readonly out: Out,
+    private readonly capacity: number,
+    private readonly pacer: Pacer,
+    private readonly reuse: boolean,
+  ) {
+    this.#buf = Buffer.allocUnsafe(capacity);
   }
-  if (typeof source === 'string') {
-    yield* fileChunks(source, chunkSize, size ?? 0);
-    return;
+
+  /** The current buffer and where its free space starts (valid until the next flush). */
+  get buf(): Buffer {
+    return this.#buf;
   }
+  get used(): number {
+    return this.#used;
+  }
+  /** Free bytes at the end of the current buffer. */
+  get spare(): number {
+    return this.capacity - this.#used;
+  }
+
+  /** Makes room for `n` bytes (n ≤ capacity) at the end; returns the buffer and the offset to fill. */
+  async room(n: number): Promise<{ buf: Buffer; at: number }> {
+    if (this.#used + n > this.capacity) await this.flush();
+    return { buf: this.#buf, at: this.#used };
+  }
+
+  commit(n: number): void {
+    this.#used += n;
+  }
+
+  /** Writes a header; the caller made room for it (`spare ≥ 512`). */
+  headerNow(path: string, size: number, mtime: number): void {
+    writeTarHeader(this.#buf, this.#used, path, size, mtime);
+    this.#used += BLOCK;
+  }
+
+  /** Writes `n` zero bytes; the caller made room for them. */
+  zerosNow(n: number): void {
+    this.#buf.fill(0, this.#used, this.#used + n);
+    this.#used += n;
+  }
+
+  async header(path: string, size: number, mtime: number): Promise<void> {
+    if (this.spare < BLOCK) await this.flush();
+    this.headerNow(path, size, mtime);
+  }
+
+  async zeros(n: number): Promise<void> {
+    if (n === 0) return;
+    if (this.spare < n) await this.flush();
+    this.zerosNow(n);
+  }
+
+  /** Appends bytes: copied when small, else written as they are after what is pending. */
+  async bytes(data: Uint8Array): Promise<void> {
+    if (data.byteLength <= this.capacity >> 2) {
+      const { buf, at } = await this.room(data.byteLength);
+      buf.set(data, at);
+      this.commit(data.byteLength);
+      return;
+    }
+    await this.flush();
+    await this.out.write(data);
+  }
+
+  async flush(): Promise<void> {
+    if (this.#used > 0) {
+      const whole = this.#buf;
+      const full = whole.subarray(0, this.#used);
+      this.#used = 0;
+      await this.out.write(full, this.reuse ? () => this.#pool.push(whole) : undefined);
+      // Taken after the write: a stream that finished with the buffer at once gives it straight
+      // back, and the same memory (still in the CPU's caches) takes the next chunk.
+      this.#buf = this.#pool.pop() ?? Buffer.allocUnsafe(this.capacity);
+    }
+    await this.pacer.maybeYield();
+  }
+}
+
+function readError(path: string, cause: unknown): ForensicsError {
+  return new ForensicsError('io_error', `cannot read ${path}: ${(cause as Error).message}`, { cause });
+}
+
+/** Reads until `length` bytes are in or the file ends; returns how many were read. */
+function readFully(fd: number, path: string, buf: Buffer, at: number, length: number, position: number): number {
+  let filled = 0;
+  try {
+    while (filled < length) {
+      const n = readSync(fd, buf, at + filled, length - filled, position + filled);
+      if (n === 0) break;
+      filled += n;
+    }
+  } catch (cause) {
+    throw readError(path, cause);
+  }
+  return filled;
+}
+
+function sizeChanged(path: string, expected: number, read: number): ForensicsError {
+  return new ForensicsError('size_mismatch', `${path}: expected ${expected} bytes, read ${read} (file changed while bundling?)`);
+}
+
+/**
+ * One file of the file system into the archive: read synchronously, straight into the batch
+ * (so a small file costs one open, one read and one close, no thread-pool round trips and no
+ * allocation), hashed where it lies, written with its neighbours. A file that grew or shrank
+ * since it was sized fails, never cut silently.
+ */
+async function fileIntoTar(batch: TarBatch, fd: number, source: string, bundlePath: string, size: number, mtime: number, hash: Hash): Promise<void> {
+  // Synchronous unless a buffer fills: a small file costs no promise and no allocation here.
+  try {
+    if (batch.spare < BLOCK) await batch.flush();
+    batch.headerNow(CONTENT_PREFIX + bundlePath, size, mtime);
+    let position = 0;
+    let endChecked = false;
+    while (position < size) {
+      if (batch.spare === 0) await batch.flush();
+      const buf = batch.buf;
+      const at = batch.used;
+      const n = batch.spare;
+      const remaining = size - position;
+      // The last piece asks for one byte more: a file that grew must not be cut silently.
+      endChecked = remaining < n;
+      const want = endChecked ? remaining + 1 : n;
+      const got = readFully(fd, source, buf, at, want, position);
+      if (got > remaining || (got < want && got < remaining)) throw sizeChanged(bundlePath, size, position + got);
+      hash.update(buf.subarray(at, at + got));
+      batch.commit(got);
+      position += got;
+    }
+    // An empty file, or one that ended exactly on a piece boundary: nothing may follow.
+    if (!endChecked && readFully(fd, source, Buffer.allocUnsafe(1), 0, 1, size) > 0) throw sizeChanged(bundlePath, size, size + 1);
+  } finally {
+    closeSync(fd);
+  }
+  const pad = paddingFor(size);
+  if (pad > 0) {
+    if (batch.spare < pad) await batch.flush();
+    batch.zerosNow(pad);
+  }
+}
+
+/** One file of the file system into an unpacked bundle directory, read and written synchronously in pieces. */
+async function fileIntoDirectory(fd: number, source: string, target: string, bundlePath: string, size: number, hash: Hash, scratch: Buffer, pacer: Pacer): Promise<void> {
+  let out: number | undefined;
+  try {
+    out = openSync(target, 'wx', 0o644);
+    let position = 0;
+    for (;;) {
+      const want = Math.min(scratch.length, size - position + 1);
+      const got = readFully(fd, source, scratch, 0, want, position);
+      if (position + got > size) throw sizeChanged(bundlePath, size, position + got);
+      if (got === 0) break;
+      hash.update(scratch.subarray(0, got));
+      for (let written = 0; written < got; ) written += writeSync(out, scratch, written, got - written);
+      position += got;
+      await pacer.maybeYield();
+    }
+    if (position !== size) throw sizeChanged(bundlePath, size, position);
+  } catch (cause) {
+    if (cause instanceof ForensicsError) throw cause;
+    throw new ForensicsError('io_error', `writing the bundle failed: ${(cause as Error).message}`, { cause });
+  } finally {
+    closeSync(fd);
+    if (out !== undefined) closeSync(out);
+  }
+}
+
+/** A stream source (or a factory of one), chunk by chunk. */
+async function* streamChunks(source: Readable | (() => Readable | Promise<Readable>)): AsyncGenerator<Buffer> {
   const stream = typeof source === 'function' ? await source() : source;
   try {
     for await (const chunk of stream) yield typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
@@ -159,80 +339,23 @@ async function* chunksOf(source: FileSource, chunkSize: number, size: number | u
   }
 }
 
-async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
-  let filled = 0;
-  while (filled < length) {
-    const { bytesRead } = await fh.read(buf, filled, length - filled, position + filled);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
-  }
-  return filled === length ? buf : buf.subarray(0, filled);
-}
-
-/**
- * Reads a file of known size with one read always in flight ahead of the consumer, so the disk
- * (thread pool) and the hash (this thread) overlap. The last read asks for one byte more than
- * expected: a file that grew while being bundled must not be cut silently, and small files then
- * cost one open, one read and one close.
- */
-async function* fileChunks(path: string, chunkSize: number, size: number): AsyncGenerator<Buffer> {
-  let fh: FileHandle;
+/** Opens a file-system source for reading and sizes it (it must be a regular file), with one open and one fstat. */
+function openSource(source: string): { fd: number; size: number } {
+  let fd: number;
   try {
-    fh = await open(path, 'r');
+    fd = openSync(source, 'r');
   } catch (cause) {
-    throw new ForensicsError('io_error', `cannot read ${path}: ${(cause as Error).message}`, { cause });
+    throw readError(source, cause);
   }
-  const readFrom = (position: number): Promise<Buffer> => {
-    const left = size - position;
-    return readAt(fh, position, left > chunkSize ? chunkSize : left + 1);
-  };
   try {
-    let position = 0;
-    let next: Promise<Buffer> | undefined = readFrom(0);
-    while (next) {
-      const chunk = await next;
-      if (chunk.length === 0) break;
-      position += chunk.length;
-      next = position < size ? readFrom(position) : undefined;
-      yield chunk;
-    }
+    const s = fstatSync(fd);
+    if (!s.isFile()) throw new ForensicsError('invalid_argument', `${source} is not a regular file`);
+    return { fd, size: s.size };
   } catch (cause) {
+    closeSync(fd);
     if (cause instanceof ForensicsError) throw cause;
-    throw new ForensicsError('io_error', `reading ${path} failed: ${(cause as Error).message}`, { cause });
-  } finally {
-    await fh.close();
+    throw readError(source, cause);
   }
-}
-
-/** Starts a generator right away (open + first read) so its I/O overlaps the caller's work. */
-function prefetched(gen: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
-  const first = gen.next();
-  // A failure surfaces when the file's turn comes; until then it must not count as unhandled.
-  first.catch(() => undefined);
-  return (async function* () {
-    try {
-      const r = await first;
-      if (r.done) return;
-      yield r.value;
-      yield* gen;
-    } finally {
-      await gen.return(undefined);
-    }
-  })();
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 function iso(value: Date | string): string {
@@ -259,6 +382,11 @@ async function exists(path: string): Promise<boolean> {
  * Builds, signs and writes an evidence bundle in one pass: each file's bytes are read once,
  * hashed once and written as they stream. File outputs appear atomically (written beside the
  * target, then moved into place) and never overwrite an existing bundle.
+ *
+ * Files of the file system are read with synchronous reads straight into the archive's write
+ * buffer (`chunkSize`, default 1 MiB): a small file costs an open, a read and a close and no
+ * thread-pool round trip, a large one is read a chunk at a time. The event loop gets a turn at
+ * least every 10 ms of such work, so a service that bundles in-process keeps answering.
  */
 export async function buildEvidenceBundle(options: BuildEvidenceBundleOptions): Promise<EvidenceBundle> {
   if (!EVIDENCE_KINDS.includes(options.kind)) {
@@ -270,7 +398,8 @@ export async function buildEvidenceBundle(options: BuildEvidenceBundleOptions): 
   const createdAt = iso(options.createdAt);
   const mtime = Math.floor(new Date(createdAt).getTime() / 1000);
   if (mtime < 0) throw new ForensicsError('invalid_argument', 'createdAt must not be before 1970');
-  const chunkSize = options.chunkSize ?? 1 << 20;
+  // At least a few blocks: a header, padding and small metadata always fit in one buffer.
+  const chunkSize = Math.max(options.chunkSize ?? 1 << 20, 4096);
 
   const files = [...options.files].map((f) => ({ ...f, path: validateContentPath(f.path) })).sort((a, b) => comparePaths(a.path, b.path));
   for (let i = 1; i < files.length; i++) {
@@ -292,68 +421,93 @@ export async function buildEvidenceBundle(options: BuildEvidenceBundleOptions): 
     if (await exists(target)) throw new ForensicsError('io_error', `${target} already exists; a committed bundle is never overwritten`);
     await mkdir(dirname(target), { recursive: true });
     temp = `${target}.partial-${randomBytes(6).toString('hex')}`;
-    tar = new Out(createWriteStream(temp, { flags: 'wx' }));
+    // A deep write queue: the disk (thread pool) writes one chunk while the next is read and hashed.
+    tar = new Out(createWriteStream(temp, { flags: 'wx', highWaterMark: 8 * chunkSize }));
   } else {
     tar = new Out(output.tarStream);
   }
 
-  const pendingSources: AsyncGenerator<Buffer>[] = [];
+  const pacer = new Pacer();
+  const reuse = 'tarFile' in output || ('tarStream' in output && output.consumesChunks === true);
+  const batch = tar ? new TarBatch(tar, chunkSize, pacer, reuse) : undefined;
+  let scratch: Buffer | undefined;
+  const madeDirs = new Set<string>();
   try {
     const entries: ManifestFile[] = [];
     let contentBytes = 0;
-    // Sizes up front (a few at a time): the tar header needs them, and bad paths fail before any write.
-    const sizes = await mapLimit(files, 8, sourceSize);
-    // While one file is hashed and written, the next one is already being opened and read.
-    const started = new Map<number, AsyncGenerator<Buffer>>();
-    const start = (i: number): AsyncGenerator<Buffer> | undefined => {
-      const f = files[i];
-      if (!f) return undefined;
-      const existing = started.get(i);
-      if (existing) return existing;
-      const inner = chunksOf(f.source, chunkSize, sizes[i]);
-      const gen = typeof f.source === 'string' ? prefetched(inner) : inner;
-      started.set(i, gen);
-      // Both, so an aborted build closes a file that was opened ahead but never consumed.
-      pendingSources.push(gen, inner);
-      return gen;
-    };
-    for (const [index, file] of files.entries()) {
-      const declared = sizes[index];
+    for (const file of files) {
+      // A file of the file system is opened and sized at its turn (the tar header needs the size first).
+      const opened = typeof file.source === 'string' ? openSource(file.source) : undefined;
+      const declared = opened ? opened.size : file.source instanceof Uint8Array ? file.source.byteLength : file.size;
       if (file.size !== undefined && declared !== undefined && file.size !== declared) {
+        if (opened) closeSync(opened.fd);
         throw new ForensicsError('size_mismatch', `${file.path}: declared size ${file.size} but the source has ${declared} bytes`);
       }
-      if (tar && declared === undefined) {
+      if (batch && declared === undefined) {
         throw new ForensicsError('size_required', `${file.path}: a stream source needs "size" when writing a tar`);
       }
-      let dest: Out | undefined;
-      if (tar) {
-        await tar.write(tarHeader(CONTENT_PREFIX + file.path, declared!, mtime));
+      const hash = createHash('sha256');
+      const source = file.source;
+      let size: number;
+      if (batch) {
+        if (opened) {
+          await fileIntoTar(batch, opened.fd, source as string, file.path, declared!, mtime, hash);
+          size = declared!;
+        } else if (source instanceof Uint8Array) {
+          await batch.header(CONTENT_PREFIX + file.path, declared!, mtime);
+          hash.update(source);
+          await batch.bytes(source);
+          await batch.zeros(paddingFor(source.byteLength));
+          size = source.byteLength;
+        } else {
+          await batch.header(CONTENT_PREFIX + file.path, declared!, mtime);
+          size = 0;
+          for await (const chunk of streamChunks(source as Readable | (() => Readable | Promise<Readable>))) {
+            size += chunk.length;
+            if (size > declared!) break;
+            hash.update(chunk);
+            await batch.bytes(chunk);
+          }
+          if (size !== declared) throw sizeChanged(file.path, declared!, size);
+          await batch.zeros(paddingFor(size));
+        }
       } else {
         const p = join(temp!, CONTENT_PREFIX, ...file.path.split('/'));
-        await mkdir(dirname(p), { recursive: true });
-        dest = new Out(createWriteStream(p, { flags: 'wx', mode: 0o644 }));
-      }
-      const out = tar ?? dest!;
-      const hash = createHash('sha256');
-      let size = 0;
-      const chunks = start(index)!;
-      // A few files ahead: per-file open/read/close latency (thread pool hops) hides behind hashing.
-      for (let ahead = 1; ahead <= READ_AHEAD_FILES; ahead++) if (typeof files[index + ahead]?.source === 'string') start(index + ahead);
-      started.delete(index);
-      for await (const chunk of chunks) {
-        size += chunk.length;
-        if (declared !== undefined && size > declared) break;
-        hash.update(chunk);
-        await out.write(chunk);
-      }
-      if (declared !== undefined && size !== declared) {
-        throw new ForensicsError('size_mismatch', `${file.path}: expected ${declared} bytes, read ${size} (file changed while bundling?)`);
-      }
-      if (tar) {
-        const pad = paddingFor(size);
-        if (pad) await tar.write(Buffer.alloc(pad));
-      } else {
-        await dest!.close();
+        const parent = dirname(p);
+        if (!madeDirs.has(parent)) {
+          try {
+            mkdirSync(parent, { recursive: true });
+          } catch (cause) {
+            if (opened) closeSync(opened.fd);
+            throw cause;
+          }
+          madeDirs.add(parent);
+        }
+        if (opened) {
+          scratch ??= Buffer.allocUnsafe(chunkSize);
+          await fileIntoDirectory(opened.fd, source as string, p, file.path, declared!, hash, scratch, pacer);
+          size = declared!;
+        } else if (source instanceof Uint8Array) {
+          hash.update(source);
+          try {
+            writeFileSync(p, source, { flag: 'wx', mode: 0o644 });
+          } catch (cause) {
+            throw new ForensicsError('io_error', `writing the bundle failed: ${(cause as Error).message}`, { cause });
+          }
+          size = source.byteLength;
+          await pacer.maybeYield();
+        } else {
+          const dest = new Out(createWriteStream(p, { flags: 'wx', mode: 0o644 }));
+          size = 0;
+          for await (const chunk of streamChunks(source as Readable | (() => Readable | Promise<Readable>))) {
+            size += chunk.length;
+            if (declared !== undefined && size > declared) break;
+            hash.update(chunk);
+            await dest.write(chunk);
+          }
+          await dest.close();
+          if (declared !== undefined && size !== declared) throw sizeChanged(file.path, declared, size);
+        }
       }
       entries.push({ path: file.path, size, sha256: hash.digest('hex') });
       contentBytes += size;
@@ -396,19 +550,19 @@ export async function buildEvidenceBundle(options: BuildEvidenceBundleOptions): 
       [BUNDLE_ENTRIES.merkleRoot, rootFile],
     ];
     for (const [name, bytes] of meta) {
-      if (tar) {
-        await tar.write(tarHeader(name, bytes.length, mtime));
-        await tar.write(bytes);
-        const pad = paddingFor(bytes.length);
-        if (pad) await tar.write(Buffer.alloc(pad));
+      if (batch) {
+        await batch.header(name, bytes.length, mtime);
+        await batch.bytes(bytes);
+        await batch.zeros(paddingFor(bytes.length));
       } else {
         const out = new Out(createWriteStream(join(temp!, name), { flags: 'wx', mode: 0o644 }));
         await out.write(bytes);
         await out.close();
       }
     }
-    if (tar) {
-      await tar.write(END_OF_ARCHIVE);
+    if (batch && tar) {
+      await batch.bytes(END_OF_ARCHIVE);
+      await batch.flush();
       if ('tarFile' in output) await tar.close();
     }
     if ('tarFile' in output) {
@@ -432,7 +586,6 @@ export async function buildEvidenceBundle(options: BuildEvidenceBundleOptions): 
       contentBytes,
     };
   } catch (err) {
-    for (const gen of pendingSources) await gen.return(undefined).catch(() => undefined);
     if (tar && 'tarFile' in output) {
       // Wait for the file to be closed (and opened, if that was still pending): removing it
       // before would let a late open re-create it.

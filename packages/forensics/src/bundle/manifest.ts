@@ -1,7 +1,8 @@
-import { jcsBytes, type JsonObject, type JsonValue } from '../encoding/jcs.js';
+import { jcs, jcsBytes, type JsonObject, type JsonValue } from '../encoding/jcs.js';
 import { ForensicsError } from '../errors.js';
 import type { SignatureAlgorithm } from '../keys/signer.js';
-import { leafHash } from '../merkle/merkle.js';
+import { sha256 } from '../merkle/merkle.js';
+import { comparePaths } from './tar.js';
 
 /**
  * Value of the manifest's `format` field for bundles built now; bump on any incompatible change.
@@ -80,7 +81,8 @@ export function manifestLeafData(file: ManifestFile): Buffer {
 }
 
 export function manifestLeafHash(file: ManifestFile): Buffer {
-  return leafHash(manifestLeafData(file));
+  // leafHash(manifestLeafData(file)), hashed in one call: 0x00 ‖ UTF-8 of the leaf data.
+  return sha256(`\0${file.path}\0${file.size}\0${file.sha256}`);
 }
 
 /** Contents of `root.merkle` (and the bytes an RFC 3161 timestamp covers). */
@@ -111,7 +113,39 @@ export function validateContentPath(path: string): string {
  * bundles built before v2) the legacy form those bundles were written in.
  */
 export function serializeManifest(manifest: EvidenceManifest): Buffer {
-  return manifest.format === LEGACY_MANIFEST_FORMAT ? Buffer.from(legacyCanonicalJson(manifest), 'utf8') : jcsBytes(manifest);
+  if (manifest.format === LEGACY_MANIFEST_FORMAT) return Buffer.from(legacyCanonicalJson(manifest), 'utf8');
+  const files = jcsFiles(manifest.files);
+  if (files === undefined) return jcsBytes(manifest);
+  // The rest through the general JCS, with the file list spliced in: "files" is the third member
+  // in sorted order, after bundleId?, caseId and createdAt, whose values are strings — so the
+  // first `"files":[]` of the output is the top-level one.
+  const rest = jcs({ ...manifest, files: [] });
+  const at = rest.indexOf('"files":[]');
+  if (at < 0) return jcsBytes(manifest);
+  return Buffer.from(`${rest.slice(0, at)}"files":${files}${rest.slice(at + '"files":[]'.length)}`, 'utf8');
+}
+
+const FILE_KEYS = ['path', 'sha256', 'size'];
+
+/**
+ * RFC 8785 of a file list whose entries are exactly `{path, sha256, size}` (string, string,
+ * finite number, plain objects), written directly — members in their JCS order, strings as
+ * JSON.stringify spells them, numbers in their shortest form — instead of through the general
+ * serializer, since a list has one entry per bundle file. Anything else: undefined, and the
+ * caller uses the general serializer (which also says what is wrong).
+ */
+function jcsFiles(files: readonly ManifestFile[]): string | undefined {
+  if (!Array.isArray(files)) return undefined;
+  const out: string[] = [];
+  for (const f of files) {
+    if (f === null || typeof f !== 'object' || Object.getPrototypeOf(f) !== Object.prototype) return undefined;
+    const keys = Object.keys(f);
+    if (keys.length !== 3 || !FILE_KEYS.every((k) => keys.includes(k))) return undefined;
+    const { path, sha256: digest, size } = f;
+    if (typeof path !== 'string' || !path.isWellFormed() || typeof digest !== 'string' || !digest.isWellFormed() || typeof size !== 'number' || !Number.isFinite(size)) return undefined;
+    out.push(`{"path":${JSON.stringify(path)},"sha256":${JSON.stringify(digest)},"size":${JSON.stringify(size)}}`);
+  }
+  return `[${out.join(',')}]`;
 }
 
 /**
@@ -173,7 +207,7 @@ export function parseManifest(bytes: Uint8Array): EvidenceManifest {
     } catch (err) {
       bad(`files[${i}]: ${(err as Error).message}`);
     }
-    if (i > 0 && Buffer.compare(Buffer.from(files[i - 1]!.path), Buffer.from(f.path)) >= 0) bad('lists files out of order or twice');
+    if (i > 0 && comparePaths(files[i - 1]!.path, f.path) >= 0) bad('lists files out of order or twice');
   }
   const merkle = m.merkle as EvidenceManifest['merkle'] | undefined;
   if (!merkle || merkle.algorithm !== 'rfc9162-sha256' || typeof merkle.root !== 'string' || !HEX64.test(merkle.root) || merkle.treeSize !== files.length) {

@@ -18,9 +18,23 @@ function isZero(b: Buffer): boolean {
   return b.equals(ZERO_BLOCK.subarray(0, b.length));
 }
 
-/** Orders paths the way the archive and the manifest do: by UTF-8 bytes. */
+/**
+ * Orders paths the way the archive and the manifest do: by UTF-8 bytes. UTF-8 byte order is
+ * code point order, which is UTF-16 code unit order wherever the first difference is between
+ * two characters outside the surrogate range — compared here without encoding anything; a
+ * difference at a surrogate is settled by the bytes themselves.
+ */
 export function comparePaths(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  if (a === b) return 0;
+  const n = a.length < b.length ? a.length : b.length;
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if ((x & 0xf800) === 0xd800 || (y & 0xf800) === 0xd800) return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+    return x < y ? -1 : 1;
+  }
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
 }
 
 function octal(value: number, width: number): string {
@@ -40,29 +54,71 @@ function splitName(path: string): { name: Buffer; prefix: Buffer } {
   throw new ForensicsError('invalid_path', `path too long for a ustar archive (max 255 bytes, split at a "/"): ${path}`);
 }
 
-/** The single canonical header for a regular file. */
-export function tarHeader(path: string, size: number, mtimeSeconds: number): Buffer {
-  if (!Number.isSafeInteger(size) || size < 0 || size > MAX_ENTRY_SIZE) {
-    throw new ForensicsError('invalid_argument', `file ${path} is too large for a ustar entry (max 8 GiB - 1)`);
-  }
-  const { name, prefix } = splitName(path);
+/** The fields every canonical header shares (mode, owner, type, magic), with an empty checksum field. */
+const TEMPLATE = (() => {
   const h = Buffer.alloc(BLOCK);
-  name.copy(h, 0);
   h.write(octal(0o644, 8), 100, 'ascii');
   h.write(octal(0, 8), 108, 'ascii');
   h.write(octal(0, 8), 116, 'ascii');
-  h.write(octal(size, 12), 124, 'ascii');
-  h.write(octal(mtimeSeconds, 12), 136, 'ascii');
   h.fill(0x20, 148, 156);
   h.write('0', 156, 'ascii');
   h.write('ustar\0', 257, 'ascii');
   h.write('00', 263, 'ascii');
   h.write(octal(0, 8), 329, 'ascii');
   h.write(octal(0, 8), 337, 'ascii');
-  prefix.copy(h, 345);
+  return h;
+})();
+const TEMPLATE_SUM = TEMPLATE.reduce((sum, b) => sum + b, 0);
+
+/** Writes the octal digits of `value` (zero-padded to width - 1, then NUL) at `at`; returns their byte sum. */
+function putOctal(h: Buffer, at: number, value: number, width: number): number {
   let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+  let v = value;
+  for (let i = width - 2; i >= 0; i--) {
+    const c = 0x30 + (v % 8);
+    h[at + i] = c;
+    sum += c;
+    v = Math.floor(v / 8);
+  }
+  h[at + width - 1] = 0;
+  return sum;
+}
+
+/**
+ * Writes the single canonical header for a regular file into `target` at `offset` (512 bytes),
+ * without allocating: the shared fields come from a template, the checksum is summed as the
+ * variable fields are written.
+ */
+export function writeTarHeader(target: Buffer, offset: number, path: string, size: number, mtimeSeconds: number): void {
+  if (!Number.isSafeInteger(size) || size < 0 || size > MAX_ENTRY_SIZE) {
+    throw new ForensicsError('invalid_argument', `file ${path} is too large for a ustar entry (max 8 GiB - 1)`);
+  }
+  TEMPLATE.copy(target, offset);
+  let sum = TEMPLATE_SUM;
+  if (Buffer.byteLength(path, 'utf8') <= 100) {
+    // The common case: the whole path in the name field, encoded in place.
+    const n = target.write(path, offset, 'utf8');
+    for (let i = offset; i < offset + n; i++) sum += target[i]!;
+  } else {
+    const { name, prefix } = splitName(path);
+    for (let i = 0; i < name.length; i++) sum += target[offset + i] = name[i]!;
+    for (let i = 0; i < prefix.length; i++) sum += target[offset + 345 + i] = prefix[i]!;
+  }
+  sum += putOctal(target, offset + 124, size, 12);
+  sum += putOctal(target, offset + 136, mtimeSeconds, 12);
+  // Six octal digits, NUL, space: the checksum as GNU and POSIX tar write it.
+  for (let i = 5; i >= 0; i--) {
+    target[offset + 148 + i] = 0x30 + (sum % 8);
+    sum = Math.floor(sum / 8);
+  }
+  target[offset + 154] = 0;
+  target[offset + 155] = 0x20;
+}
+
+/** The single canonical header for a regular file. */
+export function tarHeader(path: string, size: number, mtimeSeconds: number): Buffer {
+  const h = Buffer.allocUnsafe(BLOCK);
+  writeTarHeader(h, 0, path, size, mtimeSeconds);
   return h;
 }
 
@@ -138,9 +194,22 @@ function field(h: Buffer, start: number, len: number): string {
   return raw.subarray(0, nul === -1 ? len : nul).toString('utf8');
 }
 
+/**
+ * An octal field: digits, then NULs or spaces to its end (undefined for anything else). Bytes
+ * are read as 7-bit ASCII (high bit cleared, as Node's 'ascii' decoding does), the way this
+ * reader has always read them; the canonical-header check then refuses any such byte anyway.
+ */
 function parseOctal(h: Buffer, start: number, len: number): number | undefined {
-  const text = h.subarray(start, start + len).toString('ascii').replace(/[\0 ]+$/, '');
-  return /^[0-7]+$/.test(text) ? parseInt(text, 8) : undefined;
+  let end = start + len;
+  while (end > start && ((h[end - 1]! & 0x7f) === 0 || (h[end - 1]! & 0x7f) === 0x20)) end--;
+  if (end === start) return undefined;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const c = h[i]! & 0x7f;
+    if (c < 0x30 || c > 0x37) return undefined;
+    value = value * 8 + (c - 0x30);
+  }
+  return value;
 }
 
 /**
@@ -153,6 +222,8 @@ export async function readTar(
   onEntry: (header: TarEntryHeader) => TarEntrySink,
 ): Promise<TarProblem[]> {
   const problems: TarProblem[] = [];
+  /** The canonical header of the entry at hand, rebuilt here to compare (one buffer for all). */
+  const expected = Buffer.allocUnsafe(BLOCK);
   let pending: Buffer = Buffer.alloc(0);
   let sink: TarEntrySink | undefined;
   let remaining = 0; // content bytes left in the current entry
@@ -178,16 +249,29 @@ export async function readTar(
       else malformed('a lone zero block inside the archive');
       return;
     }
-    const stored = parseOctal(h, 148, 8);
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
-    if (stored === undefined || stored !== sum) return malformed('header checksum mismatch (corrupted header)');
     const size = parseOctal(h, 124, 12);
     const mtime = parseOctal(h, 136, 12);
-    if (size === undefined || mtime === undefined) return malformed('unreadable size or mtime field');
     const prefix = field(h, 345, 155);
     const name = field(h, 0, 100);
     const path = prefix ? `${prefix}/${name}` : name;
+    // The header the writer would have made for this entry; when it is this one, its checksum
+    // is right by construction and the byte-by-byte sum below is not needed.
+    let canonical = false;
+    if (size !== undefined && mtime !== undefined) {
+      try {
+        writeTarHeader(expected, 0, path, size, mtime);
+        canonical = expected.equals(h);
+      } catch {
+        canonical = false;
+      }
+    }
+    if (!canonical) {
+      const stored = parseOctal(h, 148, 8);
+      let sum = 0;
+      for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
+      if (stored === undefined || stored !== sum) return malformed('header checksum mismatch (corrupted header)');
+    }
+    if (size === undefined || mtime === undefined) return malformed('unreadable size or mtime field');
     // Entries that may not be in a bundle at all: named reason and path, bytes skipped.
     const typed = entryTypeProblem(h[156]!, path) ?? pathProblem(path);
     const duplicate = seen.has(path);
@@ -199,13 +283,7 @@ export async function readTar(
       problems.push({ code: 'entry_duplicate', message: `${path} appears more than once in the archive`, path });
       sink = undefined;
     } else {
-      let canonical: Buffer | undefined;
-      try {
-        canonical = tarHeader(path, size, mtime);
-      } catch {
-        canonical = undefined;
-      }
-      if (!canonical || !canonical.equals(h)) {
+      if (!canonical) {
         problems.push({ code: 'archive_noncanonical', message: `entry header for ${path} is not the canonical form (mode, owner, layout or field encoding differ)`, path });
       }
       if (previousPath !== undefined && comparePaths(previousPath, path) > 0) {

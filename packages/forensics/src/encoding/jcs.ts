@@ -20,11 +20,10 @@ export type JsonObject = { [key: string]: JsonValue };
  */
 export function jcs(value: unknown): string {
   const out: string[] = [];
-  write(value, '$', out, 0);
+  write(value, ROOT, out, 0);
   return out.join('');
 }
 
-/** `jcs(value)` as UTF-8 bytes. */
 export function jcsBytes(value: unknown): Buffer {
   return Buffer.from(jcs(value), 'utf8');
 }
@@ -32,15 +31,33 @@ export function jcsBytes(value: unknown): Buffer {
 const MAX_DEPTH = 1000;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-function bad(at: string, why: string): never {
-  throw new ForensicsError('invalid_argument', `${at} ${why}`);
+/** Where a value sits (`$.files[3].path`), spelled out only for an error message. */
+type At = () => string;
+const ROOT: At = () => '$';
+
+function bad(at: At, why: string): never {
+  throw new ForensicsError('invalid_argument', `${at()} ${why}`);
 }
 
-function string(s: string, at: string): string {
-  if (LONE_SURROGATE.test(s)) bad(at, 'holds a lone surrogate (not I-JSON, RFC 8785 §3.2.2.2)');
+const wellFormed = typeof ''.isWellFormed === 'function' ? (s: string): boolean => s.isWellFormed() : (s: string): boolean => !LONE_SURROGATE.test(s);
+
+function string(s: string, at: At): string {
+  if (!wellFormed(s)) bad(at, 'holds a lone surrogate (not I-JSON, RFC 8785 §3.2.2.2)');
   // JSON.stringify (ES2019+) escapes exactly what RFC 8785 asks: the two-character forms for
   // \b \t \n \f \r " \, \u00xx (lowercase) for the other control characters, nothing else.
   return JSON.stringify(s);
+}
+
+/** Serialized member names, remembered: the same few names recur in every object of an array. */
+const NAMES = new Map<string, string>();
+
+function memberName(key: string, at: At): string {
+  let name = NAMES.get(key);
+  if (name === undefined) {
+    name = `${string(key, () => `${at()} member name`)}:`;
+    if (NAMES.size < 4096) NAMES.set(key, name);
+  }
+  return name;
 }
 
 function isPlainObject(value: object): boolean {
@@ -48,7 +65,7 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-function write(input: unknown, at: string, out: string[], depth: number): void {
+function write(input: unknown, at: At, out: string[], depth: number): void {
   if (depth > MAX_DEPTH) bad(at, `nests deeper than ${MAX_DEPTH} levels`);
   let value = input;
   if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
@@ -80,7 +97,7 @@ function write(input: unknown, at: string, out: string[], depth: number): void {
     for (let i = 0; i < value.length; i++) {
       if (i > 0) out.push(',');
       const item = value[i] as unknown;
-      write(item === undefined ? null : item, `${at}[${i}]`, out, depth + 1);
+      write(item === undefined ? null : item, () => `${at()}[${i}]`, out, depth + 1);
     }
     out.push(']');
     return;
@@ -96,8 +113,8 @@ function write(input: unknown, at: string, out: string[], depth: number): void {
     if (v === undefined) continue;
     if (!first) out.push(',');
     first = false;
-    out.push(string(key, `${at} member name`), ':');
-    write(v, `${at}.${key}`, out, depth + 1);
+    out.push(memberName(key, at));
+    write(v, () => `${at()}.${key}`, out, depth + 1);
   }
   out.push('}');
 }

@@ -113,8 +113,10 @@ export function createKeySigner(privateKey: string | KeyObject): Signer {
     keyId,
     algorithm,
     publicKeyPem,
-    // prehash: SHA-256 of the message, as ecdsa-with-SHA256 (what openssl dgst -sha256 checks).
-    sign: async (data) => p256.sign(data, d, { prehash: true, format: 'der', lowS: true }),
+    // ecdsa-with-SHA256 (what openssl dgst -sha256 checks): the message is hashed here with
+    // node:crypto (native, so a large manifest costs nothing noticeable) and noble signs the
+    // digest — the same RFC 6979 signature as letting it hash the message itself.
+    sign: async (data) => p256.sign(createHash('sha256').update(data).digest(), d, { prehash: false, format: 'der', lowS: true }),
   };
 }
 

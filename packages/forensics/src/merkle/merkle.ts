@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { ForensicsError } from '../errors.js';
 
@@ -16,12 +17,28 @@ const HASH_SIZE = 32;
 /** MTH({}) = SHA-256 of the empty string. */
 export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
 
+/**
+ * One-shot SHA-256 (`crypto.hash`, Node ≥ 20.12): a tree costs one hash per leaf and per node,
+ * and a one-shot call skips building a Hash object each time. Older Node uses createHash.
+ */
+const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'buffer') => Buffer }).hash;
+
+export function sha256(data: string | Uint8Array): Buffer {
+  return oneShot ? oneShot('sha256', data, 'buffer') : createHash('sha256').update(data).digest();
+}
+
 export function leafHash(data: Uint8Array): Buffer {
   return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
 }
 
+/** 0x01 ‖ left ‖ right, reused: nodes are hashed one at a time. */
+const NODE_INPUT = Buffer.alloc(1 + 2 * HASH_SIZE, 0x01);
+
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  NODE_INPUT.set(left, 1);
+  NODE_INPUT.set(right, 1 + HASH_SIZE);
+  return sha256(NODE_INPUT);
 }
 
 /** The largest power of two strictly smaller than n (n ≥ 2). */
