@@ -187,17 +187,9 @@ export class TimelineRepository {
     return this.store.tenantTransaction(null, async (tx) => (await tx.query<{ tenant_id: string }>('SELECT tenant_id FROM tenants ORDER BY tenant_id')).rows.map((r) => r.tenant_id));
   }
 
-  /** Deletes up to `batch` events older than `cutoff`; returns how many went. */
-  async deleteOlderThan(tenant: string, cutoff: Date, batch: number): Promise<number> {
-    return this.store.tenantTransaction(tenant, async (tx) => {
-      const res = await tx.query(
-        `DELETE FROM timeline_events WHERE tenant_id = $1 AND event_id IN (
-           SELECT event_id FROM timeline_events WHERE tenant_id = $1 AND ts < $2 ORDER BY ts LIMIT $3)`,
-        [tenant, cutoff.toISOString(), batch],
-      );
-      return res.affectedRows;
-    });
-  }
+  // Retention (deleting expired events) is the retention job's, by the retention policy:
+  // timeline/retention-job.ts — never a plain delete by age, which would ignore legal holds,
+  // incident windows and the audit and custody floors.
 }
 
 async function readRetention(tx: SqlTx, tenant: string, fallback: number): Promise<{ days: number; source: 'tenant' | 'default' }> {
