@@ -1,20 +1,24 @@
 /**
- * The Fastify application: TypeBox type provider, OpenAPI from the route schemas, telemetry,
- * authentication, the one error handler, and each feature's routes. Requests are bounded in
- * time (headers, whole request, keep-alive idle, socket inactivity) and in content: the
- * query-string parser and the schema rules of http/safe-schema.ts refuse what the database
- * cannot take before a handler runs.
+ * The Fastify application: TypeBox type provider, OpenAPI from the route schemas (each route's
+ * error answers from the error catalogue, http/openapi.ts), telemetry, authentication, the one
+ * error handler — for route, router, not-found and shutdown errors alike — and each feature's
+ * routes. Requests are bounded in time (headers, whole request, keep-alive idle, socket
+ * inactivity) and in content: the query-string parser and the schema rules of
+ * http/safe-schema.ts refuse what the database cannot take before a handler runs.
  */
 import Fastify from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { fastifyTelemetry, type Bus, type Logger } from '@stellaops/telemetry-core';
 import { authentication } from './auth/auth-plugin.js';
+import { ROUTE_ACCESS, routeKey } from './auth/scope-catalogue.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import { healthRoutes } from './health/health-routes.js';
 import type { ServiceConfig } from './config.js';
 import { HTTP_TIMEOUT_DEFAULTS } from './config.js';
+import { ServiceError } from './errors.js';
 import { errorHandler } from './http/error-handler.js';
+import { documentErrors } from './http/openapi.js';
 import { parseQueryString } from './http/query-string.js';
 import { safeSchemaPlugin } from './http/safe-schema.js';
 import type { FeatureRuntime, ServiceApp } from './service-feature.js';
@@ -61,7 +65,9 @@ export async function buildApp(options: BuildAppOptions): Promise<ServiceApp> {
       customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false, strictNumbers: false },
       plugins: [safeSchemaPlugin],
     },
-    return503OnClosing: true,
+    // Requests that still arrive while the service closes (pipelined, or on a busy keep-alive
+    // connection) get 503 service.shutting_down from the error handler, not Fastify's own body.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     // Router-level failures (over-long parameters, bad URLs) go through the same error handler.
     frameworkErrors: (error, request, reply) => handleError(error, request, reply),
@@ -73,18 +79,44 @@ export async function buildApp(options: BuildAppOptions): Promise<ServiceApp> {
       info: {
         title: 'StellaOps Observability & Forensics',
         version: SERVICE_VERSION,
-        description: 'Tenant timeline, evidence and observability APIs. Send `Authorization: Bearer <jwt>` and, when the token names several tenants, `X-Stella-Tenant`.',
+        description: [
+          'Tenant timeline, evidence and observability APIs. Send `Authorization: Bearer <jwt>` and, when the token names several tenants, `X-Stella-Tenant`.',
+          '',
+          'Every error answer is `{"error_code", "message", "field"?}` (403s add `required_scope` and `tenant`, bounds errors `allowed`). Each operation lists the codes it can answer in `x-error-codes` and, per status, as the enum of `error_code`; docs/errors.md describes every code. 429 and 503 answers carry `Retry-After` (seconds). A path no route serves is 404 `route.not_found`.',
+          '',
+          'OTLP ingest is not part of this API: the receivers listen on their own ports (OTLP/HTTP `POST /v1/traces|metrics|logs` on 4318, OTLP/gRPC on 4317) and answer refusals as `google.rpc.Status` with `x-stella-error-code`; see docs/install-telemetry-stack.md.',
+        ].join('\n'),
       },
+      servers: [
+        { url: '/', description: 'this service, where this document was read' },
+        { url: 'http://{host}:{port}', description: 'the API listener (STELLA_HOST, STELLA_PORT)', variables: { host: { default: '127.0.0.1' }, port: { default: '8080' } } },
+      ],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       security: [{ bearer: [] }],
     },
   });
+  // Every route's error responses come from the catalogue (@fastify/swagger reads the schemas when it builds the document).
+  app.addHook('onRoute', documentErrors(ROUTE_ACCESS));
   await app.register(fastifyTelemetry, { service: SERVICE_NAME, ignoreRoutes: ['/healthz', '/readyz'] });
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  // Tenant routes refuse work once the service is closing; the probes keep answering until the listener closes.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const url = request.routeOptions.url;
+    if (closing && url !== undefined && ROUTE_ACCESS[routeKey(request.method === 'HEAD' ? 'GET' : request.method, url)]?.kind === 'tenant') {
+      done(new ServiceError('service.shutting_down', 'the service is shutting down; retry on another replica'));
+      return;
+    }
+    done();
+  });
   await app.register(authentication, { verifier: options.verifier });
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((request, reply) => {
+  app.setNotFoundHandler(async (request) => {
     const path = request.url.split('?')[0]!.slice(0, 200);
-    void reply.code(404).send({ error_code: 'route.not_found', message: `no route ${request.method} ${path}; see /openapi.json` });
+    throw new ServiceError('route.not_found', `no route ${request.method} ${path}; see /openapi.json`);
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

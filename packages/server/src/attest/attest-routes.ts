@@ -1,7 +1,7 @@
 /** ATT-2/ATT-3 API: submit or sign, list by subject, read (verified on every read), verify. */
 import { Type } from 'typebox';
 import { ServiceError } from '../errors.js';
-import { ErrorResponse } from '../http/error-schema.js';
+import { described } from '../http/openapi.js';
 import { BoundedInteger, SafeId, SafeJsonObject } from '../http/safe-schema.js';
 import type { ServiceApp } from '../service-feature.js';
 import type { AttestationRead, AttestationService } from './attestation-service.js';
@@ -87,11 +87,20 @@ export function attestationOut(r: AttestationRead) {
 
 export function attestRoutes(app: ServiceApp, deps: { attestations: AttestationService }): void {
   const { attestations } = deps;
-  const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 503: ErrorResponse };
 
   app.post(
     '/attestations',
-    { bodyLimit: 4 * 1024 * 1024, schema: { summary: 'Record a signed attestation, or have the service sign a statement', tags: ['attestations'], body: SubmitBody, response: { 201: AttestationDetail, ...errors } } },
+    {
+      bodyLimit: 4 * 1024 * 1024,
+      schema: {
+        operationId: 'submitAttestation',
+        summary: 'Record a signed attestation, or have the service sign a statement',
+        tags: ['attestations'],
+        body: SubmitBody,
+        response: { 201: described('The attestation as stored, verified', AttestationDetail) },
+        'x-error-codes': ['attestation.invalid', 'evidence.id_invalid', 'evidence.exists', 'evidence.keys_unavailable', 'evidence.storage_unavailable'],
+      },
+    },
     async (request, reply) => {
       const read = await attestations.submit(request.auth!.tenant, request.body);
       reply.code(201);
@@ -101,7 +110,16 @@ export function attestRoutes(app: ServiceApp, deps: { attestations: AttestationS
 
   app.get(
     '/attestations',
-    { schema: { summary: 'Attestations by subject or resource, each verified on read', tags: ['attestations'], querystring: ListQuery, response: { 200: Type.Object({ attestations: Type.Array(AttestationOut) }), ...errors } } },
+    {
+      schema: {
+        operationId: 'listAttestations',
+        summary: 'Attestations by subject or resource, each verified on read',
+        tags: ['attestations'],
+        querystring: ListQuery,
+        response: { 200: Type.Object({ attestations: Type.Array(AttestationOut) }, { description: 'The attestations of the subject or resource, newest first, each verified on this read' }) },
+        'x-error-codes': ['evidence.keys_unavailable'],
+      },
+    },
     async (request) => {
       const tenant = request.auth!.tenant;
       const q = request.query;
@@ -115,13 +133,37 @@ export function attestRoutes(app: ServiceApp, deps: { attestations: AttestationS
 
   app.get(
     '/attestations/:id',
-    { schema: { summary: 'One attestation with its statement, verified on read (signer, time, status)', tags: ['attestations'], params: Type.Object({ id: Type.String({ pattern: ID }) }, { additionalProperties: false }), response: { 200: AttestationDetail, ...errors } } },
+    {
+      schema: {
+        operationId: 'getAttestation',
+        summary: 'One attestation with its statement, verified on read (signer, time, status)',
+        tags: ['attestations'],
+        params: Type.Object({ id: Type.String({ pattern: ID }) }, { additionalProperties: false }),
+        response: { 200: described('The attestation and its statement, verified on this read', AttestationDetail) },
+        'x-error-codes': ['evidence.id_invalid', 'attestation.not_found', 'evidence.keys_unavailable'],
+      },
+    },
     async (request) => attestationOut(await attestations.read(request.auth!.tenant, request.params.id)),
   );
 
   app.post(
     '/attestations/verify',
-    { bodyLimit: 4 * 1024 * 1024, schema: { summary: 'Verify a stored attestation by id, or an envelope against the tenant key ring', tags: ['attestations'], body: VerifyBody, response: { 200: Type.Object({ attestation_id: Nullable(Type.String()), verification: AttVerification, statement: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]) }), ...errors } } },
+    {
+      bodyLimit: 4 * 1024 * 1024,
+      schema: {
+        operationId: 'verifyAttestation',
+        summary: 'Verify a stored attestation by id, or an envelope against the tenant key ring',
+        tags: ['attestations'],
+        body: VerifyBody,
+        response: {
+          200: Type.Object(
+            { attestation_id: Nullable(Type.String()), verification: AttVerification, statement: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]) },
+            { description: 'The verification: ok, or the failures found (an attestation that does not verify is still a 200)' },
+          ),
+        },
+        'x-error-codes': ['evidence.id_invalid', 'attestation.not_found', 'attestation.invalid', 'evidence.keys_unavailable'],
+      },
+    },
     async (request) => {
       const tenant = request.auth!.tenant;
       const b = request.body;

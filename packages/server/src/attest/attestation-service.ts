@@ -17,7 +17,7 @@ import {
 import { uuidv7 } from '@stellaops/telemetry-core';
 import { BlobError } from '../blob/blob-error.js';
 import { attestationPrefix, isValidSegment } from '../blob/object-keys.js';
-import { ForensicsServiceError } from '../evidence/evidence-errors.js';
+import { ServiceError } from '../errors.js';
 import type { EvidenceLocker } from '../evidence/evidence-locker.js';
 import { insertTimelineEvent } from '../evidence/evidence-repository.js';
 
@@ -90,11 +90,11 @@ function statementOf(envelope: DsseEnvelope): InTotoStatement<unknown> | undefin
 function checkStatement(value: unknown): InTotoStatement<unknown> {
   const s = value as Partial<InTotoStatement<unknown>> | null;
   if (!s || typeof s !== 'object' || s._type !== IN_TOTO_STATEMENT_V1 || !Array.isArray(s.subject) || s.subject.length === 0 || typeof s.predicateType !== 'string') {
-    throw new ForensicsServiceError('attestation.invalid', `the statement must be an in-toto Statement v1 (_type ${IN_TOTO_STATEMENT_V1}) with subjects and a predicateType`, { field: 'body.statement' });
+    throw new ServiceError('attestation.invalid', `the statement must be an in-toto Statement v1 (_type ${IN_TOTO_STATEMENT_V1}) with subjects and a predicateType`, { field: 'body.statement' });
   }
   for (const [i, sub] of s.subject.entries()) {
     if (!sub || typeof sub.name !== 'string' || !/^[0-9a-f]{64}$/.test(String(sub.digest?.['sha256'] ?? ''))) {
-      throw new ForensicsServiceError('attestation.invalid', `subject[${i}] needs a name and a sha256 digest (64 lowercase hex)`, { field: `body.statement.subject[${i}]` });
+      throw new ServiceError('attestation.invalid', `subject[${i}] needs a name and a sha256 digest (64 lowercase hex)`, { field: `body.statement.subject[${i}]` });
     }
   }
   return s as InTotoStatement<unknown>;
@@ -116,10 +116,10 @@ export class AttestationService {
 
   async submit(tenant: string, input: SubmitAttestation): Promise<AttestationRead> {
     if (!isValidSegment(input.subject_id)) {
-      throw new ForensicsServiceError('evidence.id_invalid', 'subject_id must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit', { field: 'body.subject_id' });
+      throw new ServiceError('evidence.id_invalid', 'subject_id must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit', { field: 'body.subject_id' });
     }
     if ((input.envelope === undefined) === (input.statement === undefined)) {
-      throw new ForensicsServiceError('attestation.invalid', 'send either "envelope" (a signed DSSE envelope) or "statement" (for the service to sign), not both', { field: 'body' });
+      throw new ServiceError('attestation.invalid', 'send either "envelope" (a signed DSSE envelope) or "statement" (for the service to sign), not both', { field: 'body' });
     }
     const now = new Date(this.clock());
     let envelope: DsseEnvelope;
@@ -128,7 +128,7 @@ export class AttestationService {
     if (input.statement !== undefined) {
       const statement = checkStatement(input.statement);
       const { signer } = await this.locker.keys.activeKey(tenant, now).catch((error: unknown) => {
-        throw new ForensicsServiceError('evidence.keys_unavailable', 'the signing key is unavailable; see the service log', { cause: error });
+        throw new ServiceError('evidence.keys_unavailable', 'the signing key is unavailable; see the service log', { cause: error });
       });
       envelope = await signStatement(statement, signer);
       origin = 'signed';
@@ -137,7 +137,7 @@ export class AttestationService {
       try {
         envelope = parseDsseEnvelope(input.envelope);
       } catch (error) {
-        throw new ForensicsServiceError('attestation.invalid', `envelope: ${(error as Error).message}`, { field: 'body.envelope' });
+        throw new ServiceError('attestation.invalid', `envelope: ${(error as Error).message}`, { field: 'body.envelope' });
       }
       checkStatement(statementOf(envelope));
       origin = 'submitted';
@@ -146,7 +146,7 @@ export class AttestationService {
     const statement = statementOf(envelope)!;
     const verification = await this.verifyEnvelope(tenant, envelope, signedAt);
     if (!verification.ok) {
-      throw new ForensicsServiceError('attestation.invalid', `the envelope does not verify against this tenant's key ring: ${verification.failures.map((f) => f.message).join('; ')}`, {
+      throw new ServiceError('attestation.invalid', `the envelope does not verify against this tenant's key ring: ${verification.failures.map((f) => f.message).join('; ')}`, {
         field: 'body.envelope',
       });
     }
@@ -157,7 +157,7 @@ export class AttestationService {
     try {
       await this.locker.objects.commit(prefix, [{ path: STATEMENT_FILE, body: bytes }], {});
     } catch (error) {
-      throw new ForensicsServiceError(error instanceof BlobError && error.code === 'blob.exists' ? 'evidence.exists' : 'evidence.storage_unavailable', 'the attestation could not be stored; retry shortly', { cause: error });
+      throw new ServiceError(error instanceof BlobError && error.code === 'blob.exists' ? 'evidence.exists' : 'evidence.storage_unavailable', 'the attestation could not be stored; retry shortly', { cause: error });
     }
     const row: AttestationRow = {
       id,
@@ -195,7 +195,7 @@ export class AttestationService {
 
   private async verifyEnvelope(tenant: string, envelope: DsseEnvelope, signedAt: Date, artifacts?: readonly { sha256: string }[]): Promise<AttestationVerification> {
     const { keyring } = await this.locker.keys.document(tenant).catch((error: unknown) => {
-      throw new ForensicsServiceError('evidence.keys_unavailable', 'the key ring is unavailable; see the service log', { cause: error });
+      throw new ServiceError('evidence.keys_unavailable', 'the key ring is unavailable; see the service log', { cause: error });
     });
     return verifyAttestation(envelope, { keyring, signedAt, ...(artifacts ? { artifacts } : {}) });
   }
@@ -216,9 +216,9 @@ export class AttestationService {
   }
 
   async row(tenant: string, id: string): Promise<AttestationRow> {
-    if (!isValidSegment(id)) throw new ForensicsServiceError('evidence.id_invalid', 'attestation id is malformed', { field: 'params.id' });
+    if (!isValidSegment(id)) throw new ServiceError('evidence.id_invalid', 'attestation id is malformed', { field: 'params.id' });
     const row = await this.locker.repository.tx(tenant, async (tx) => (await tx.query('SELECT * FROM attestations WHERE tenant_id = $1 AND id = $2', [tenant, id])).rows[0]);
-    if (!row) throw new ForensicsServiceError('attestation.not_found', `no attestation ${id} in this tenant`, { field: 'params.id' });
+    if (!row) throw new ServiceError('attestation.not_found', `no attestation ${id} in this tenant`, { field: 'params.id' });
     return toRow(row);
   }
 
@@ -255,7 +255,7 @@ export class AttestationService {
     try {
       envelope = parseDsseEnvelope(envelopeInput);
     } catch (error) {
-      throw new ForensicsServiceError('attestation.invalid', `envelope: ${(error as Error).message}`, { field: 'body.envelope' });
+      throw new ServiceError('attestation.invalid', `envelope: ${(error as Error).message}`, { field: 'body.envelope' });
     }
     const statement = statementOf(envelope);
     return this.verifyEnvelope(tenant, envelope, signedAtOf(statement, new Date(this.clock())), artifacts?.map((a) => ({ sha256: a.replace(/^sha256:/, '') })));

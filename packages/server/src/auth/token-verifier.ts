@@ -31,13 +31,34 @@ export interface TokenVerifierOptions {
 
 const ALGORITHMS = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'];
 
+/** The authority's key set could not be had (network, timeout, an answer that is not a key set): not the token's fault. */
+class AuthorityKeysError extends Error {
+  override readonly name = 'AuthorityKeysError';
+}
+
+/**
+ * A remote key set whose own failures are told apart from the token's by where they happen:
+ * anything the key set throws other than "no (single) key matches the token" is the authority's.
+ */
+function remoteKeys(url: URL): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(url, { timeoutDuration: 5000, cooldownDuration: 30_000 });
+  return async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys) throw error;
+      throw new AuthorityKeysError(`the key set at ${url.origin} could not be fetched`, { cause: error });
+    }
+  };
+}
+
 export class TokenVerifier {
   private readonly keys: JWTVerifyGetKey;
   private readonly clock: () => number;
 
   constructor(private readonly options: TokenVerifierOptions) {
     const src = options.jwks;
-    if ('url' in src) this.keys = createRemoteJWKSet(new URL(src.url), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+    if ('url' in src) this.keys = remoteKeys(new URL(src.url));
     else if ('file' in src) this.keys = createLocalJWKSet(JSON.parse(readFileSync(src.file, 'utf8')) as JSONWebKeySet);
     else this.keys = createLocalJWKSet(src.keys);
     this.clock = options.clock ?? Date.now;
@@ -83,7 +104,7 @@ function toAuthError(error: unknown): ServiceError {
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     return new ServiceError('auth.token_invalid', `the token's "${error.claim}" claim is not acceptable (${error.reason})`);
   }
-  if (error instanceof joseErrors.JWKSTimeout || (error instanceof Error && /fetch failed|ECONNREFUSED/i.test(error.message))) {
+  if (error instanceof AuthorityKeysError) {
     return new ServiceError('auth.authority_unavailable', 'the authority key set could not be fetched; try again', { cause: error });
   }
   if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWSSignatureVerificationFailed) {

@@ -1,6 +1,6 @@
 /** TL-5 API: the chain of custody of a resource, verified as a whole. */
 import { Type } from 'typebox';
-import { ErrorResponse } from '../http/error-schema.js';
+import { described } from '../http/openapi.js';
 import { SafeId } from '../http/safe-schema.js';
 import type { ServiceApp } from '../service-feature.js';
 import type { CustodyService } from './custody-service.js';
@@ -38,13 +38,15 @@ export function custodyRoutes(app: ServiceApp, deps: { custody: CustodyService }
     '/custody/:resource_type/:resource_id',
     {
       schema: {
+        operationId: 'getCustodyChain',
         summary: 'Chain of custody: source fetch → SBOM compute → policy eval → advisory link → export, verified',
         tags: ['custody'],
         params: Type.Object(
           { resource_type: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z][a-z0-9_.-]*$' }), resource_id: SafeId({ minLength: 1, maxLength: 512 }) },
           { additionalProperties: false },
         ),
-        response: { 200: Chain, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse },
+        response: { 200: described("The resource's custody steps, each with its checks, and whether the chain is complete and verified", Chain) },
+        'x-error-codes': ['custody.not_found'],
       },
     },
     async (request) => deps.custody.chain(request.auth!.tenant, request.params.resource_type, request.params.resource_id),

@@ -9,7 +9,7 @@
  */
 import { timelineEventDigest, type TimelineEvent } from '@stellaops/telemetry-core';
 import type { AttestationService } from '../attest/attestation-service.js';
-import { ForensicsServiceError } from '../evidence/evidence-errors.js';
+import { ServiceError } from '../errors.js';
 import type { EvidenceLocker } from '../evidence/evidence-locker.js';
 import { TIMELINE_EVENT_COLUMNS, timelineEventFromRow } from '../timeline/timeline-row.js';
 
@@ -84,7 +84,7 @@ export class CustodyService {
       if (typeof step === 'string' && (CUSTODY_STEPS as readonly string[]).includes(step)) byStep.set(step as CustodyStep, e);
     }
     if (byStep.size === 0) {
-      throw new ForensicsServiceError('custody.not_found', `no chain-of-custody steps recorded for ${resourceType}/${resourceId} in this tenant`, { field: 'params.resource_id' });
+      throw new ServiceError('custody.not_found', `no chain-of-custody steps recorded for ${resourceType}/${resourceId} in this tenant`, { field: 'params.resource_id' });
     }
     const steps: CustodyLink[] = [];
     const problems: string[] = [];

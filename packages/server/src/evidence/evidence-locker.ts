@@ -27,8 +27,9 @@ import { BlobError } from '../blob/blob-error.js';
 import { caseEvidencePrefix, evidencePrefix, isValidSegment } from '../blob/object-keys.js';
 import type { ObjectStore } from '../blob/object-store.js';
 import { KeyManagerError, type KeyManager } from '../keys/key-manager.js';
+import type { KeepReason } from '../retention/policy.js';
 import { archiveSize, bundleArchive, type ArchiveEntry } from './bundle-archive.js';
-import { ForensicsServiceError } from './evidence-errors.js';
+import { ServiceError } from '../errors.js';
 import type { BundleRow, EvidenceRepository, HoldRow } from './evidence-repository.js';
 
 const DAY_MS = 86_400_000;
@@ -72,13 +73,40 @@ export interface BundleDescription {
 
 function storageError(error: unknown): unknown {
   if (error instanceof BlobError) {
-    if (error.code === 'blob.exists') return new ForensicsServiceError('evidence.exists', error.message, { cause: error });
-    if (error.code === 'blob.key_invalid') return new ForensicsServiceError('evidence.id_invalid', error.message, { cause: error });
-    if (error.code === 'blob.not_found') return new ForensicsServiceError('evidence.not_found', error.message, { cause: error });
-    return new ForensicsServiceError('evidence.storage_unavailable', 'the evidence store is unavailable; retry shortly', { cause: error });
+    if (error.code === 'blob.exists') return new ServiceError('evidence.exists', error.message, { cause: error });
+    if (error.code === 'blob.key_invalid') return new ServiceError('evidence.id_invalid', error.message, { cause: error });
+    if (error.code === 'blob.not_found') return new ServiceError('evidence.not_found', error.message, { cause: error });
+    return new ServiceError('evidence.storage_unavailable', 'the evidence store is unavailable; retry shortly', { cause: error });
   }
-  if (error instanceof KeyManagerError) return new ForensicsServiceError('evidence.keys_unavailable', 'the signing key is unavailable; see the service log', { cause: error });
+  if (error instanceof KeyManagerError) return new ServiceError('evidence.keys_unavailable', 'the signing key is unavailable; see the service log', { cause: error });
   return error;
+}
+
+/** The `evidence.timestamp_failed` answer in `error`'s cause chain, if the timestamper failed. */
+function timestampFailure(error: unknown): ServiceError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (current instanceof ServiceError && current.code === 'evidence.timestamp_failed') return current;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+/** Why a bundle may not be deleted now: the answer's code, the retention keep reason, and the words. */
+export interface DeletionRefusal {
+  code: 'evidence.on_hold' | 'evidence.retained';
+  keep: Extract<KeepReason, 'legal_hold' | 'incident' | 'object_lock'>;
+  reason: string;
+}
+
+/** A refused deletion: 409 `evidence.on_hold` / `evidence.retained`, with the keep reason for the pruning job. */
+export class DeletionRefusedError extends ServiceError {
+  constructor(
+    readonly refusal: DeletionRefusal,
+    bundleId: string,
+  ) {
+    super(refusal.code, refusal.reason, { extra: { bundle_id: bundleId } });
+  }
 }
 
 export class EvidenceLocker {
@@ -97,7 +125,7 @@ export class EvidenceLocker {
   /** Builds, signs and commits a bundle; returns its recorded row. */
   async commit(tenant: string, request: CommitRequest): Promise<BundleRow> {
     if (!isValidSegment(request.caseId)) {
-      throw new ForensicsServiceError('evidence.id_invalid', 'case_id must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit', { field: 'body.case_id' });
+      throw new ServiceError('evidence.id_invalid', 'case_id must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit', { field: 'body.case_id' });
     }
     const bundleId = uuidv7();
     const prefix = evidencePrefix(tenant, request.caseId, bundleId);
@@ -127,15 +155,16 @@ export class EvidenceLocker {
           signer: active.signer,
           files: request.files,
           ...(request.metadata ? { metadata: request.metadata } : {}),
-          ...(this.options.timestamper ? { timestamper: this.options.timestamper } : {}),
+          ...(this.options.timestamper ? { timestamper: this.timestamper(this.options.timestamper) } : {}),
           output: { directory: dir },
         });
       } catch (error) {
+        // The timestamper's own failure, even wrapped by the builder (as its cause).
+        const stamping = timestampFailure(error);
+        if (stamping) throw stamping;
+        // The token the timestamper returned is checked by the bundle builder.
         if (error instanceof ForensicsError && error.code === 'invalid_timestamp') {
-          throw new ForensicsServiceError('evidence.timestamp_failed', `the timestamp authority's answer was unusable: ${error.message}`, { cause: error });
-        }
-        if (error instanceof ForensicsError && /timestamp/i.test(error.message) && this.options.timestamper) {
-          throw new ForensicsServiceError('evidence.timestamp_failed', `the timestamp authority could not be reached: ${error.message}`, { cause: error });
+          throw new ServiceError('evidence.timestamp_failed', `the timestamp authority's answer was unusable: ${error.message}`, { cause: error });
         }
         throw error;
       }
@@ -193,6 +222,23 @@ export class EvidenceLocker {
     }
   }
 
+  /**
+   * The timestamper as the bundle builder calls it: whatever it throws is the timestamp
+   * authority's failure (`evidence.timestamp_failed`), told apart by where it was thrown, never
+   * by its text.
+   */
+  private timestamper(stamp: (data: Uint8Array) => Promise<Uint8Array>): (data: Uint8Array) => Promise<Uint8Array> {
+    return async (data) => {
+      try {
+        return await stamp(data);
+      } catch (error) {
+        const detail = error instanceof Error ? error.message : String(error);
+        const unusable = error instanceof ForensicsError && error.code === 'invalid_timestamp';
+        throw new ServiceError('evidence.timestamp_failed', unusable ? `the timestamp authority's answer was unusable: ${detail}` : `the timestamp authority could not be reached: ${detail}`, { cause: error });
+      }
+    };
+  }
+
   /** Builds a timeline event from the active request context. */
   event(tenant: string, input: Omit<TimelineEventInput, 'tenant_id'>): TimelineEvent {
     return this.options.emitter.build({ ...input, tenant_id: tenant });
@@ -205,10 +251,10 @@ export class EvidenceLocker {
   }
 
   async get(tenant: string, bundleId: string): Promise<BundleRow> {
-    if (!isValidSegment(bundleId)) throw new ForensicsServiceError('evidence.id_invalid', 'bundle id is malformed', { field: 'params.bundle_id' });
+    if (!isValidSegment(bundleId)) throw new ServiceError('evidence.id_invalid', 'bundle id is malformed', { field: 'params.bundle_id' });
     const row = await this.repository.getBundle(tenant, bundleId);
     // Another tenant's bundle and a missing one look the same.
-    if (!row) throw new ForensicsServiceError('evidence.not_found', `no evidence bundle ${bundleId} in this tenant`, { field: 'params.bundle_id' });
+    if (!row) throw new ServiceError('evidence.not_found', `no evidence bundle ${bundleId} in this tenant`, { field: 'params.bundle_id' });
     return row;
   }
 
@@ -271,19 +317,19 @@ export class EvidenceLocker {
   }
 
   /** Why `row` may not be deleted at `now`, or undefined when it may. */
-  async deletionRefusal(tenant: string, row: BundleRow, now: Date): Promise<{ code: 'evidence.on_hold' | 'evidence.retained'; reason: string } | undefined> {
+  async deletionRefusal(tenant: string, row: BundleRow, now: Date): Promise<DeletionRefusal | undefined> {
     const hold = await this.repository.activeHold(tenant, row.case_id);
-    if (hold) return { code: 'evidence.on_hold', reason: `case ${row.case_id} is under legal hold since ${hold.placed_at}: ${hold.reason}` };
+    if (hold) return { code: 'evidence.on_hold', keep: 'legal_hold', reason: `case ${row.case_id} is under legal hold since ${hold.placed_at}: ${hold.reason}` };
     const incident = await this.repository.incidentHoldCovering(tenant, new Date(row.created_at));
-    if (incident) return { code: 'evidence.retained', reason: `retention is extended by incident mode (${incident.hold_id}: ${incident.reason})` };
+    if (incident) return { code: 'evidence.retained', keep: 'incident', reason: `retention is extended by incident mode (${incident.hold_id}: ${incident.reason})` };
     const settings = await this.repository.settings(tenant);
     if (settings.extended_until && new Date(settings.extended_until).getTime() > now.getTime()) {
-      return { code: 'evidence.retained', reason: `evidence retention is extended (incident mode) until ${settings.extended_until}` };
+      return { code: 'evidence.retained', keep: 'incident', reason: `evidence retention is extended (incident mode) until ${settings.extended_until}` };
     }
     const expires = new Date(row.created_at).getTime() + settings.retention_days * DAY_MS;
     const lockedUntil = row.retain_until ? new Date(row.retain_until).getTime() : 0;
     const until = Math.max(expires, lockedUntil);
-    if (until > now.getTime()) return { code: 'evidence.retained', reason: `the bundle is retained until ${new Date(until).toISOString()}` };
+    if (until > now.getTime()) return { code: 'evidence.retained', keep: 'object_lock', reason: `the bundle is retained until ${new Date(until).toISOString()}` };
     return undefined;
   }
 
@@ -302,12 +348,12 @@ export class EvidenceLocker {
       } catch (error) {
         if (!(error instanceof BlobError) || error.code !== 'blob.locked') throw storageError(error);
         // The object store's own lock (S3 Object Lock, the fs lock file) has the last word.
-        refusal = { code: 'evidence.retained', reason: `the object store refused: ${error.message}` };
+        refusal = { code: 'evidence.retained', keep: 'object_lock', reason: `the object store refused: ${error.message}` };
       }
     }
     if (refusal && by.auditRefusal === false) {
       // The caller audits refusals itself (the pruning job: one summary event per pass).
-      throw new ForensicsServiceError(refusal.code, refusal.reason, { extra: { bundle_id: row.id } });
+      throw new DeletionRefusedError(refusal, row.id);
     }
     if (refusal) {
       const event = this.event(tenant, {
@@ -318,7 +364,7 @@ export class EvidenceLocker {
       });
       await this.repository.recordEvent(event);
       await this.publish(event);
-      throw new ForensicsServiceError(refusal.code, refusal.reason, { extra: { bundle_id: row.id } });
+      throw new DeletionRefusedError(refusal, row.id);
     }
     const event = this.event(tenant, {
       kind: 'audit.evidence.deleted',
@@ -332,7 +378,7 @@ export class EvidenceLocker {
 
   /** Places or releases the legal hold on a case: the row, every bundle's object lock, and the audit event. */
   async setHold(tenant: string, caseId: string, action: 'place' | 'release', reason: string, actor: string): Promise<{ held: boolean; bundles: number; event: TimelineEvent }> {
-    if (!isValidSegment(caseId)) throw new ForensicsServiceError('evidence.id_invalid', 'case id is malformed', { field: 'params.case_id' });
+    if (!isValidSegment(caseId)) throw new ServiceError('evidence.id_invalid', 'case id is malformed', { field: 'params.case_id' });
     const bundles = await this.repository.listBundles(tenant, { case_id: caseId, limit: 100_000 });
     const place = action === 'place';
     // Object locks first: a hold recorded but not applied would be worse than the reverse,

@@ -2,7 +2,7 @@
 import { Transform, type Readable } from 'node:stream';
 import type { BundleVerification } from '@stellaops/forensics';
 import { ServiceError } from '../errors.js';
-import { ErrorResponse } from '../http/error-schema.js';
+import { binaryResponse, described } from '../http/openapi.js';
 import type { ServiceApp } from '../service-feature.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { EvidenceLocker } from './evidence-locker.js';
@@ -92,7 +92,6 @@ function capped(max: number): Transform {
 export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): Promise<void> {
   const { locker, snapshots } = deps;
   const maxUpload = deps.maxUploadBytes ?? 256 * 1024 * 1024;
-  const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse };
 
   // Archives are verified as they stream in, never buffered whole.
   await app.register(async (plugin) => {
@@ -103,7 +102,14 @@ export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): 
       '/evidence/artifacts',
       {
         bodyLimit: 16 * 1024 * 1024,
-        schema: { summary: 'Attach an input artifact to a resource (content-addressed, immutable)', tags: ['evidence'], body: ArtifactBody, response: { 200: Artifact, 201: Artifact, 413: ErrorResponse, ...errors } },
+        schema: {
+          operationId: 'attachArtifact',
+          summary: 'Attach an input artifact to a resource (content-addressed, immutable)',
+          tags: ['evidence'],
+          body: ArtifactBody,
+          response: { 200: described('The same artifact was attached before: nothing changed', Artifact), 201: described('The artifact is stored and attached', Artifact) },
+          'x-error-codes': ['evidence.id_invalid', 'evidence.archive_invalid', 'evidence.artifact_conflict', 'evidence.storage_unavailable'],
+        },
       },
       async (request, reply) => {
         const b = request.body;
@@ -128,7 +134,16 @@ export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): 
 
     scope.post(
       '/evidence/snapshot',
-      { schema: { summary: 'Gather, sign and commit an evidence bundle for a resource', tags: ['evidence'], body: SnapshotBody, response: { 201: Bundle, 422: ErrorResponse, ...errors } } },
+      {
+        schema: {
+          operationId: 'createSnapshot',
+          summary: 'Gather, sign and commit an evidence bundle for a resource',
+          tags: ['evidence'],
+          body: SnapshotBody,
+          response: { 201: described('The bundle, signed and committed', Bundle) },
+          'x-error-codes': ['evidence.inputs_missing', 'evidence.id_invalid', 'evidence.exists', 'evidence.keys_unavailable', 'evidence.storage_unavailable', 'evidence.timestamp_failed'],
+        },
+      },
       async (request, reply) => {
         const row = await snapshots.snapshot(request.auth!.tenant, request.body);
         reply.code(201);
@@ -138,7 +153,7 @@ export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): 
 
     scope.get(
       '/evidence',
-      { schema: { summary: "List the tenant's bundles, newest first", tags: ['evidence'], querystring: ListQuery, response: { 200: BundleList, ...errors } } },
+      { schema: { operationId: 'listBundles', summary: "List the tenant's bundles, newest first", tags: ['evidence'], querystring: ListQuery, response: { 200: described("The tenant's bundles, newest first", BundleList) } } },
       async (request) => {
         const q = request.query;
         const rows = await locker.repository.listBundles(request.auth!.tenant, {
@@ -153,7 +168,16 @@ export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): 
 
     scope.get(
       '/evidence/:bundle_id',
-      { schema: { summary: 'A bundle: manifest, signed hashes and verification status (verified on every read)', tags: ['evidence'], params: BundleParams, response: { 200: BundleDetail, ...errors } } },
+      {
+        schema: {
+          operationId: 'getBundle',
+          summary: 'A bundle: manifest, signed hashes and verification status (verified on every read)',
+          tags: ['evidence'],
+          params: BundleParams,
+          response: { 200: described('The bundle with its manifest, signature, legal hold and a verification made on this read', BundleDetail) },
+          'x-error-codes': ['evidence.id_invalid', 'evidence.not_found', 'evidence.keys_unavailable', 'evidence.storage_unavailable'],
+        },
+      },
       async (request) => {
         const d = await locker.describe(request.auth!.tenant, request.params.bundle_id);
         return { bundle: bundleOut(d.bundle), manifest: d.manifest as never, signature: d.signature, verification: verificationOut(d.verification), hold: d.hold ?? null };
@@ -162,7 +186,21 @@ export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): 
 
     scope.get(
       '/evidence/:bundle_id/archive',
-      { schema: { summary: 'The deterministic tar of a bundle, for offline verification (audited export)', tags: ['evidence'], params: BundleParams, response: { ...errors } } },
+      {
+        schema: {
+          operationId: 'downloadBundleArchive',
+          summary: 'The deterministic tar of a bundle, for offline verification (audited export)',
+          tags: ['evidence'],
+          params: BundleParams,
+          response: {
+            200: binaryResponse('application/x-tar', 'The bundle as a deterministic tar (verify it offline with `stella forensic verify`)', {
+              'Content-Disposition': 'attachment; filename="<bundle_id>.tar"',
+              'x-stella-root-hash': "the bundle's Merkle root as recorded at commit",
+            }),
+          },
+          'x-error-codes': ['evidence.id_invalid', 'evidence.not_found', 'evidence.storage_unavailable'],
+        },
+      },
       async (request, reply) => {
         const tenant = request.auth!.tenant;
         const { row, stream, size } = await locker.archive(tenant, request.params.bundle_id);
@@ -185,7 +223,16 @@ export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): 
 
     scope.delete(
       '/evidence/:bundle_id',
-      { schema: { summary: 'Delete a bundle past its retention (refused, and audited, under legal hold or retention)', tags: ['evidence'], params: BundleParams, response: { 200: DeleteResult, ...errors } } },
+      {
+        schema: {
+          operationId: 'deleteBundle',
+          summary: 'Delete a bundle past its retention (refused, and audited, under legal hold or retention)',
+          tags: ['evidence'],
+          params: BundleParams,
+          response: { 200: described('The bundle is deleted (audited)', DeleteResult) },
+          'x-error-codes': ['evidence.id_invalid', 'evidence.not_found', 'evidence.on_hold', 'evidence.retained', 'evidence.storage_unavailable'],
+        },
+      },
       async (request) => {
         await locker.delete(request.auth!.tenant, request.params.bundle_id, { actor: request.auth!.principal.subject, via: 'api' });
         return { bundle_id: request.params.bundle_id, deleted: true as const };
@@ -196,9 +243,11 @@ export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): 
       '/evidence/verify',
       {
         schema: {
+          operationId: 'verifyBundle',
           summary: 'Verify a stored bundle ({"bundle_id"}) or an uploaded archive (Content-Type application/x-tar)',
           tags: ['evidence'],
-          response: { 200: VerifyResult, 413: ErrorResponse, ...errors },
+          response: { 200: described('The verification: ok, or the failures found (a bundle that does not verify is still a 200)', VerifyResult) },
+          'x-error-codes': ['evidence.id_invalid', 'evidence.not_found', 'evidence.keys_unavailable', 'evidence.storage_unavailable'],
         },
       },
       async (request) => {
@@ -225,7 +274,17 @@ export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): 
 
     scope.post(
       '/evidence/hold/:case_id',
-      { schema: { summary: 'Place or release the legal hold on a case (audited)', tags: ['evidence'], params: CaseParams, body: HoldBody, response: { 200: HoldResult, ...errors } } },
+      {
+        schema: {
+          operationId: 'setLegalHold',
+          summary: 'Place or release the legal hold on a case (audited)',
+          tags: ['evidence'],
+          params: CaseParams,
+          body: HoldBody,
+          response: { 200: described("The case's hold as placed or released, and the bundles it covers", HoldResult) },
+          'x-error-codes': ['evidence.id_invalid', 'evidence.storage_unavailable'],
+        },
+      },
       async (request) => {
         const auth = request.auth!;
         const { held, bundles, event } = await locker.setHold(auth.tenant, request.params.case_id, request.body.action, request.body.reason, auth.principal.subject);
@@ -235,7 +294,7 @@ export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): 
 
     scope.get(
       '/evidence/retention',
-      { schema: { summary: "The tenant's evidence retention", tags: ['evidence'], response: { 200: Retention, ...errors } } },
+      { schema: { operationId: 'getEvidenceRetention', summary: "The tenant's evidence retention", tags: ['evidence'], response: { 200: described("The tenant's evidence retention, incident extension and the bounds retention may be set within", Retention) } } },
       async (request) => {
         const tenant = request.auth!.tenant;
         return { tenant_id: tenant, ...(await locker.repository.settings(tenant)), allowed: ALLOWED };
@@ -244,7 +303,16 @@ export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): 
 
     scope.put(
       '/evidence/retention',
-      { schema: { summary: `Change the tenant's evidence retention (${RETENTION_BOUNDS.evidence.min}-${RETENTION_BOUNDS.evidence.max} days) or incident extension (audited)`, tags: ['evidence'], body: RetentionUpdate, response: { 200: Retention, ...errors } } },
+      {
+        schema: {
+          operationId: 'setEvidenceRetention',
+          summary: `Change the tenant's evidence retention (${RETENTION_BOUNDS.evidence.min}-${RETENTION_BOUNDS.evidence.max} days) or incident extension (audited)`,
+          tags: ['evidence'],
+          body: RetentionUpdate,
+          response: { 200: described("The tenant's evidence retention as changed", Retention) },
+          'x-error-codes': ['retention.out_of_bounds'],
+        },
+      },
       async (request) => {
         const auth = request.auth!;
         const body = request.body;

@@ -17,7 +17,7 @@
  */
 import type { Logger, TimelineEmitter } from '@stellaops/telemetry-core';
 import { runAs } from './request-actor.js';
-import type { EvidenceLocker } from './evidence-locker.js';
+import { DeletionRefusedError, type EvidenceLocker } from './evidence-locker.js';
 import type { BundleRow } from './evidence-repository.js';
 import { PeriodicJob } from '../jobs/periodic-job.js';
 import { DAY_MS, emptyReasons, type KeepReason } from '../retention/policy.js';
@@ -94,9 +94,7 @@ export class PruningJob extends PeriodicJob<PruningOutcome[]> {
             await runAs(tenant, RETENTION_ACTOR, () => locker.delete(tenant, row.id, { actor: 'retention', via: 'retention', auditRefusal: false }));
             outcome.deleted.push(row.id);
           } catch (error) {
-            const code = (error as { code?: string }).code ?? 'internal';
-            if (code === 'evidence.on_hold') kept(row, 'legal_hold', code);
-            else if (code === 'evidence.retained') kept(row, /incident/.test((error as Error).message) ? 'incident' : 'object_lock', code);
+            if (error instanceof DeletionRefusedError) kept(row, error.refusal.keep, error.code);
             else logger.error({ err: error, tenant_id: tenant, details: { bundle_id: row.id } }, 'evidence pruning failed for a bundle');
           }
         }

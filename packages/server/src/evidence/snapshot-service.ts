@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { jcsBytes, validateContentPath, type BundleFileInput, type EvidenceKind } from '@stellaops/forensics';
 import { BlobError } from '../blob/blob-error.js';
 import { artifactKey } from '../blob/object-keys.js';
-import { ForensicsServiceError } from './evidence-errors.js';
+import { ServiceError } from '../errors.js';
 import { newArtifactId, type EvidenceLocker } from './evidence-locker.js';
 import type { ArtifactRow, BundleRow } from './evidence-repository.js';
 
@@ -71,17 +71,17 @@ export class SnapshotService {
     try {
       validateContentPath(upload.name);
     } catch (error) {
-      throw new ForensicsServiceError('evidence.id_invalid', `name: ${(error as Error).message}`, { field: 'body.name' });
+      throw new ServiceError('evidence.id_invalid', `name: ${(error as Error).message}`, { field: 'body.name' });
     }
     const sha256 = createHash('sha256').update(upload.content).digest('hex');
     if (upload.digest && upload.digest !== `sha256:${sha256}`) {
-      throw new ForensicsServiceError('evidence.archive_invalid', `the content's digest is sha256:${sha256}, not ${upload.digest}`, { field: 'body.digest' });
+      throw new ServiceError('evidence.archive_invalid', `the content's digest is sha256:${sha256}, not ${upload.digest}`, { field: 'body.digest' });
     }
     const repo = this.locker.repository;
     const existing = await repo.findArtifact(tenant, upload.resource_type, upload.resource_id, upload.role, upload.name);
     if (existing) {
       if (existing.sha256 === sha256) return { artifact: existing, created: false };
-      throw new ForensicsServiceError(
+      throw new ServiceError(
         'evidence.artifact_conflict',
         `${upload.role} "${upload.name}" of ${upload.resource_type}/${upload.resource_id} was already attached with sha256:${existing.sha256}; attached artifacts are immutable`,
         { field: 'body.name' },
@@ -93,7 +93,7 @@ export class SnapshotService {
     } catch (error) {
       // Another upload of the same bytes won the race: content addressing makes that a success.
       if (!(error instanceof BlobError && error.code === 'blob.exists')) {
-        throw new ForensicsServiceError('evidence.storage_unavailable', 'the evidence store is unavailable; retry shortly', { cause: error });
+        throw new ServiceError('evidence.storage_unavailable', 'the evidence store is unavailable; retry shortly', { cause: error });
       }
     }
     const artifact = await repo.insertArtifact(tenant, {
@@ -117,7 +117,7 @@ export class SnapshotService {
       repo.timelineFor(tenant, resourceType, request.resource_id, MAX_EVENTS),
     ]);
     if (artifacts.length === 0 && events.length === 0) {
-      throw new ForensicsServiceError(
+      throw new ServiceError(
         'evidence.inputs_missing',
         `the service holds nothing about ${resourceType}/${request.resource_id}: attach artifacts with POST /evidence/artifacts or emit timeline events for it first`,
         { field: 'body.resource_id' },

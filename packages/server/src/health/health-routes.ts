@@ -16,12 +16,20 @@ const Readiness = Type.Object({
 export function healthRoutes(app: ServiceApp, deps: { store: SqlStore; bus: Bus }): void {
   app.get(
     '/healthz',
-    { schema: { summary: 'Liveness', tags: ['health'], security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    { schema: { operationId: 'getLiveness', summary: 'Liveness', tags: ['health'], security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }, { description: 'The process serves' }) } } },
     async () => ({ status: 'ok' as const }),
   );
   app.get(
     '/readyz',
-    { schema: { summary: 'Readiness: the store and the bus answer', tags: ['health'], security: [], response: { 200: Readiness, 503: Readiness } } },
+    {
+      schema: {
+        operationId: 'getReadiness',
+        summary: 'Readiness: the store and the bus answer',
+        tags: ['health'],
+        security: [],
+        response: { 200: { ...Readiness, description: 'Ready: the store and the bus answer' }, 503: { ...Readiness, description: 'Not ready: the store or the bus does not answer (which one is in the body)' } },
+      },
+    },
     async (_request, reply) => {
       const [store, bus] = await Promise.all([
         deps.store.ping().then(() => 'ok' as const, () => 'unavailable' as const),

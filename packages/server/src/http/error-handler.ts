@@ -1,36 +1,33 @@
 /**
- * The one place errors become HTTP responses. Domain `ServiceError`s carry their status;
+ * The one place errors become HTTP responses, through the one catalogue (errors.ts). Domain
+ * `ServiceError`s carry their code; the service's other coded errors (`StoreError`,
+ * `SegmentError`, `BlobError`, `KeyManagerError`, telemetry-core's `TimelineError`) are answered
+ * as the catalogue says (`answeredAs` for codes raised inside the service, with a fixed message);
  * schema validation failures become 400 `request.invalid` naming the field and the rule;
  * Fastify's own client errors keep their 4xx under a stable code; database and file-system
  * failures are classified by their SQLSTATE or errno code (never by message text): a value the
  * database cannot take (SQLSTATE class 22) is the client's 400, a database or disk that cannot
- * serve is a 503 `store.unavailable` with `Retry-After`. Anything else is a 500 whose details go
- * to the log, never to the client.
+ * serve is a 503 `store.unavailable`. Retryable answers (429, 503) carry `Retry-After`, 401s
+ * `WWW-Authenticate`. Anything else is a 500 whose details go to the log, never to the client.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { TimelineError, type Logger } from '@stellaops/telemetry-core';
-import { ERROR_STATUS, ServiceError, type ErrorBody, type ErrorCode } from '../errors.js';
+import { BlobError } from '../blob/blob-error.js';
+import { answeredAs, httpStatus, isResponseCode, isRetryable, responseSpec, RETRY_AFTER_SECONDS, ServiceError, type ErrorBody, type ResponseCode } from '../errors.js';
+import { KeyManagerError } from '../keys/key-manager.js';
+import { SegmentError } from '../segments/segment-store.js';
 import { storageFailure } from '../store/sql-errors.js';
 import { StoreError } from '../store/store-error.js';
 import { SAFE_JSON_KEYWORD, SAFE_RULES } from './safe-schema.js';
 
-/** Seconds a client should wait before retrying a 503. */
-export const RETRY_AFTER_SECONDS = 5;
-
-const FASTIFY_CODES: Record<string, ErrorCode> = {
+/** Fastify's client-error codes, as the catalogue names them (any other 4xx is `request.invalid`). */
+const FASTIFY_CODES: Readonly<Record<string, ResponseCode>> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'request.body_too_large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'request.unsupported_media_type',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'request.invalid',
   FST_ERR_CTP_INVALID_JSON_BODY: 'request.invalid',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'request.invalid',
   FST_ERR_MAX_PARAM_LENGTH: 'request.uri_too_long',
-};
-
-// Fastify's own messages may echo the whole URL or body; clients get a fixed sentence instead.
-const FIXED_MESSAGES: Partial<Record<ErrorCode, string>> = {
-  'request.uri_too_long': 'a path parameter is longer than the service accepts',
-  'request.body_too_large': 'the request body is larger than this route accepts',
-  'request.unsupported_media_type': 'send the body as application/json',
 };
 
 /** Request parts as the service names them in `field` (`query.limit`, `params.id`, `body.x`). */
@@ -85,18 +82,31 @@ export interface MappedError {
   warn?: boolean;
 }
 
-const STORE_UNAVAILABLE: ErrorBody = { error_code: 'store.unavailable', message: 'the database or data directory is unavailable; retry shortly' };
+/** One of the service's coded errors other than `ServiceError` (each carries a catalogue code). */
+function domainError(error: unknown): StoreError | SegmentError | BlobError | KeyManagerError | TimelineError | undefined {
+  if (error instanceof StoreError || error instanceof SegmentError || error instanceof BlobError || error instanceof KeyManagerError || error instanceof TimelineError) return error;
+  return undefined;
+}
+
+/** An answer under `code` with the catalogue's fixed message (or `message` where the code has none). */
+function answer(code: ResponseCode, message?: string): MappedError {
+  const status = httpStatus(code);
+  return { status, body: { error_code: code, message: responseSpec(code).message ?? message ?? code }, internal: status >= 500 };
+}
 
 export function toErrorResponse(error: unknown): MappedError {
   if (error instanceof ServiceError) {
     const body: ErrorBody = { error_code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}), ...error.extra };
-    return { status: error.status, body, internal: error.status >= 500 };
+    // A request refused because the service is closing is expected, not a failure to log.
+    return { status: error.status, body, internal: error.status >= 500 && error.code !== 'service.shutting_down' };
   }
-  if (error instanceof StoreError && error.code === 'store.unavailable') {
-    return { status: 503, body: STORE_UNAVAILABLE, internal: true };
-  }
-  if (error instanceof TimelineError && (error.code === 'bus.unavailable' || error.code === 'bus.closed' || error.code === 'bus.publish_failed')) {
-    return { status: 503, body: { error_code: 'bus.unavailable', message: 'the message bus is unavailable; retry shortly' }, internal: true };
+  const domain = domainError(error);
+  // A code raised inside the service is answered as the catalogue says, unless that is a bare
+  // 500 and the cause chain shows a database or disk that cannot serve (then 503, below). A code
+  // that is a response code itself (store.unavailable, bus.unavailable, timeline.*) keeps its own
+  // words only where the catalogue has no fixed message for it.
+  if (domain && (answeredAs(domain.code) !== 'internal' || !storageFailure(error))) {
+    return answer(answeredAs(domain.code), isResponseCode(domain.code) ? domain.message : undefined);
   }
   const fe = error as FastifyError;
   if (fe?.validation) {
@@ -115,13 +125,12 @@ export function toErrorResponse(error: unknown): MappedError {
     };
     return { status: 400, body, internal: false, warn: true };
   }
-  if (storage?.kind === 'unavailable') return { status: 503, body: STORE_UNAVAILABLE, internal: true };
+  if (storage?.kind === 'unavailable') return answer('store.unavailable');
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     const code = FASTIFY_CODES[fe.code] ?? 'request.invalid';
-    const message = FIXED_MESSAGES[code] ?? String(fe.message).slice(0, 300);
-    return { status: ERROR_STATUS[code], body: { error_code: code, message }, internal: false };
+    return answer(code, String(fe.message).slice(0, 300));
   }
-  return { status: 500, body: { error_code: 'internal', message: 'internal error; the request id in x-request-id locates it in the service log' }, internal: true };
+  return answer('internal');
 }
 
 export function errorHandler(logger: Logger) {
@@ -130,9 +139,9 @@ export function errorHandler(logger: Logger) {
     const where = { err: error, error_code: body.error_code, route: request.routeOptions.url, method: request.method };
     if (internal) logger.error(where, 'request failed');
     else if (warn) logger.warn(where, 'request refused by the database; its schema should have refused it');
-    // 401s say how to authenticate (RFC 6750); 503s say when to come back.
+    // 401s say how to authenticate (RFC 6750); retryable answers (429, 503) say when to come back.
     if (status === 401) reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${body.error_code}"`);
-    if (status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    if (isRetryable(body.error_code) && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     if (body.error_code === 'service.shutting_down') reply.header('connection', 'close');
     void reply.code(status).send(body);
   };

@@ -12,7 +12,7 @@ import { metrics } from '@opentelemetry/api';
 import { incidentModeSubject, uuidv7, type Bus, type IncidentMode, type Logger, type TimelineEmitter } from '@stellaops/telemetry-core';
 import type { ForensicCapture } from '../capture/forensic-capture.js';
 import type { ServiceConfig } from '../config.js';
-import { TelemetryApiError } from '../obs/telemetry-api-error.js';
+import { ServiceError } from '../errors.js';
 import type { SqlStore, SqlTx } from '../store/sql-store.js';
 import { cloudEvent, type WebhookNotifier } from './webhook-notifier.js';
 
@@ -167,7 +167,7 @@ export class IncidentController {
         const endedAt = last.rows[0]?.ended_at ? Date.parse(iso(last.rows[0].ended_at)) : undefined;
         const until = endedAt === undefined ? undefined : endedAt + config.incidentCooldownMinutes * 60_000;
         if (until !== undefined && until > now) {
-          throw new TelemetryApiError('incident.cooldown', `an incident for this scope ended at ${new Date(endedAt!).toISOString()}; automatic triggers are held off until ${new Date(until).toISOString()} (an operator may still turn it on)`, {
+          throw new ServiceError('incident.cooldown', `an incident for this scope ended at ${new Date(endedAt!).toISOString()}; automatic triggers are held off until ${new Date(until).toISOString()} (an operator may still turn it on)`, {
             extra: { allowed: { retry_after: new Date(until).toISOString() } },
           });
         }
@@ -212,7 +212,7 @@ export class IncidentController {
       return updated.rows[0];
     });
     if (!row) {
-      throw new TelemetryApiError('incident.not_active', `incident mode is not on for tenant "${input.tenant}"${input.service ? ` service "${input.service}"` : ''}`, { field: 'body.state' });
+      throw new ServiceError('incident.not_active', `incident mode is not on for tenant "${input.tenant}"${input.service ? ` service "${input.service}"` : ''}`, { field: 'body.state' });
     }
     return this.stopped(toRecord(row), input.actor, now);
   }

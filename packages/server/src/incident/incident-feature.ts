@@ -41,7 +41,7 @@ export const incidentFeature: ServiceFeature = {
     const runtime: IncidentRuntime = {
       controller,
       ttl,
-      routes: (app) => incidentRoutes(app, { config, controller, logger }),
+      routes: (app) => incidentRoutes(app, { config, controller }),
       start: async () => {
         await controller.refreshAll();
         ttl.start();

@@ -4,12 +4,11 @@
  * the tenant's recent incidents; `POST` switches a scope on or off (audited).
  */
 import { Type } from 'typebox';
-import type { Logger } from '@stellaops/telemetry-core';
 import type { ServiceConfig } from '../config.js';
-import { ErrorResponse } from '../http/error-schema.js';
+import { described } from '../http/openapi.js';
 import { SafeId, SafeString } from '../http/safe-schema.js';
 import { parseIsoDuration, parseShortDuration } from '../obs/time-window.js';
-import { TelemetryApiError, withTelemetryErrors } from '../obs/telemetry-api-error.js';
+import { ServiceError } from '../errors.js';
 import type { ServiceApp } from '../service-feature.js';
 import type { IncidentController } from './incident-controller.js';
 
@@ -55,58 +54,64 @@ const ToggleResponse = Type.Object({ state: Type.Union([Type.Literal('on'), Type
 
 const DEFAULT_TTL = '4h';
 
-export async function incidentRoutes(app: ServiceApp, deps: { config: ServiceConfig; controller: IncidentController; logger: Logger }): Promise<void> {
+export function incidentRoutes(app: ServiceApp, deps: { config: ServiceConfig; controller: IncidentController }): void {
   const { config, controller } = deps;
-  const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse };
-  await withTelemetryErrors(app, deps.logger, (scope) => {
-    scope.get(
-      '/telemetry/incidents/mode',
-      { schema: { summary: "The tenant's incident modes and recent incidents", tags: ['incident'], response: { 200: StatusResponse, ...errors } } },
-      async (request) => {
-        const tenant = request.auth!.tenant;
-        return { tenant, modes: await controller.modes(tenant), incidents: await controller.history(tenant) };
+  app.get(
+    '/telemetry/incidents/mode',
+    {
+      schema: {
+        operationId: 'getIncidentMode',
+        summary: "The tenant's incident modes and recent incidents",
+        tags: ['incident'],
+        response: { 200: described("The tenant's modes (the shape telemetry-core's poller reads) and its recent incidents", StatusResponse) },
       },
-    );
+    },
+    async (request) => {
+      const tenant = request.auth!.tenant;
+      return { tenant, modes: await controller.modes(tenant), incidents: await controller.history(tenant) };
+    },
+  );
 
-    scope.post(
-      '/telemetry/incidents/mode',
-      {
-        schema: {
-          summary: 'Switch incident mode on (100% sampling, debug breadcrumbs, extended retention, captures, webhook) or off',
-          tags: ['incident'],
-          body: ToggleBody,
-          response: { 200: ToggleResponse, 409: ErrorResponse, ...errors },
-        },
+  app.post(
+    '/telemetry/incidents/mode',
+    {
+      schema: {
+        operationId: 'setIncidentMode',
+        summary: 'Switch incident mode on (100% sampling, debug breadcrumbs, extended retention, captures, webhook) or off',
+        tags: ['incident'],
+        body: ToggleBody,
+        response: { 200: described('The incident switched on (or extended) or off, and the modes now in force', ToggleResponse) },
+        'x-error-codes': ['incident.tenant_mismatch', 'incident.ttl_invalid', 'incident.cooldown', 'incident.not_active'],
       },
-      async (request) => {
-        const auth = request.auth!;
-        const body = request.body;
-        if (body.tenant !== undefined && body.tenant !== auth.tenant) {
-          throw new TelemetryApiError('incident.tenant_mismatch', `body.tenant names another tenant than the request's ("${auth.tenant}")`, { field: 'body.tenant', extra: { tenant: auth.tenant } });
-        }
-        const service = body.service ?? null;
-        if (body.state === 'off') {
-          const incident = await controller.off({ tenant: auth.tenant, service, actor: auth.principal.subject });
-          return { state: 'off' as const, extended: false, incident, modes: await controller.modes(auth.tenant) };
-        }
-        const ttlText = body.ttl ?? DEFAULT_TTL;
-        const ttlMs = parseShortDuration(ttlText) ?? parseIsoDuration(ttlText);
-        if (ttlMs === undefined || ttlMs > config.incidentMaxTtlHours * 3_600_000) {
-          throw new TelemetryApiError('incident.ttl_invalid', `ttl must be a duration like 4h, 90m or PT4H, at most ${config.incidentMaxTtlHours}h`, {
-            field: 'body.ttl',
-            extra: { allowed: { max_hours: config.incidentMaxTtlHours } },
-          });
-        }
-        const { incident, extended } = await controller.on({
-          tenant: auth.tenant,
-          service,
-          ttlMs,
-          reason: body.reason ?? 'no reason given',
-          actor: auth.principal.subject,
-          trigger: body.trigger ?? 'operator',
+    },
+    async (request) => {
+      const auth = request.auth!;
+      const body = request.body;
+      if (body.tenant !== undefined && body.tenant !== auth.tenant) {
+        throw new ServiceError('incident.tenant_mismatch', `body.tenant names another tenant than the request's ("${auth.tenant}")`, { field: 'body.tenant', extra: { tenant: auth.tenant } });
+      }
+      const service = body.service ?? null;
+      if (body.state === 'off') {
+        const incident = await controller.off({ tenant: auth.tenant, service, actor: auth.principal.subject });
+        return { state: 'off' as const, extended: false, incident, modes: await controller.modes(auth.tenant) };
+      }
+      const ttlText = body.ttl ?? DEFAULT_TTL;
+      const ttlMs = parseShortDuration(ttlText) ?? parseIsoDuration(ttlText);
+      if (ttlMs === undefined || ttlMs > config.incidentMaxTtlHours * 3_600_000) {
+        throw new ServiceError('incident.ttl_invalid', `ttl must be a duration like 4h, 90m or PT4H, at most ${config.incidentMaxTtlHours}h`, {
+          field: 'body.ttl',
+          extra: { allowed: { max_hours: config.incidentMaxTtlHours } },
         });
-        return { state: 'on' as const, extended, incident, modes: await controller.modes(auth.tenant) };
-      },
-    );
-  });
+      }
+      const { incident, extended } = await controller.on({
+        tenant: auth.tenant,
+        service,
+        ttlMs,
+        reason: body.reason ?? 'no reason given',
+        actor: auth.principal.subject,
+        trigger: body.trigger ?? 'operator',
+      });
+      return { state: 'on' as const, extended, incident, modes: await controller.modes(auth.tenant) };
+    },
+  );
 }

@@ -9,7 +9,7 @@
  */
 import { Type } from 'typebox';
 import type { Bus, TimelineEmitter } from '@stellaops/telemetry-core';
-import { ErrorResponse } from '../http/error-schema.js';
+import { described } from '../http/openapi.js';
 import { parseSegmentId } from '../segments/segment-path.js';
 import type { TelemetryIndex } from '../segments/telemetry-index.js';
 import type { ServiceApp } from '../service-feature.js';
@@ -65,16 +65,16 @@ function payloadOut(payload: Buffer | null): { payload: string | null; payload_e
 
 export function quarantineRoutes(app: ServiceApp, deps: QuarantineRouteDeps): void {
   const { quarantine, index, bus, emitter } = deps;
-  const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse };
 
   app.get(
     '/telemetry/quarantine',
     {
       schema: {
+        operationId: 'listQuarantine',
         summary: "Records of the tenant that were acknowledged but refused by their destination, newest first",
         tags: ['telemetry'],
         querystring: ListQuery,
-        response: { 200: Type.Object({ entries: Type.Array(Entry) }), ...errors },
+        response: { 200: Type.Object({ entries: Type.Array(Entry) }, { description: 'The quarantine entries, newest first' }) },
       },
     },
     async (request) => {
@@ -88,10 +88,12 @@ export function quarantineRoutes(app: ServiceApp, deps: QuarantineRouteDeps): vo
     '/telemetry/quarantine/replay',
     {
       schema: {
+        operationId: 'replayQuarantine',
         summary: 'Try every open quarantine entry of the tenant again where it belongs (audited)',
         tags: ['telemetry'],
         body: ReplayBody,
-        response: { 200: ReplayResult, ...errors },
+        response: { 200: described('How many entries were tried again, and how many of them were refused again', ReplayResult) },
+        'x-error-codes': ['bus.unavailable'],
       },
     },
     async (request) => {
@@ -121,9 +123,10 @@ export function quarantineRoutes(app: ServiceApp, deps: QuarantineRouteDeps): vo
     '/telemetry/reindex',
     {
       schema: {
+        operationId: 'reindexTelemetry',
         summary: "Rebuild the tenant's telemetry index from its segments (audited)",
         tags: ['telemetry'],
-        response: { 200: ReindexResult, ...errors },
+        response: { 200: described('Segments read and records indexed again', ReindexResult) },
       },
     },
     async (request) => {

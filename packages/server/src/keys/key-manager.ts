@@ -9,6 +9,7 @@ import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Keyring, type KeyringDocument, type KeyRecord, type Signer } from '@stellaops/forensics';
 import { scopeDir, type KeyScope, type SignerBackend } from './signer-backend.js';
+import type { CodesOf } from '../errors.js';
 
 export interface KeyManagerOptions {
   /** Directory of the key ring files (`<dir>/platform/keyring.json`, `<dir>/tenants/<id>/keyring.json`). */
@@ -33,10 +34,13 @@ export interface RotationResult {
   at: string;
 }
 
+/** `keys.*` of errors.ts. */
+export type KeyManagerErrorCode = CodesOf<'keys'>;
+
 export class KeyManagerError extends Error {
   override readonly name = 'KeyManagerError';
   constructor(
-    readonly code: 'keys.unavailable' | 'keys.not_found',
+    readonly code: KeyManagerErrorCode,
     message: string,
     options: { cause?: unknown } = {},
   ) {

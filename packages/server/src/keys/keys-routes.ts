@@ -1,8 +1,7 @@
 /** EVI-3/EVI-7: the public key ring with its rotation log, and rotation (audited, AUTH-4). */
 import { ServiceError } from '../errors.js';
-import { ErrorResponse } from '../http/error-schema.js';
+import { described } from '../http/openapi.js';
 import type { ServiceApp } from '../service-feature.js';
-import { ForensicsServiceError } from '../evidence/evidence-errors.js';
 import { KeyringResponse, RotateBody, RotateResult } from '../evidence/evidence-schemas.js';
 import type { EvidenceLocker } from '../evidence/evidence-locker.js';
 import { KeyManagerError, type KeyManager } from './key-manager.js';
@@ -14,16 +13,23 @@ export interface KeysRouteDeps {
 }
 
 function keysUnavailable(error: unknown): unknown {
-  return error instanceof KeyManagerError ? new ForensicsServiceError('evidence.keys_unavailable', 'the key ring is unavailable; see the service log', { cause: error }) : error;
+  return error instanceof KeyManagerError ? new ServiceError('evidence.keys_unavailable', 'the key ring is unavailable; see the service log', { cause: error }) : error;
 }
 
 export function keysRoutes(app: ServiceApp, deps: KeysRouteDeps): void {
   const { keys, locker, clock } = deps;
-  const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse };
 
   app.get(
     '/evidence/keyring',
-    { schema: { summary: "The public key ring that verifies this tenant's evidence, with its signed rotation log", tags: ['evidence'], response: { 200: KeyringResponse, ...errors } } },
+    {
+      schema: {
+        operationId: 'getKeyring',
+        summary: "The public key ring that verifies this tenant's evidence, with its signed rotation log",
+        tags: ['evidence'],
+        response: { 200: described('The public keys, the current key and the signed rotation log (what `stella forensic verify --keyring` takes)', KeyringResponse) },
+        'x-error-codes': ['evidence.keys_unavailable'],
+      },
+    },
     async (request) => {
       const tenant = request.auth!.tenant;
       const { scope, document, keyring } = await keys.document(tenant).catch((error: unknown) => {
@@ -55,7 +61,16 @@ export function keysRoutes(app: ServiceApp, deps: KeysRouteDeps): void {
 
   app.post(
     '/evidence/keys/rotate',
-    { schema: { summary: 'Rotate the signing key (platform: platform-wide scope only); audited', tags: ['evidence'], body: RotateBody, response: { 200: RotateResult, ...errors } } },
+    {
+      schema: {
+        operationId: 'rotateSigningKey',
+        summary: 'Rotate the signing key (platform: platform-wide scope only); audited',
+        tags: ['evidence'],
+        body: RotateBody,
+        response: { 200: described('The previous and the new key id (audited)', RotateResult) },
+        'x-error-codes': ['evidence.platform_scope_required', 'evidence.keys_unavailable'],
+      },
+    },
     async (request) => {
       const auth = request.auth!;
       const target = request.body.scope ?? keys.scopeFor(auth.tenant).kind;
@@ -64,7 +79,7 @@ export function keysRoutes(app: ServiceApp, deps: KeysRouteDeps): void {
       }
       // A tenant's administrator may rotate its own key, never the one every tenant shares.
       if (target === 'platform' && auth.grantedBy.includes('#tenant/')) {
-        throw new ForensicsServiceError('evidence.platform_scope_required', 'rotating the platform key needs a platform-wide scope (stella:evidence:admin without #tenant/)', {
+        throw new ServiceError('evidence.platform_scope_required', 'rotating the platform key needs a platform-wide scope (stella:evidence:admin without #tenant/)', {
           extra: { required_scope: 'stella:evidence:admin' },
         });
       }

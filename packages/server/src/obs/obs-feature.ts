@@ -13,7 +13,6 @@ export const obsFeature: ServiceFeature = {
           config: ctx.config,
           store: ctx.store,
           segments: telemetry.segments,
-          logger: ctx.logger,
           clock: ctx.clock,
           flushIndex: () => telemetry.index.flush(),
         }),

@@ -3,7 +3,7 @@
  * default length and a maximum span; capture windows are a duration back from now (`24h`,
  * `90m`, `7d`) or an ISO-8601 interval (`<start>/<end>` or `<start>/<duration>`).
  */
-import { TelemetryApiError, type TelemetryApiErrorCode } from './telemetry-api-error.js';
+import { ServiceError } from '../errors.js';
 
 export interface Window {
   fromMs: number;
@@ -43,8 +43,8 @@ function instant(text: string): number | undefined {
  * after now is refused.
  */
 export function parseCaptureWindow(spec: string, nowMs: number, maxHours: number): Window & { requestedToMs?: number } {
-  const bad = (code: TelemetryApiErrorCode, message: string): never => {
-    throw new TelemetryApiError(code, message, { field: 'params.window', extra: { allowed: { max_hours: maxHours, forms: ['24h', '90m', '7d', '<start>/<end>', '<start>/<ISO duration>'] } } });
+  const bad = (code: 'capture.window_invalid' | 'capture.window_too_wide', message: string): never => {
+    throw new ServiceError(code, message, { field: 'params.window', extra: { allowed: { max_hours: maxHours, forms: ['24h', '90m', '7d', '<start>/<end>', '<start>/<ISO duration>'] } } });
   };
   let window: Window | undefined;
   const relative = parseShortDuration(spec);
@@ -73,13 +73,13 @@ export function parseCaptureWindow(spec: string, nowMs: number, maxHours: number
 /** `from`/`to` query parameters with a default length and a maximum span (the OBS-1 guardrails). */
 export function queryWindow(from: string | undefined, to: string | undefined, nowMs: number, defaultMs: number, maxHours: number): Window {
   const toMs = to === undefined ? nowMs : instant(to);
-  if (toMs === undefined) throw new TelemetryApiError('obs.window_invalid', 'to must be an RFC 3339 date-time with a zone, e.g. 2025-03-01T10:00:00Z', { field: 'query.to' });
+  if (toMs === undefined) throw new ServiceError('obs.window_invalid', 'to must be an RFC 3339 date-time with a zone, e.g. 2025-03-01T10:00:00Z', { field: 'query.to' });
   const fromMs = from === undefined ? toMs - Math.min(defaultMs, maxHours * 3_600_000) : instant(from);
-  if (fromMs === undefined) throw new TelemetryApiError('obs.window_invalid', 'from must be an RFC 3339 date-time with a zone, e.g. 2025-03-01T09:00:00Z', { field: 'query.from' });
-  if (fromMs >= toMs) throw new TelemetryApiError('obs.window_invalid', 'from must be earlier than to', { field: 'query.from' });
+  if (fromMs === undefined) throw new ServiceError('obs.window_invalid', 'from must be an RFC 3339 date-time with a zone, e.g. 2025-03-01T09:00:00Z', { field: 'query.from' });
+  if (fromMs >= toMs) throw new ServiceError('obs.window_invalid', 'from must be earlier than to', { field: 'query.from' });
   if (toMs - fromMs > maxHours * 3_600_000) {
     const earliest = new Date(toMs - maxHours * 3_600_000).toISOString();
-    throw new TelemetryApiError('obs.window_too_wide', `the window may span at most ${maxHours} hours: with to=${new Date(toMs).toISOString()}, from must be ${earliest} or later`, {
+    throw new ServiceError('obs.window_too_wide', `the window may span at most ${maxHours} hours: with to=${new Date(toMs).toISOString()}, from must be ${earliest} or later`, {
       field: 'query.from',
       extra: { allowed: { max_window_hours: maxHours, earliest_from: earliest } },
     });

@@ -12,7 +12,7 @@ import { tenantScope } from '../auth/scopes.js';
 import { TokenVerifier, type JwksSource } from '../auth/token-verifier.js';
 import type { ServiceConfig } from '../config.js';
 import { ServiceError } from '../errors.js';
-import { OtlpError, type OtlpErrorCode } from './otlp-error.js';
+import { OtlpError, toOtlpError } from './otlp-error.js';
 
 export const TELEMETRY_WRITE_SCOPE = 'stella:telemetry:write';
 
@@ -55,7 +55,7 @@ export class OtlpAuthenticator {
       } catch (error) {
         if (error instanceof ServiceError) {
           logDecision({ kind: 'authz', effect: 'deny', reason: `${error.code}: credentials rejected`, resource, action: 'POST' });
-          throw new OtlpError(error.code as OtlpErrorCode, error.message);
+          throw toOtlpError(error);
         }
         throw new OtlpError('otlp.unavailable', 'the token could not be verified right now', 5, { cause: error });
       }

@@ -1,57 +1,45 @@
 /**
- * The receiver's error catalogue: every refusal an OTLP client can see, with its HTTP status
- * and gRPC code. The OTLP specification decides retryability from these (429/502/503/504 and
- * UNAVAILABLE are retried, everything else is not), so each code is chosen for what the client
- * should do next. Messages start with the code, so exporter logs carry it.
+ * The receivers' refusals. Their codes are the catalogue's (errors.ts) codes that have a gRPC
+ * status — `otlp.*`, and the `auth.*` / `tenant.*` codes the API answers too — so the HTTP
+ * status, the gRPC code and whether to retry all come from there. The OTLP specification decides
+ * retryability from the status (429/502/503/504 and UNAVAILABLE are retried, everything else is
+ * not), so each code is chosen for what the client should do next. Messages start with the code,
+ * so exporter logs carry it; a retryable refusal always says when to come back (`Retry-After`).
  */
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { ERRORS, RETRY_AFTER_SECONDS, ServiceError, type OtlpErrorCode, type ResponseCode } from '../errors.js';
 
-export const OTLP_ERRORS = {
-  'otlp.not_found': { http: 404, grpc: GrpcStatus.UNIMPLEMENTED },
-  'otlp.method_not_allowed': { http: 405, grpc: GrpcStatus.UNIMPLEMENTED },
-  'otlp.unsupported_media_type': { http: 415, grpc: GrpcStatus.INVALID_ARGUMENT },
-  'otlp.unsupported_encoding': { http: 415, grpc: GrpcStatus.INVALID_ARGUMENT },
-  'otlp.body_too_large': { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
-  'otlp.decompressed_too_large': { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
-  /** More items (spans, log records, data points) or attributes in one request than the per-request limits; split the batch. */
-  'otlp.too_many_items': { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
-  'otlp.malformed_gzip': { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
-  'otlp.malformed_protobuf': { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
-  'otlp.malformed_json': { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
-  'otlp.tenant_mismatch': { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
-  'auth.token_missing': { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
-  'auth.token_invalid': { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
-  'auth.token_expired': { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
-  'auth.scope_denied': { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
-  'auth.tenant_denied': { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
-  'tenant.required': { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
-  'tenant.ambiguous': { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
-  'tenant.invalid': { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
-  'otlp.quota_exceeded': { http: 429, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
-  'otlp.overloaded': { http: 503, grpc: GrpcStatus.UNAVAILABLE },
-  'otlp.unavailable': { http: 503, grpc: GrpcStatus.UNAVAILABLE },
-  'otlp.internal': { http: 500, grpc: GrpcStatus.INTERNAL },
-} as const;
+export type { OtlpErrorCode } from '../errors.js';
 
-export type OtlpErrorCode = keyof typeof OTLP_ERRORS;
+export class OtlpError extends ServiceError {
+  override readonly name: string = 'OtlpError';
+  declare readonly code: OtlpErrorCode;
+  /** Seconds the client should wait (429/503 `Retry-After`); set for every retryable code. */
+  readonly retryAfterSeconds: number | undefined;
 
-export class OtlpError extends Error {
-  override readonly name = 'OtlpError';
-  constructor(
-    readonly code: OtlpErrorCode,
-    message: string,
-    /** Seconds the client should wait (429/503 `Retry-After`). */
-    readonly retryAfterSeconds?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(`${code}: ${message}`, options);
+  constructor(code: OtlpErrorCode, message: string, retryAfterSeconds?: number, options?: { cause?: unknown }) {
+    super(code, `${code}: ${message}`, options);
+    this.retryAfterSeconds = retryAfterSeconds ?? (this.retryable ? RETRY_AFTER_SECONDS : undefined);
   }
 
   get httpStatus(): number {
-    return OTLP_ERRORS[this.code].http;
+    return this.status;
   }
 
   get grpcCode(): number {
-    return OTLP_ERRORS[this.code].grpc;
+    return ERRORS[this.code].grpc;
   }
+}
+
+function isOtlpCode(code: ResponseCode): code is OtlpErrorCode {
+  return 'grpc' in ERRORS[code];
+}
+
+/**
+ * What an OTLP client is answered for `error`: an `OtlpError` as it is, a `ServiceError` whose
+ * code the receivers answer (the token checks) under its own code, anything else `otlp.internal`.
+ */
+export function toOtlpError(error: unknown): OtlpError {
+  if (error instanceof OtlpError) return error;
+  if (error instanceof ServiceError && isOtlpCode(error.code)) return new OtlpError(error.code, error.message, undefined, { cause: error });
+  return new OtlpError('otlp.internal', 'internal error; the service log has the details', undefined, { cause: error });
 }

@@ -5,12 +5,13 @@
  * already undone `grpc-encoding: gzip` within the message size limit and hands over the whole
  * message: its length is what the request holds in the shared memory budget, before the
  * decoded size its census predicts. Bearer token and tenant come from the call metadata;
- * refusals carry their code in the `x-stella-error-code` trailer.
+ * refusals are mapped through the error catalogue (errors.ts, via `toOtlpError`) to their gRPC
+ * status and carry their code in the `x-stella-error-code` trailer (and `retry-after` when retryable).
  */
 import { Metadata, Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from '@stellaops/telemetry-core';
 import type { OtlpAuthenticator } from './otlp-auth.js';
-import { OtlpError } from './otlp-error.js';
+import { toOtlpError } from './otlp-error.js';
 import type { InflightBudget } from './inflight-budget.js';
 import type { RequestPipeline } from './request-pipeline.js';
 import { encodeResponse, GRPC_PATHS, SIGNALS, type Signal } from './otlp-proto.js';
@@ -95,7 +96,7 @@ export class OtlpGrpcReceiver {
       const result = await pipeline.process(caller.tenant, signal, call.request, 'protobuf', reservation);
       callback(null, Buffer.from(encodeResponse(signal, result.rejected, result.message)));
     } catch (error) {
-      const e = error instanceof OtlpError ? error : new OtlpError('otlp.internal', 'internal error; the service log has the details', undefined, { cause: error });
+      const e = toOtlpError(error);
       if (e.code === 'otlp.internal') this.options.logger.error({ err: error, route: GRPC_PATHS[signal] }, 'OTLP gRPC request failed');
       pipeline.countRefusal(signal, error);
       const trailer = new Metadata();

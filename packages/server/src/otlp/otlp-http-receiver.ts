@@ -7,7 +7,10 @@
  * request actually holds (inflight-budget.ts): the body as it arrives, the decompressed body as
  * it is inflated (streamed, so a gzip bomb stops at the size limit or the budget, whichever
  * comes first), then the decoded size its census predicts; past the budget new requests get
- * 503 + Retry-After. Census, prepare and store are request-pipeline.ts.
+ * 503 + Retry-After. Census, prepare and store are request-pipeline.ts. Refusals are mapped
+ * through the error catalogue (errors.ts, via `toOtlpError`): the HTTP status, a
+ * `google.rpc.Status` body with the gRPC code, `x-stella-error-code`, and `Retry-After` when
+ * retryable.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +18,7 @@ import { createGunzip, createInflate } from 'node:zlib';
 import protobuf from 'protobufjs/minimal.js';
 import type { Logger } from '@stellaops/telemetry-core';
 import type { OtlpAuthenticator } from './otlp-auth.js';
-import { OtlpError } from './otlp-error.js';
+import { OtlpError, toOtlpError } from './otlp-error.js';
 import type { OtlpFormat } from './otlp-ingest.js';
 import { encodeResponse, responseObject, type Signal } from './otlp-proto.js';
 import type { InflightBudget, Reservation } from './inflight-budget.js';
@@ -127,7 +130,7 @@ export class OtlpHttpReceiver {
       const result = await pipeline.process(caller.tenant, signal, body, format, reservation);
       this.reply(res, 200, format, signal, result.rejected, result.message);
     } catch (error) {
-      const e = error instanceof OtlpError ? error : new OtlpError('otlp.internal', 'internal error; the service log has the details', undefined, { cause: error });
+      const e = toOtlpError(error);
       if (e.code === 'otlp.internal') this.options.logger.error({ err: error, route: path }, 'OTLP request failed');
       pipeline.countRefusal(signal ?? 'traces', error);
       this.fail(req, res, format, e);

@@ -22,7 +22,7 @@
  * bundle that still exists.
  */
 import { ConfigError, type ServiceConfig } from '../config.js';
-import { ServiceError, type ErrorCode } from '../errors.js';
+import { ServiceError } from '../errors.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -85,11 +85,7 @@ export const KEEP_REASON_TEXT: Readonly<Record<KeepReason, string>> = {
 /** 400 `retention.out_of_bounds`: a setting below its floor or above its ceiling, naming the bound. */
 export class RetentionBoundError extends ServiceError {
   constructor(message: string, field: string, allowed: Record<string, unknown>) {
-    super('retention.out_of_bounds' as unknown as ErrorCode, message, { field, extra: { allowed } });
-  }
-
-  override get status(): number {
-    return 400;
+    super('retention.out_of_bounds', message, { field, extra: { allowed } });
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { Type } from 'typebox';
 import type { TimelineEmitter } from '@stellaops/telemetry-core';
-import { ErrorResponse } from '../http/error-schema.js';
+import { described } from '../http/openapi.js';
 import { BoundedInteger } from '../http/safe-schema.js';
 import type { ServiceApp } from '../service-feature.js';
 import { AUDIT_FLOOR_DAYS, RETENTION_BOUNDS, SIGNALS, type RetentionSignal } from './policy.js';
@@ -77,11 +77,17 @@ function view(tenant: string, signals: Record<RetentionSignal, EffectiveTiers>) 
 
 export function telemetryRetentionRoutes(app: ServiceApp, deps: TelemetryRetentionRouteDeps): void {
   const { settings, emitter } = deps;
-  const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse };
 
   app.get(
     '/telemetry/retention',
-    { schema: { summary: "The tenant's telemetry retention tiers per signal (hot, warm, cold) and the policy's bounds", tags: ['telemetry'], response: { 200: RetentionView, ...errors } } },
+    {
+      schema: {
+        operationId: 'getTelemetryRetention',
+        summary: "The tenant's telemetry retention tiers per signal (hot, warm, cold) and the policy's bounds",
+        tags: ['telemetry'],
+        response: { 200: described("The tenant's tiers per signal and the policy's bounds", RetentionView) },
+      },
+    },
     async (request) => {
       const tenant = request.auth!.tenant;
       return view(tenant, await settings.read(tenant));
@@ -93,9 +99,11 @@ export function telemetryRetentionRoutes(app: ServiceApp, deps: TelemetryRetenti
     {
       schema: {
         summary: `Change the tenant's telemetry retention tiers (hot ${RETENTION_BOUNDS.hot.min}-${RETENTION_BOUNDS.hot.max} d, warm ${RETENTION_BOUNDS.warm.min}-${RETENTION_BOUNDS.warm.max} d, cold 0 or past warm; audited)`,
+        operationId: 'setTelemetryRetention',
         tags: ['telemetry'],
         body: RetentionChange,
-        response: { 200: RetentionView, ...errors },
+        response: { 200: described("The tenant's tiers as changed, with the audit event's id", RetentionView) },
+        'x-error-codes': ['retention.out_of_bounds'],
       },
     },
     async (request) => {

@@ -11,6 +11,7 @@ import { closeSync, existsSync, fdatasync, fstatSync, statSync, fsyncSync, ftrun
 import { open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@stellaops/telemetry-core';
+import type { CodesOf } from '../errors.js';
 import type { Signal } from '../otlp/otlp-proto.js';
 import { buildSegmentManifest, serializeSegmentManifest, type SegmentManifest } from './chunk-manifest.js';
 import { decodeFrameHeader, encodeFrameHeader, frameIsIntact, FRAME_HEADER_BYTES } from './segment-frame.js';
@@ -50,10 +51,13 @@ interface OpenSegment {
   dirty: boolean;
 }
 
+/** `segment.*` of errors.ts. */
+export type SegmentErrorCode = CodesOf<'segment'>;
+
 export class SegmentError extends Error {
   override readonly name = 'SegmentError';
   constructor(
-    readonly code: 'segment.sealed' | 'segment.io_error' | 'segment.corrupt',
+    readonly code: SegmentErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {

@@ -1,5 +1,7 @@
-/** Errors raised while opening or migrating the store; the service refuses to start on them. */
-export type StoreErrorCode = 'store.locked' | 'store.migration_failed' | 'store.migration_changed' | 'store.role_bypasses_rls' | 'store.unavailable';
+/** Errors raised while opening or migrating the store; the service refuses to start on them. Codes: `store.*` of errors.ts. */
+import type { CodesOf } from '../errors.js';
+
+export type StoreErrorCode = CodesOf<'store'>;
 
 export class StoreError extends Error {
   override readonly name = 'StoreError';

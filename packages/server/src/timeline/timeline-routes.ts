@@ -1,6 +1,7 @@
 /** TL-4 read API, service ingest (`POST /timeline/events`) and retention settings. */
 import { TimelineError, type TimelineEmitter, type TimelineEvent } from '@stellaops/telemetry-core';
-import { ServiceError, type ErrorCode } from '../errors.js';
+import { answeredAs, ServiceError } from '../errors.js';
+import { described } from '../http/openapi.js';
 import type { ServiceApp } from '../service-feature.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { TimelineRepository } from './timeline-repository.js';
@@ -15,7 +16,6 @@ import {
   TimelinePage,
   TimelineQuery,
 } from './timeline-schemas.js';
-import { ErrorResponse } from '../http/error-schema.js';
 import { AUDIT_FLOOR_DAYS, checkTimelineDays, RETENTION_BOUNDS } from '../retention/policy.js';
 
 const ALLOWED = { min_days: RETENTION_BOUNDS.timeline.min, max_days: RETENTION_BOUNDS.timeline.max };
@@ -28,12 +28,11 @@ export interface TimelineRouteDeps {
   clock: () => number;
 }
 
-/** Timeline errors from building an event become 4xx with the request field at fault. */
+/** Timeline errors from building an event become 4xx with the request field at fault (the catalogue says how each is answered). */
 function toServiceError(error: unknown, index: number): unknown {
   if (!(error instanceof TimelineError)) return error;
   const field = `body.events[${index}]${error.field ? `.${error.field}` : ''}`;
-  const code = (error.code.startsWith('timeline.') ? error.code : 'bus.unavailable') as ErrorCode;
-  return new ServiceError(code, `${field}: ${error.message}`, { field, cause: error });
+  return new ServiceError(answeredAs(error.code), `${field}: ${error.message}`, { field, cause: error });
 }
 
 function busError(error: TimelineError): ServiceError {
@@ -42,16 +41,17 @@ function busError(error: TimelineError): ServiceError {
 
 export function timelineRoutes(app: ServiceApp, deps: TimelineRouteDeps): void {
   const { repository, emitter, clock } = deps;
-  const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse };
 
   app.get(
     '/timeline',
     {
       schema: {
+        operationId: 'listTimelineEvents',
         summary: "Page through the tenant's timeline, newest first",
         tags: ['timeline'],
         querystring: TimelineQuery,
-        response: { 200: TimelinePage, ...errors },
+        response: { 200: described('One page of events, newest first; next_cursor reads the next', TimelinePage) },
+        'x-error-codes': ['timeline.limit_too_large', 'timeline.window_too_wide', 'timeline.cursor_invalid'],
       },
     },
     async (request) => {
@@ -101,10 +101,12 @@ export function timelineRoutes(app: ServiceApp, deps: TimelineRouteDeps): void {
     '/timeline/:event_id',
     {
       schema: {
+        operationId: 'getTimelineEvent',
         summary: 'One event, with links to its trace and related evidence',
         tags: ['timeline'],
         params: EventParams,
-        response: { 200: EventDetail, 404: ErrorResponse, ...errors },
+        response: { 200: described('The event with links to its trace, evidence bundles and attestations', EventDetail) },
+        'x-error-codes': ['timeline.not_found'],
       },
     },
     async (request) => {
@@ -128,10 +130,20 @@ export function timelineRoutes(app: ServiceApp, deps: TimelineRouteDeps): void {
     {
       bodyLimit: 8 * 1024 * 1024,
       schema: {
+        operationId: 'appendTimelineEvents',
         summary: 'Append events for producers without bus access (tenant, event_id, ts and digest filled when absent)',
         tags: ['timeline'],
         body: IngestBody,
-        response: { 202: IngestAccepted, 413: ErrorResponse, 503: ErrorResponse, ...errors },
+        response: { 202: described('Every event was published (or was a duplicate); their ids and digests', IngestAccepted) },
+        'x-error-codes': [
+          'timeline.tenant_mismatch',
+          'timeline.tenant_invalid',
+          'timeline.kind_invalid',
+          'timeline.event_invalid',
+          'timeline.details_too_large',
+          'timeline.digest_mismatch',
+          'bus.unavailable',
+        ],
       },
     },
     async (request, reply) => {
@@ -163,7 +175,7 @@ export function timelineRoutes(app: ServiceApp, deps: TimelineRouteDeps): void {
 
   app.get(
     '/timeline/retention',
-    { schema: { summary: "The tenant's timeline retention", tags: ['timeline'], response: { 200: Retention, ...errors } } },
+    { schema: { operationId: 'getTimelineRetention', summary: "The tenant's timeline retention", tags: ['timeline'], response: { 200: described("The tenant's timeline retention and the bounds it may be set within", Retention) } } },
     async (request) => {
       const tenant = request.auth!.tenant;
       const { days, source } = await repository.retentionDays(tenant);
@@ -175,10 +187,12 @@ export function timelineRoutes(app: ServiceApp, deps: TimelineRouteDeps): void {
     '/timeline/retention',
     {
       schema: {
+        operationId: 'setTimelineRetention',
         summary: `Change the tenant's timeline retention (${RETENTION_BOUNDS.timeline.min}-${RETENTION_BOUNDS.timeline.max} days; audited)`,
         tags: ['timeline'],
         body: RetentionUpdate,
-        response: { 200: Retention, ...errors },
+        response: { 200: described("The tenant's timeline retention as changed", Retention) },
+        'x-error-codes': ['retention.out_of_bounds'],
       },
     },
     async (request) => {
