@@ -26,6 +26,7 @@ import {
   type ManifestFile,
 } from './manifest.js';
 import { BLOCK, comparePaths, END_OF_ARCHIVE, paddingFor, writeTarHeader } from './tar.js';
+import { Pacer } from './pacer.js';
 
 /** Where a file's bytes come from: a file-system path, bytes in memory, or a stream (or a factory of one). */
 export type FileSource = string | Uint8Array | Readable | (() => Readable | Promise<Readable>);
@@ -90,8 +91,6 @@ export interface EvidenceBundle {
   readonly contentBytes: number;
 }
 
-/** Yield to the event loop at least this often (ms) while bundling, so a service stays responsive. */
-const YIELD_EVERY_MS = 10;
 
 /** Awaitable writes with backpressure, remembering the stream's first error. */
 class Out {
@@ -135,16 +134,6 @@ class Out {
   }
 }
 
-/** Gives the event loop a turn when the synchronous work since the last one ran long. */
-class Pacer {
-  #last = performance.now();
-  async maybeYield(): Promise<void> {
-    const now = performance.now();
-    if (now - this.#last < YIELD_EVERY_MS) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.#last = performance.now();
-  }
-}
 
 /**
  * The archive as it is written: headers, content and padding are laid into one buffer of

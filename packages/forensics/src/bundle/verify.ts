@@ -28,6 +28,7 @@ import {
 } from './manifest.js';
 import { canonicalEnvelope, serializeSigstoreBundle, sigstoreBundle, SIGSTORE_BUNDLE_MEDIA_TYPE } from './sigstore.js';
 import { comparePaths, readTar } from './tar.js';
+import { Pacer } from './pacer.js';
 
 /** Metadata entries are read whole; anything larger than this is refused rather than buffered. */
 const MAX_META_BYTES = 64 * 1024 * 1024;
@@ -159,19 +160,7 @@ function toKeys(input: VerifyBundleOptions['publicKey']): VerificationKey[] {
   return list.map((k) => (typeof k === 'object' && 'keyId' in k && 'publicKeyPem' in k ? (k as VerificationKey) : loadPublicKey(k as string | KeyObject)));
 }
 
-/** Yield to the event loop at least this often (ms) during synchronous reading, so a service stays responsive. */
-const YIELD_EVERY_MS = 10;
 
-/** Gives the event loop a turn when the synchronous work since the last one ran long. */
-class Pacer {
-  #last = performance.now();
-  async maybeYield(): Promise<void> {
-    const now = performance.now();
-    if (now - this.#last < YIELD_EVERY_MS) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.#last = performance.now();
-  }
-}
 
 /**
  * A tar file read with synchronous reads into one reused buffer: each chunk is valid until the
