@@ -91,7 +91,6 @@ export interface EvidenceBundle {
   readonly contentBytes: number;
 }
 
-
 /** Awaitable writes with backpressure, remembering the stream's first error. */
 class Out {
   #error: Error | undefined;
