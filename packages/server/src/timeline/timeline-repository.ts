@@ -108,31 +108,31 @@ export class TimelineRepository {
     return { stored, refused };
   }
 
+  /**
+   * One page of the tenant's events, newest first (`ts DESC, event_id DESC`), after the cursor.
+   *
+   * A page is read from one index in page order (migration 0007), chosen here rather than by
+   * the planner: the embedded engine is never analysed, so its planner has no statistics to
+   * choose with. The filter most selective by nature drives — the trace, else the resource id,
+   * else the project and/or kind, else the resource type, else none (the time index) — and the
+   * other filters are checked on the rows it yields. A kind prefix drives as one stream per
+   * kind under it, merged. Sorts are disabled for the page's transaction, so no plan reads all
+   * of a filter's rows to sort them. A page reads about `limit` rows when the other filters
+   * match most of the driving stream, and at most the driving filter's events in the window.
+   */
   async page(tenant: string, q: TimelineQuery): Promise<{ events: StoredTimelineEvent[]; next?: TimelineCursor }> {
-    const where = ['tenant_id = $1', 'ts >= $2', 'ts <= $3'];
-    const params: unknown[] = [tenant, q.from.toISOString(), q.to.toISOString()];
-    const add = (clause: (n: number) => string, value: unknown): void => {
-      params.push(value);
-      where.push(clause(params.length));
-    };
-    if (q.cursor) {
-      params.push(q.cursor.ts, q.cursor.event_id);
-      where.push(`(ts, event_id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-    }
-    if (q.kind) {
-      if (q.kind.endsWith('.*')) add((n) => `starts_with(kind, $${n})`, q.kind.slice(0, -1));
-      else add((n) => `kind = $${n}`, q.kind);
-    }
-    if (q.resource_type) add((n) => `resource_type = $${n}`, q.resource_type);
-    if (q.resource_id) add((n) => `resource_id = $${n}`, q.resource_id);
-    if (q.project_id) add((n) => `project_id = $${n}`, q.project_id);
-    if (q.trace_id) add((n) => `trace_id = $${n}`, q.trace_id);
-    params.push(q.limit + 1);
-    const sql = `SELECT ${COLUMNS} FROM timeline_events WHERE ${where.join(' AND ')} ORDER BY ts DESC, event_id DESC LIMIT $${params.length}`;
-    const rows = await this.store.tenantTransaction(tenant, async (tx) => (await tx.query<Row>(sql, params)).rows);
-    const events = rows.slice(0, q.limit).map(toEvent);
-    const last = events[events.length - 1];
-    return rows.length > q.limit && last ? { events, next: { ts: last.ts, event_id: last.event_id } } : { events };
+    return this.store.tenantTransaction(tenant, async (tx) => {
+      await tx.query(`SELECT set_config('enable_sort', 'off', true)`);
+      const prefix = q.kind?.endsWith('.*') ? q.kind.slice(0, -1) : undefined;
+      const kindDrives = q.kind !== undefined && !q.trace_id && !q.resource_id;
+      const kinds = !kindDrives ? undefined : prefix === undefined ? [q.kind!] : await kindsUnder(tx, tenant, prefix);
+      if (kinds && kinds.length === 0) return { events: [] };
+      const { sql, params } = pageStatement(tenant, q, kinds && kinds.length <= MAX_MERGED_KINDS ? kinds : undefined);
+      const rows = (await tx.query<{ event: string }>(sql, params)).rows;
+      const events = rows.slice(0, q.limit).map((r) => eventFromJson(r.event));
+      const last = events[events.length - 1];
+      return rows.length > q.limit && last ? { events, next: { ts: last.ts, event_id: last.event_id } } : { events };
+    });
   }
 
   async get(tenant: string, eventId: string): Promise<{ event: StoredTimelineEvent; evidence: RelatedEvidence[] } | undefined> {
@@ -196,6 +196,88 @@ async function readRetention(tx: SqlTx, tenant: string, fallback: number): Promi
   const { rows } = await tx.query<{ days: number }>('SELECT timeline_retention_days AS days FROM tenant_settings WHERE tenant_id = $1', [tenant]);
   const row = rows[0];
   return row ? { days: Number(row.days), source: 'tenant' } : { days: fallback, source: 'default' };
+}
+
+/** A kind prefix drives a page as one stream per kind under it, up to this many kinds; beyond, the kind is a filter. */
+const MAX_MERGED_KINDS = 64;
+
+/**
+ * The tenant's distinct kinds that start with `prefix` (byte-wise), at most MAX_MERGED_KINDS + 1,
+ * one probe of the kind index per kind (a loose index scan). `prefix` ends with '.', so the
+ * kinds under it are exactly the byte range [prefix, prefix with its last byte + 1): 'audit.'
+ * → ['audit.', 'audit/'), which leaves out 'audit_x' and 'audit-x' whatever the collation.
+ */
+async function kindsUnder(tx: SqlTx, tenant: string, prefix: string): Promise<string[]> {
+  const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+  const { rows } = await tx.query<{ kind: string }>(
+    `WITH RECURSIVE under (kind) AS (
+       (SELECT kind COLLATE "C" FROM timeline_events
+         WHERE tenant_id = $1 AND kind COLLATE "C" >= $2 AND kind COLLATE "C" < $3 ORDER BY 1 LIMIT 1)
+       UNION ALL
+       SELECT (SELECT e.kind COLLATE "C" FROM timeline_events e
+                WHERE e.tenant_id = $1 AND e.kind COLLATE "C" > under.kind AND e.kind COLLATE "C" < $3 ORDER BY 1 LIMIT 1)
+         FROM under WHERE under.kind IS NOT NULL
+     )
+     SELECT kind FROM under WHERE kind IS NOT NULL LIMIT $4`,
+    [tenant, prefix, end, MAX_MERGED_KINDS + 1],
+  );
+  return rows.map((r) => r.kind);
+}
+
+/**
+ * The page statement: one stream per driving kind (or a single stream), each reading the
+ * driving index in page order, merged by the LIMIT above them (Merge Append). Each stream sits
+ * behind its own ORDER BY … OFFSET 0: that keeps the other filters out of it, so the planner
+ * cannot drive the page by them instead (they filter the stream's rows on their way to the
+ * LIMIT), and it gives each stream the order the merge needs (PostgreSQL does not merge the
+ * branches of a flattened UNION ALL by the order of their indexes).
+ */
+function pageStatement(tenant: string, q: TimelineQuery, kinds: string[] | undefined): { sql: string; params: unknown[] } {
+  const params: unknown[] = [tenant, q.from.toISOString(), q.to.toISOString()];
+  const param = (value: unknown): string => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const driving = ['tenant_id = $1', 'ts >= $2', 'ts <= $3'];
+  const filters: string[] = [];
+  if (q.cursor) driving.push(`(ts, event_id) < (${param(q.cursor.ts)}::timestamptz, ${param(q.cursor.event_id)}::uuid)`);
+  const equal = (column: string, value: string | undefined, drives: boolean): void => {
+    if (value) (drives ? driving : filters).push(`${column} = ${param(value)}`);
+  };
+  // The driving filter: the trace, else the resource (its type is in the same index), else
+  // the project and/or kind (the kind below), else the resource type, else none (time).
+  const trace = Boolean(q.trace_id);
+  const resource = !trace && Boolean(q.resource_id);
+  const projectOrKind = !trace && !resource && Boolean(q.project_id || kinds);
+  equal('trace_id', q.trace_id, true);
+  equal('resource_id', q.resource_id, resource);
+  equal('resource_type', q.resource_type, resource || (!trace && !projectOrKind));
+  equal('project_id', q.project_id, projectOrKind);
+  let streams = [''];
+  if (kinds) streams = kinds.map((kind) => ` AND kind COLLATE "C" = ${param(kind)}`);
+  else if (q.kind?.endsWith('.*')) filters.push(`starts_with(kind, ${param(q.kind.slice(0, -1))})`);
+  else equal('kind', q.kind, false);
+  const order = 'ORDER BY ts DESC, event_id DESC';
+  const from = streams.map((stream) => `(SELECT ${COLUMNS} FROM timeline_events WHERE ${driving.join(' AND ')}${stream} ${order} OFFSET 0)`).join(' UNION ALL ');
+  const where = filters.length > 0 ? ` WHERE ${filters.join(' AND ')}` : '';
+  const sql = `SELECT json_build_array(${COLUMNS})::text AS event FROM (${from}) AS driving${where} ${order} LIMIT ${param(q.limit + 1)}`;
+  return { sql, params };
+}
+
+const PAGE_COLUMNS = COLUMNS.split(',').map((c) => c.trim());
+
+/**
+ * A page row sent as one JSON array of COLUMNS (timestamps in ISO 8601, details as JSON), read
+ * with the shared row mapping. The embedded engine's driver decodes a row field by field, which
+ * costs about twice what one JSON.parse of the same row does (a 1000-event page: 24 → 14 ms).
+ */
+function eventFromJson(text: string): StoredTimelineEvent {
+  const values = JSON.parse(text) as unknown[];
+  const row: Record<string, unknown> = {};
+  for (let i = 0; i < PAGE_COLUMNS.length; i++) row[PAGE_COLUMNS[i]!] = values[i];
+  const event = timelineEventFromRow(row) as StoredTimelineEvent;
+  event.ingested_at = isoTimestamp(row['ingested_at']);
+  return event;
 }
 
 async function insertEvents(tx: SqlTx, tenant: string, events: readonly TimelineEvent[]): Promise<number> {
