@@ -3,7 +3,8 @@
  * reachable on 127.0.0.1:5432):
  *  - baseline: batched inserts straight into the store (the ceiling of any ingest path), with
  *    and without the query indexes of migration 0007, so what they cost ingest is measured;
- *  - emitter → bus → indexer → store (in-process bus; with --nats also NATS JetStream);
+ *  - emitter → bus → indexer → store (the service's own bus: without NATS the durable outbox bus in the
+ *    same store; with --nats also NATS JetStream);
  *  - POST /timeline/events over HTTP → bus → indexer → store;
  *  - page latency (p50/p95) of every query shape `GET /timeline` offers, through HTTP, with
  *    --load events in the tenant (1M by default) and a neighbour tenant with a fifth of that.
@@ -427,7 +428,7 @@ async function benchEngine(engine: Engine, opts: { ingest: number; load: number;
       results.push(['store baseline (batched insert)', `${fmt(baseline)} ev/s  1.00x`]);
       results.push(['  the same without the 0007 query indexes', `${fmt(before0007)} ev/s  (the indexes cost ${(100 * (1 - baseline / before0007)).toFixed(1)}% of it)`]);
 
-      // Emitter → in-process bus → indexer.
+      // Emitter → the service's bus (the durable outbox in the store) → indexer.
       const emitter = service.emitter;
       let t = performance.now();
       await withContext({ tenant_id: 'bench-emit', actor: 'svc-bench' }, async () => {
