@@ -7,6 +7,7 @@
 import { metrics, type Counter } from '@opentelemetry/api';
 import { uuidv7, type Logger } from '@stellaops/telemetry-core';
 import type { SqlStore, SqlTx } from '../store/sql-store.js';
+import { storableText } from '../store/storable-text.js';
 
 export type QuarantineSignal = 'traces' | 'logs' | 'metrics' | 'timeline';
 
@@ -70,9 +71,9 @@ export class Quarantine {
         tenant,
         ids,
         entries.map((e) => e.signal),
-        entries.map((e) => storableText(e.reason).slice(0, 200)),
-        entries.map((e) => storableText(e.error).slice(0, MAX_ERROR_CHARS)),
-        entries.map((e) => storableText(e.source).slice(0, 1000)),
+        entries.map((e) => storableText(e.reason.slice(0, 200))),
+        entries.map((e) => storableText(e.error.slice(0, MAX_ERROR_CHARS))),
+        entries.map((e) => storableText(e.source.slice(0, 1000))),
         entries.map((e) => (e.payload ? Buffer.from(e.payload.buffer, e.payload.byteOffset, e.payload.byteLength) : null)),
       ],
     );
@@ -127,10 +128,4 @@ export class Quarantine {
       return res.affectedRows;
     });
   }
-}
-
-/** Text PostgreSQL can hold: no NUL, no lone surrogate (the quarantine must never refuse an entry itself). */
-export function storableText(text: string): string {
-  const noNul = text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
-  return noNul.isWellFormed() ? noNul : noNul.toWellFormed();
 }

@@ -57,7 +57,11 @@ export class OtlpGrpcReceiver {
       };
       const implementation: UntypedServiceImplementation = {
         Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
-          void this.export(signal, call, callback);
+          // export() answers every failure itself; anything escaping it is a defect: logged and counted.
+          this.export(signal, call, callback).catch((error: unknown) => {
+            this.options.logger.error({ err: error, route: GRPC_PATHS[signal] }, 'OTLP gRPC handler failed unexpectedly');
+            this.options.pipeline.countRefusal(signal, error);
+          });
         },
       };
       server.addService(definition, implementation);

@@ -69,7 +69,12 @@ export class OtlpHttpReceiver {
   /** Listens; resolves to the bound port. */
   async listen(port: number, host: string): Promise<number> {
     const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 65_000 }, (req, res) => {
-      void this.handle(req, res);
+      // handle() answers every failure itself; anything escaping it is a defect: logged, counted, the socket closed.
+      this.handle(req, res).catch((error: unknown) => {
+        this.options.logger.error({ err: error, route: req.url?.slice(0, 100) }, 'OTLP request handler failed unexpectedly');
+        this.options.pipeline.countRefusal('traces', error);
+        res.destroy();
+      });
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {

@@ -12,6 +12,7 @@
  */
 import type { RecordRows } from '../segments/index-rows.js';
 import { logRows, traceRows } from '../segments/index-rows.js';
+import { storableText } from '../store/storable-text.js';
 import { OtlpError } from './otlp-error.js';
 import {
   decodeRequest,
@@ -128,12 +129,6 @@ function intIn(value: unknown, min: number, max: number): boolean {
   return typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max;
 }
 
-/** A string any text column holds: NUL and lone surrogates become U+FFFD. */
-function storable(text: string): string {
-  const noNul = text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
-  return noNul.isWellFormed() ? noNul : noNul.toWellFormed();
-}
-
 const TOO_DEEP = -1;
 
 /** Judges and normalises items; counts what it kept and removed and why. */
@@ -161,7 +156,7 @@ class Judge {
   /** A storable form of a string field; an absent field (null, undefined) stays absent. */
   private text<T>(value: T): T {
     if (typeof value !== 'string') return value;
-    const fixed = storable(value);
+    const fixed = storableText(value);
     if (fixed !== value) this.changed = true;
     return fixed as T;
   }

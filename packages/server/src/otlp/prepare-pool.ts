@@ -239,7 +239,7 @@ export class PreparePool {
     // Until it is ready, `idle` guards the start: a worker that never loads fails like one that crashes.
     slot.idle = setTimeout(() => {
       this.onFailure(slot, new Error(`the prepare worker did not start within ${this.startTimeoutMs} ms`));
-      void slot.worker.terminate();
+      slot.worker.terminate().catch(() => undefined); // an exit is what is wanted; its failure is the 'exit' handler's
     }, this.startTimeoutMs);
     slot.idle.unref();
     worker.on('message', (message: FromWorker) => this.onMessage(slot, message));
@@ -266,7 +266,7 @@ export class PreparePool {
       this.options.logger.error({ error_code: 'otlp.prepare_timeout', details: { timeout_ms: this.taskTimeoutMs, bytes: job.bytes } }, 'an OTLP prepare worker overran its time; replacing it');
       this.settle(slot, unavailable('preparing the request took too long'));
       this.replaced++;
-      void this.retire(slot);
+      this.retire(slot).catch((error: unknown) => this.options.logger.error({ err: error }, 'retiring an OTLP prepare worker failed'));
       this.dispatch();
     }, this.taskTimeoutMs);
     slot.timer.unref();
@@ -336,7 +336,9 @@ export class PreparePool {
     this.dispatch();
     if (slot.job || slot.gone || this.closed) return;
     clearTimeout(slot.idle);
-    slot.idle = setTimeout(() => void this.retire(slot), this.idleTimeoutMs);
+    slot.idle = setTimeout(() => {
+      this.retire(slot).catch((error: unknown) => this.options.logger.error({ err: error }, 'retiring an idle OTLP prepare worker failed'));
+    }, this.idleTimeoutMs);
     slot.idle.unref();
   }
 

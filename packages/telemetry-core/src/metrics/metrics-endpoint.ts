@@ -45,10 +45,15 @@ export async function renderMetrics(accept?: string): Promise<{ status: number; 
 /** node:http handler: `if (req.url === '/metrics') return metricsHandler()(req, res)`. */
 export function metricsHandler(): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    void renderMetrics(req.headers.accept).then((r) => {
-      res.writeHead(r.status, { 'content-type': r.contentType });
-      res.end(r.body);
-    });
+    renderMetrics(req.headers.accept)
+      .then((r) => {
+        res.writeHead(r.status, { 'content-type': r.contentType });
+        res.end(r.body);
+      })
+      .catch(() => {
+        // renderMetrics answers its own failures; a failure to write the answer closes the socket.
+        res.destroy();
+      });
   };
 }
 
