@@ -577,7 +577,7 @@ async function evaluate(c: Collected, options: VerifyBundleOptions, container: '
   // The key against the time: a proven time must fall inside the key's window (whatever createdAt says).
   if (options.keyring && record && key) {
     if (proven) {
-      const check = options.keyring.checkKey(keyId, proven.genTime);
+      const check = options.keyring.checkKey(keyId, provenInstant(proven.genTime, options.keyring.get(keyId)?.notBefore));
       if (!check.ok) {
         failures.push(
           failure(
@@ -619,4 +619,16 @@ async function evaluate(c: Collected, options: VerifyBundleOptions, container: '
     ...base,
     ...(timestamp ? { timestamp } : {}),
   };
+}
+
+/**
+ * The instant of a TSA time to check a key's window at. A genTime without fractional seconds
+ * (what `openssl ts` and most TSAs issue) stands for the whole second it names, so a key
+ * activated earlier in that same second was valid at some instant the token covers: check at the
+ * first instant of that second that is not before the key's start.
+ */
+function provenInstant(genTime: Date, notBefore: Date | undefined): Date {
+  const t = genTime.getTime();
+  if (!notBefore || t % 1000 !== 0) return genTime;
+  return new Date(Math.min(Math.max(t, notBefore.getTime()), t + 999));
 }
