@@ -48,6 +48,7 @@ export type { DecisionInput, DecisionRecord, DecisionKind, DecisionEffect, Decis
 export * from './scrub/index.js';
 
 export * from './timeline/index.js';
+export { TENANT_ID_PATTERN, TENANT_ID_RULE, tenantIdProblem } from './tenant-id.js';
 export * from './trace/index.js';
 export * from './sampling/index.js';
 export * from './metrics/index.js';

@@ -4,29 +4,21 @@
  * not a tenant id. The prefix is `stella` in production; tests and benchmarks pick their own so
  * they never collide with an installation on the same NATS server.
  */
+import { isValidTenantId, tenantIdProblem } from '../tenant-id.js';
 import { TimelineError } from './errors.js';
 
 export const DEFAULT_SUBJECT_PREFIX = 'stella';
 
-/** Tenant ids are subject tokens, scope suffixes and SQL values: no `.`, `*`, `>` or whitespace. */
-const TENANT_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-const RESERVED_TENANTS = new Set(['global']);
 /** Kinds are dotted lower-case tokens, e.g. `policy.evaluated`, `audit.timeline.retention_changed`. */
 const KIND_RE = /^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+){0,7}$/;
 const PREFIX_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
-export function isValidTenantId(tenant: unknown): tenant is string {
-  return typeof tenant === 'string' && TENANT_RE.test(tenant) && !RESERVED_TENANTS.has(tenant);
-}
+export { isValidTenantId };
 
 /** Throws `timeline.tenant_invalid` with an actionable message unless `tenant` is a valid tenant id. */
 export function assertTenantId(tenant: unknown, field = 'tenant_id'): asserts tenant is string {
   if (!isValidTenantId(tenant)) {
-    throw new TimelineError(
-      'timeline.tenant_invalid',
-      `${field} must be 1-64 characters of letters, digits, "_" or "-", starting with a letter or digit, and not "global"`,
-      field,
-    );
+    throw new TimelineError('timeline.tenant_invalid', tenantIdProblem(field), field);
   }
 }
 
