@@ -49,6 +49,8 @@ export * from './scrub/index.js';
 
 export * from './timeline/index.js';
 export { TENANT_ID_PATTERN, TENANT_ID_RULE, tenantIdProblem } from './tenant-id.js';
+export { KNOWN_SCOPE_BASES, isKnownScopeBase, parseScope, parseShortScope, scopeBase, tenantScope } from './scopes.js';
+export type { KnownScopeBase, Scope } from './scopes.js';
 export * from './trace/index.js';
 export * from './sampling/index.js';
 export * from './metrics/index.js';

@@ -1,27 +1,13 @@
 /**
  * Scopes (SPEC AUTH-1): `stella:<area>:<action>#tenant/<id>` grants an action on one tenant;
  * `stella:<area>:<action>` without the suffix is platform-wide (operators) and grants it on
- * every tenant. Anything else in a token is ignored, never guessed at.
+ * every tenant. The grammar is telemetry-core's, shared with the `stella` CLI that mints
+ * tokens. Anything else in a token is ignored, never guessed at.
  */
-const SCOPE_RE = /^stella:([a-z][a-z0-9_-]*):([a-z][a-z0-9_-]*)(?:#tenant\/([A-Za-z0-9][A-Za-z0-9_-]{0,63}))?$/;
+import { parseScope, tenantScope, type Scope } from '@stellaops/telemetry-core/scopes';
 
-export interface Scope {
-  area: string;
-  action: string;
-  /** null for a platform-wide scope. */
-  tenant: string | null;
-}
-
-export function parseScope(raw: string): Scope | undefined {
-  const m = SCOPE_RE.exec(raw);
-  if (!m) return undefined;
-  return { area: m[1]!, action: m[2]!, tenant: m[3] ?? null };
-}
-
-/** `stella:timeline:read` + `acme` → `stella:timeline:read#tenant/acme`. */
-export function tenantScope(base: string, tenant: string): string {
-  return `${base}#tenant/${tenant}`;
-}
+export { parseScope, tenantScope };
+export type { Scope };
 
 export class ScopeSet {
   private readonly scopes: Scope[];
