@@ -1,5 +1,6 @@
+import canonicalize from 'canonicalize';
 import { describe, expect, it } from 'vitest';
-import { jcs } from '../src/index.js';
+import { ForensicsError, jcs, jcsBytes } from '../src/index.js';
 
 /** An IEEE 754 double from its 16 hex digits (RFC 8785 Appendix B). */
 function double(hex: string): number {
@@ -74,5 +75,102 @@ describe('RFC 8785 JSON Canonicalization Scheme', () => {
     expect(jcs('\u2028\u2029\u007f\u001f')).toBe('"\u2028\u2029\u007f\\u001f"');
     const value = { z: [1, 2.5, -0, 'x', { q: null, p: true }], a: 'é' };
     expect(jcs(JSON.parse(jcs(value)))).toBe(jcs(value));
+  });
+});
+
+describe('jcs is the canonicalize package, with I-JSON checks in front', () => {
+  const refusal = (value: unknown): ForensicsError => {
+    try {
+      jcs(value);
+    } catch (e) {
+      return e as ForensicsError;
+    }
+    throw new Error('accepted');
+  };
+
+  it('writes the bytes canonicalize writes for every JSON value', () => {
+    const values: unknown[] = [
+      null,
+      true,
+      0,
+      -0,
+      1e21,
+      'x',
+      [],
+      {},
+      { b: [1, { d: 'é', c: null }], a: { '10': 1, '9': 2, '': 3 } },
+      { s: '\u0000\u001f\u007f\u2028"\\/' },
+      Object.assign(Object.create(null) as object, { z: 1, y: [true, false] }),
+    ];
+    for (const v of values) expect(jcs(v)).toBe(canonicalize(v));
+    expect(jcsBytes({ a: 'é' }).equals(Buffer.from(canonicalize({ a: 'é' })!, 'utf8'))).toBe(true);
+  });
+
+  it('names where a refused value sits, with code invalid_argument', () => {
+    const cases: [unknown, RegExp][] = [
+      [{ files: [{ path: 'a' }, { path: 'b', size: NaN }] }, /^\$\.files\[1\]\.size is not a finite number$/],
+      [{ a: { b: Infinity } }, /^\$\.a\.b is not a finite number$/],
+      [{ a: ['x', 'y\udc00'] }, /^\$\.a\[1\] holds a lone surrogate/],
+      [{ a: { ['k\ud800']: 1 } }, /^\$\.a member name holds a lone surrogate/],
+      [{ a: [1, () => 1] }, /^\$\.a\[1\] has a type JSON cannot hold \(function\)$/],
+      [{ a: Symbol('s') }, /^\$\.a has a type JSON cannot hold \(symbol\)$/],
+      [[Symbol('s')], /^\$\[0\] has a type JSON cannot hold \(symbol\)$/],
+      [{ n: 1n }, /^\$\.n has a type JSON cannot hold \(bigint\)$/],
+      [{ m: new Map() }, /^\$\.m is a Map object, not plain JSON$/],
+      [{ s: new Set([1]) }, /^\$\.s is a Set object, not plain JSON$/],
+      [{ u: new Uint8Array(2) }, /^\$\.u is a Uint8Array object, not plain JSON$/],
+      [{ c: new (class Finding {})() }, /^\$\.c is a Finding object, not plain JSON$/],
+      [undefined, /^\$ has a type JSON cannot hold \(undefined\)$/],
+    ];
+    for (const [value, message] of cases) {
+      const e = refusal(value);
+      expect(e).toBeInstanceOf(ForensicsError);
+      expect(e.code).toBe('invalid_argument');
+      expect(e.message).toMatch(message);
+    }
+  });
+
+  it('leaves out undefined members, writes undefined and holes in arrays as null', () => {
+    // canonicalize alone would write a hole as nothing ("[,1]"), which is not JSON.
+    // eslint-disable-next-line no-sparse-arrays
+    expect(jcs({ a: undefined, b: [undefined, , 1] })).toBe('{"b":[null,null,1]}');
+    expect(jcs([undefined])).toBe('[null]');
+  });
+
+  it('calls toJSON once and checks its result, as JSON.stringify would', () => {
+    let calls = 0;
+    const once = { toJSON: () => ({ n: ++calls }) };
+    expect(jcs({ v: once, w: [once] })).toBe('{"v":{"n":1},"w":[{"n":2}]}');
+    expect(calls).toBe(2);
+    expect(jcs({ d: new Date(0), u: new URL('https://example.com/a?b') })).toBe('{"d":"1970-01-01T00:00:00.000Z","u":"https://example.com/a?b"}');
+    // A toJSON result is not resolved again: a Date there is a non-plain object.
+    expect(refusal({ t: { toJSON: () => new Date(0) } }).message).toMatch(/^\$\.t is a Date object, not plain JSON$/);
+    expect(refusal({ t: { toJSON: () => NaN } }).message).toMatch(/^\$\.t is not a finite number$/);
+    // The input is not changed when a copy is serialized.
+    const input = { when: new Date(0), list: [undefined] };
+    jcs(input);
+    expect(input.when).toBeInstanceOf(Date);
+    expect(input.list).toEqual([undefined]);
+  });
+
+  it('keeps a member named __proto__ a member when a copy is made', () => {
+    const value = JSON.parse('{"__proto__":{"x":1},"d":null}') as Record<string, unknown>;
+    value['d'] = new Date(0);
+    expect(jcs(value)).toBe('{"__proto__":{"x":1},"d":"1970-01-01T00:00:00.000Z"}');
+  });
+
+  it('refuses nesting deeper than 1000 levels and cycles, without exhausting the stack', () => {
+    const nest = (levels: number): unknown => {
+      let v: unknown = 1;
+      for (let i = 0; i < levels; i++) v = [v];
+      return v;
+    };
+    expect(jcs(nest(1000))).toBe(`${'['.repeat(1000)}1${']'.repeat(1000)}`);
+    expect(refusal(nest(1001)).message).toMatch(/nests deeper than 1000 levels$/);
+    const cycle: Record<string, unknown> = { a: 1 };
+    cycle['self'] = cycle;
+    const e = refusal(cycle);
+    expect(e.code).toBe('invalid_argument');
+    expect(e.message).toBe(`$${'.self'.repeat(16)}…${'.self'.repeat(3)}.a nests deeper than 1000 levels`);
   });
 });

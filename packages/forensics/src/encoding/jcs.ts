@@ -1,3 +1,4 @@
+import canonicalize from 'canonicalize';
 import { ForensicsError } from '../errors.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -12,16 +13,27 @@ export type JsonObject = { [key: string]: JsonValue };
  * (`-0` is `0`); strings with only `"`, `\` and U+0000..U+001F escaped (`\b \t \n \f \r`, else
  * `\u00xx`) and everything else as literal UTF-8.
  *
- * Input is checked to be I-JSON: finite numbers only, no lone surrogates, plain objects and
- * arrays (a value with `toJSON`, such as a Date, is replaced by its result as JSON.stringify
- * would). Object members whose value is `undefined` are left out; `undefined` inside an array
- * is `null`. Anything else (functions, symbols, bigint, Map, class instances) is refused with
- * `invalid_argument` rather than silently turned into `{}`.
+ * The bytes are those of the `canonicalize` package (the RFC's reference implementation for
+ * JavaScript), which telemetry-core uses for timeline events too, so both libraries write the
+ * same canonical JSON. This function adds what that package leaves open, checked first in one
+ * walk: input must be I-JSON — finite numbers only, no lone surrogates, plain objects and arrays
+ * (a value with `toJSON`, such as a Date, is replaced by its result once, as JSON.stringify
+ * would), at most 1000 levels deep (which also stops cycles). Object members whose value is
+ * `undefined` are left out; `undefined` inside an array (or a hole) is `null`. Anything else
+ * (functions, symbols, bigint, Map, class instances) is refused with `invalid_argument` naming
+ * where it sits (`$.files[3].path`), rather than silently turned into `{}`.
  */
 export function jcs(value: unknown): string {
-  const out: string[] = [];
-  write(value, ROOT, out, 0);
-  return out.join('');
+  const json = checked(value, [], 0);
+  let text: string | undefined;
+  try {
+    text = canonicalize(json);
+  } catch (cause) {
+    // Unreachable for checked input: everything canonicalize refuses is refused above.
+    throw new ForensicsError('invalid_argument', `$ cannot be canonicalized: ${(cause as Error).message}`, { cause });
+  }
+  if (text === undefined) throw new ForensicsError('invalid_argument', '$ is not a JSON value');
+  return text;
 }
 
 export function jcsBytes(value: unknown): Buffer {
@@ -29,92 +41,77 @@ export function jcsBytes(value: unknown): Buffer {
 }
 
 const MAX_DEPTH = 1000;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Where a value sits (`$.files[3].path`), spelled out only for an error message. */
-type At = () => string;
-const ROOT: At = () => '$';
+/** Member names and indexes from the root to the value at hand, spelled out only for an error. */
+type Trail = (string | number)[];
 
-function bad(at: At, why: string): never {
-  throw new ForensicsError('invalid_argument', `${at()} ${why}`);
+function bad(trail: Trail, why: string): never {
+  const spell = (steps: Trail): string => steps.map((step) => (typeof step === 'number' ? `[${step}]` : `.${step}`)).join('');
+  // A cycle or a hostile nesting is named by its first and last steps, not a thousand of them.
+  const at = trail.length <= 24 ? spell(trail) : `${spell(trail.slice(0, 16))}…${spell(trail.slice(-4))}`;
+  throw new ForensicsError('invalid_argument', `$${at} ${why}`);
 }
 
-const wellFormed = typeof ''.isWellFormed === 'function' ? (s: string): boolean => s.isWellFormed() : (s: string): boolean => !LONE_SURROGATE.test(s);
-
-function string(s: string, at: At): string {
-  if (!wellFormed(s)) bad(at, 'holds a lone surrogate (not I-JSON, RFC 8785 §3.2.2.2)');
-  // JSON.stringify (ES2019+) escapes exactly what RFC 8785 asks: the two-character forms for
-  // \b \t \n \f \r " \, \u00xx (lowercase) for the other control characters, nothing else.
-  return JSON.stringify(s);
-}
-
-/** Serialized member names, remembered: the same few names recur in every object of an array. */
-const NAMES = new Map<string, string>();
-
-function memberName(key: string, at: At): string {
-  let name = NAMES.get(key);
-  if (name === undefined) {
-    name = `${string(key, () => `${at()} member name`)}:`;
-    if (NAMES.size < 4096) NAMES.set(key, name);
-  }
-  return name;
-}
-
-function isPlainObject(value: object): boolean {
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
-}
-
-function write(input: unknown, at: At, out: string[], depth: number): void {
-  if (depth > MAX_DEPTH) bad(at, `nests deeper than ${MAX_DEPTH} levels`);
+/**
+ * Checks `input` against the rules above and returns what canonicalize is to serialize: `input`
+ * itself, or — only where a `toJSON` result or an `undefined` array item replaces a value — a
+ * copy of the containers on the way to it, so canonicalize never calls `toJSON` a second time.
+ */
+function checked(input: unknown, trail: Trail, depth: number): unknown {
+  if (depth > MAX_DEPTH) bad(trail, `nests deeper than ${MAX_DEPTH} levels`);
   let value = input;
-  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+  if (typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     value = (value as { toJSON: (key: string) => unknown }).toJSON('');
   }
-  if (value === null) {
-    out.push('null');
-    return;
-  }
   switch (typeof value) {
-    case 'boolean':
-      out.push(value ? 'true' : 'false');
-      return;
-    case 'number':
-      if (!Number.isFinite(value)) bad(at, 'is not a finite number');
-      // ECMAScript Number::toString — the serialization RFC 8785 §3.2.2.3 prescribes; -0 → "0".
-      out.push(JSON.stringify(value));
-      return;
     case 'string':
-      out.push(string(value, at));
-      return;
+      if (!value.isWellFormed()) bad(trail, 'holds a lone surrogate (not I-JSON, RFC 8785 §3.2.2.2)');
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) bad(trail, 'is not a finite number');
+      return value;
+    case 'boolean':
+      return value;
     case 'object':
+      if (value === null) return null;
       break;
     default:
-      bad(at, `has a type JSON cannot hold (${typeof value})`);
+      bad(trail, `has a type JSON cannot hold (${typeof value})`);
   }
   if (Array.isArray(value)) {
-    out.push('[');
+    let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
-      if (i > 0) out.push(',');
       const item = value[i] as unknown;
-      write(item === undefined ? null : item, () => `${at()}[${i}]`, out, depth + 1);
+      let next: unknown = null;
+      if (item !== undefined) {
+        trail.push(i);
+        next = checked(item, trail, depth + 1);
+        trail.pop();
+      }
+      if (copy !== undefined) copy.push(next);
+      else if (next !== item) {
+        copy = value.slice(0, i) as unknown[];
+        copy.push(next);
+      }
     }
-    out.push(']');
-    return;
+    return copy ?? value;
   }
-  if (!isPlainObject(value as object)) bad(at, `is a ${(value as object).constructor?.name ?? 'non-plain'} object, not plain JSON`);
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) bad(trail, `is a ${(value as object).constructor?.name ?? 'non-plain'} object, not plain JSON`);
   const record = value as Record<string, unknown>;
-  // Default sort compares UTF-16 code units, which is RFC 8785 §3.2.3's order.
-  const keys = Object.keys(record).sort();
-  out.push('{');
-  let first = true;
-  for (const key of keys) {
-    const v = record[key];
-    if (v === undefined) continue;
-    if (!first) out.push(',');
-    first = false;
-    out.push(memberName(key, at));
-    write(v, () => `${at()}.${key}`, out, depth + 1);
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(record)) {
+    if (!key.isWellFormed()) bad(trail, 'member name holds a lone surrogate (not I-JSON, RFC 8785 §3.2.2.2)');
+    const member = record[key];
+    if (member === undefined) continue;
+    trail.push(key);
+    const next = checked(member, trail, depth + 1);
+    trail.pop();
+    if (next !== member) {
+      // A null-prototype copy, so that a member named "__proto__" stays a member.
+      copy ??= Object.assign(Object.create(null) as Record<string, unknown>, record);
+      copy[key] = next;
+    }
   }
-  out.push('}');
+  return copy ?? record;
 }
