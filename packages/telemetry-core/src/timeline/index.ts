@@ -23,4 +23,5 @@ export {
 export { TimelineError } from './errors.js';
 export type { TimelineErrorCode } from './errors.js';
 export { uuidv7, isUuid } from './uuidv7.js';
-export { canonicalJson } from './canonical-json.js';
+export { canonicalJson, CanonicalJsonError } from './canonical-json.js';
+export type { JsonTrail } from './canonical-json.js';

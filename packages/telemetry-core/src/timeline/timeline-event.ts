@@ -1,6 +1,7 @@
 /**
  * The canonical `timeline_event` (SPEC TL-1) and its content digest. The digest is SHA-256
- * over the canonical JSON of every field but `digest` itself, with `ts` in
+ * over the RFC 8785 canonical JSON (see canonical-json.ts: the same bytes as the forensics
+ * library's `jcs`) of every field but `digest` itself, with `ts` in
  * `Date.prototype.toISOString()` form, so any party holding the event can recompute it.
  *
  * An event that builds is an event that stores (STO-5): `ts` lies in years 1970..9999 (what a
@@ -10,7 +11,7 @@
  * refused with the field at fault, never normalised: the digest covers it.
  */
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical-json.js';
+import { CanonicalJsonError, canonicalJson } from './canonical-json.js';
 import { TimelineError } from './errors.js';
 import { assertTenantId, isValidKind } from './subjects.js';
 import { isUuid, uuidv7 } from './uuidv7.js';
@@ -72,7 +73,7 @@ export const MAX_DETAILS_DEPTH = 32;
 // eslint-disable-next-line no-control-regex -- NUL is exactly what this looks for
 const SUSPECT_RE = /[\u0000\uD800-\uDFFF]/;
 
-/** `sha256:<hex>` over the canonical JSON of `event` without its `digest`. */
+/** `sha256:<hex>` over the RFC 8785 canonical JSON of `event` without its `digest`. */
 export function timelineEventDigest(event: Omit<TimelineEvent, 'digest'> | TimelineEvent): string {
   const { digest: _ignored, ...rest } = event as TimelineEvent;
   return `sha256:${createHash('sha256').update(canonicalJson(rest)).digest('hex')}`;
@@ -202,6 +203,10 @@ export function buildTimelineEvent(input: TimelineEventInput, options: BuildTime
   try {
     detailsJson = canonicalJson(details);
   } catch (cause) {
+    if (cause instanceof CanonicalJsonError) {
+      const field = cause.trail.reduce<string>((path, step) => (typeof step === 'number' ? `${path}[${step}]` : childPath(path, step)), 'details');
+      throw new TimelineError('timeline.event_invalid', `${field} ${cause.reason}: details must contain only JSON values`, field, { cause });
+    }
     throw new TimelineError('timeline.event_invalid', 'details must contain only JSON values', 'details', { cause });
   }
   const maxBytes = options.maxDetailsBytes ?? 16_384;
@@ -230,7 +235,7 @@ export function buildTimelineEvent(input: TimelineEventInput, options: BuildTime
     if (input.digest !== digest) {
       throw new TimelineError(
         'timeline.digest_mismatch',
-        'digest does not match the canonical event (SHA-256 over sorted-key JSON of all fields but digest, ts as toISOString(), details after scrubbing)',
+        'digest does not match the canonical event (SHA-256 over the RFC 8785 canonical JSON of all fields but digest, ts as toISOString(), details after scrubbing)',
         'digest',
       );
     }
@@ -238,7 +243,7 @@ export function buildTimelineEvent(input: TimelineEventInput, options: BuildTime
   return { ...body, digest };
 }
 
-/** Serializes an event for the bus (canonical JSON, digest included). */
+/** Serializes an event for the bus (RFC 8785 canonical JSON, digest included). */
 export function encodeTimelineEvent(event: TimelineEvent): Uint8Array {
   return Buffer.from(canonicalJson(event));
 }
