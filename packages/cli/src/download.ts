@@ -9,12 +9,73 @@
  * reports what was committed and how to fetch it again (`notWritten`), with exit 2.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { link, lstat, mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { access, link, lstat, mkdir, open, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CliError, EXIT, type CommandResult } from './output.js';
+import { meter, type Progress } from './progress.js';
+
+/** Linux pseudo filesystems (statfs magic numbers): what is written there is not kept as a file. */
+const PSEUDO_FILESYSTEMS: ReadonlyMap<number, string> = new Map([
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x64626720, 'debugfs'],
+  [0x74726163, 'tracefs'],
+  [0x73636673, 'securityfs'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+  [0x1cd1, 'devpts'],
+  [0xcafe4a11, 'bpf'],
+  [0x6165676c, 'pstore'],
+  [0x62656570, 'configfs'],
+  [0x65735543, 'fusectl'],
+  [0xde5e81e4, 'efivarfs'],
+  [0xf97cff8c, 'selinuxfs'],
+  [0x42494e4d, 'binfmt_misc'],
+  [0x6e736673, 'nsfs'],
+]);
+
+/**
+ * Makes sure `dir` exists and can take new files, creating what is missing one level at a time;
+ * fails at once, naming `target`, when it cannot. (Node's recursive mkdir never returns where
+ * mkdir answers ENOENT under a directory that exists, as /proc does: it retries forever.) The
+ * nearest existing ancestor must be a writable directory on a real filesystem.
+ */
+export async function ensureDirectory(dir: string, target: string): Promise<void> {
+  const refuse = (why: string, cause?: unknown): CliError => new CliError('destination_unwritable', `cannot write ${target}: ${why}`, { cause });
+  const missing: string[] = [];
+  let existing = dir;
+  for (;;) {
+    const info = await stat(existing).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(refuse(error.message, error))));
+    if (info) {
+      if (!info.isDirectory()) throw refuse(`${existing} is not a directory`);
+      break;
+    }
+    missing.unshift(existing);
+    const parent = dirname(existing);
+    if (parent === existing) throw refuse(`${existing} does not exist`);
+    existing = parent;
+  }
+  if (process.platform === 'linux') {
+    const fs = await statfs(existing).catch(() => undefined);
+    const pseudo = fs ? PSEUDO_FILESYSTEMS.get(fs.type) : undefined;
+    if (pseudo) throw refuse(`${existing} is on a ${pseudo} pseudo filesystem, where files cannot be kept`);
+  }
+  try {
+    await access(existing, constants.W_OK);
+  } catch (cause) {
+    throw refuse(`${existing} is not writable (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message})`, cause);
+  }
+  for (const level of missing) {
+    try {
+      await mkdir(level);
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code !== 'EEXIST') throw refuse(`cannot create ${level}: ${(cause as Error).message}`, cause);
+    }
+  }
+}
 
 /** Quotes an argument for a POSIX shell when it needs it. */
 export function shellArg(value: string): string {
@@ -34,10 +95,11 @@ export class Destination {
     if (existing) throw new CliError('exists', `${path} already exists; not overwriting it (nothing was asked of the service)`);
     const temp = `${path}.partial-${randomBytes(6).toString('hex')}`;
     try {
-      await mkdir(dirname(path), { recursive: true });
+      await ensureDirectory(dirname(path), path);
       return new Destination(path, temp, await open(temp, 'wx', 0o644));
     } catch (cause) {
-      throw new CliError('destination_unwritable', `cannot write beside ${path}: ${(cause as Error).message} (nothing was asked of the service)`, { cause });
+      const why = cause instanceof CliError ? cause.message : `cannot write beside ${path}: ${(cause as Error).message}`;
+      throw new CliError('destination_unwritable', `${why} (nothing was asked of the service)`, { cause });
     }
   }
 
@@ -46,10 +108,12 @@ export class Destination {
     return createWriteStream(this.temp, { fd: this.take() });
   }
 
-  /** Writes a whole web response body into the private file. */
-  async writeResponse(body: ReadableStream<Uint8Array> | null): Promise<void> {
+  /** Writes a whole web response body into the private file, counting its bytes on `progress`. */
+  async writeResponse(body: ReadableStream<Uint8Array> | null, progress?: Progress): Promise<void> {
     if (!body) throw new Error('the answer has no body');
-    await pipeline(Readable.fromWeb(body as never), this.stream());
+    if (progress) await pipeline(Readable.fromWeb(body as never), meter(progress), this.stream());
+    else await pipeline(Readable.fromWeb(body as never), this.stream());
+    progress?.finish();
   }
 
   /** Writes bytes into the private file. */

@@ -1,9 +1,11 @@
 /**
  * Heavy dependencies are loaded on first use, not when a command group registers its commands:
- * `stella --help` and usage errors answer without loading the crypto libraries.
+ * `stella --help` and usage errors answer without loading the crypto libraries or protobufjs.
  */
 import type * as Forensics from '@stellaops/forensics';
 import type * as Jose from 'jose';
+import type * as OtlpReplay from './otlp-replay.js';
 
 export const forensicsLib = (): Promise<typeof Forensics> => import('@stellaops/forensics');
 export const joseLib = (): Promise<typeof Jose> => import('jose');
+export const otlpReplayLib = (): Promise<typeof OtlpReplay> => import('./otlp-replay.js');

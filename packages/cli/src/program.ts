@@ -2,14 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { registerAuth } from './commands/auth.js';
 import { registerForensic } from './commands/forensic.js';
 import { registerTelemetry } from './commands/telemetry.js';
-import { CliError, EXIT, emit, emitError, type CliIO, type CommandResult, type ExitCode } from './output.js';
-
-/** Shared by command groups: adds `--json` and wires the action to the output helper. */
-export interface CommandContext {
-  readonly io: CliIO;
-  /** Registers a leaf command's handler; `--json` is added here so no command can forget it. */
-  action<O>(cmd: Command, handler: (args: string[], opts: O) => Promise<CommandResult>): Command;
-}
+import { createCommandContext } from './context.js';
+import { asCliError, CliError, EXIT, EXIT_CODES_HELP, emitError, type CliIO, type ExitCode } from './output.js';
 
 /** Builds the `stella` program; `run` resolves to the exit code instead of exiting, for tests and embedding. */
 export function createProgram(io: CliIO): { program: Command; run(argv: string[]): Promise<ExitCode> } {
@@ -26,27 +20,12 @@ export function createProgram(io: CliIO): { program: Command; run(argv: string[]
       outputError: (s, write) => {
         if (!jsonMode) write(s);
       },
-    });
+    })
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`);
 
-  const ctx: CommandContext = {
-    io,
-    action(cmd, handler) {
-      cmd.option('--json', 'print one JSON document instead of text');
-      cmd.action(async (...received: unknown[]) => {
-        // commander passes (...positionals, options, command).
-        const opts = received.at(-2) as Parameters<typeof handler>[1];
-        const json = !!(opts as { json?: boolean }).json;
-        const positionals = received.slice(0, -2).flat().filter((a): a is string => typeof a === 'string');
-        try {
-          exitCode = emit(io, json, await handler(positionals, opts));
-        } catch (err) {
-          exitCode = emitError(io, json, asCliError(err));
-        }
-      });
-      return cmd;
-    },
-  };
-
+  const ctx = createCommandContext(io, (code) => {
+    exitCode = code;
+  });
   registerForensic(program, ctx);
   registerAuth(program, ctx);
   registerTelemetry(program, ctx);
@@ -69,12 +48,4 @@ export function createProgram(io: CliIO): { program: Command; run(argv: string[]
       }
     },
   };
-}
-
-function asCliError(err: unknown): CliError {
-  if (err instanceof CliError) return err;
-  const e = err as { code?: unknown; message?: unknown };
-  // Library errors carry stable codes; they are input problems (exit 2), not verification verdicts.
-  if (e && typeof e.code === 'string' && typeof e.message === 'string') return new CliError(e.code, e.message, { cause: err });
-  return new CliError('internal', `unexpected failure: ${String((err as Error)?.message ?? err)}`, { cause: err });
 }

@@ -1,33 +1,23 @@
 /**
  * The one HTTP client every service-talking `stella` command uses (CLI-4): resolves
  * --server/--token/--tenant (or $STELLA_SERVER/$STELLA_TOKEN/$STELLA_TENANT), sends a fresh
- * W3C `traceparent` with each command, and turns service errors into `CliError`s that quote
- * the trace id, so a support case can find the request in the service's traces and logs.
+ * W3C `traceparent` with each command, and turns every error answer into a `CliError` (exit 2)
+ * that quotes the service's `error_code`, its message and the trace id, so a support case can
+ * find the request in the service's traces and logs; where the answer calls for a flag or a
+ * token the CLI can give, a hint says how.
  */
 import { randomBytes } from 'node:crypto';
-import type { Command } from 'commander';
+import { DEFAULT_SERVER, resolveTenant, type ServerOptions } from './context.js';
 import { CliError, EXIT, type CliIO, type CommandResult } from './output.js';
-
-export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
-
-export interface ServerOptions {
-  server?: string;
-  token?: string;
-  tenant?: string;
-}
 
 export interface Connection {
   base: URL;
   headers: Record<string, string>;
   traceId: string;
-}
-
-/** Adds --server, --token and --tenant to a command. */
-export function withServerOptions(cmd: Command): Command {
-  return cmd
-    .option('--server <url>', `service URL (default: $STELLA_SERVER or ${DEFAULT_SERVER})`)
-    .option('--token <jwt>', 'bearer token (default: $STELLA_TOKEN)')
-    .option('--tenant <tenant>', 'tenant (default: $STELLA_TENANT; needed when the token names several)');
+  /** The tenant named with --tenant / $STELLA_TENANT, if any. */
+  tenant: string | undefined;
+  /** How `stella auth token` would be run here (for hints): with --data-dir unless $STELLA_DATA_DIR is set. */
+  mintCommand: string;
 }
 
 /** A new trace id and the `traceparent` header that starts it (sampled). */
@@ -45,17 +35,51 @@ export function connect(opts: ServerOptions, io: CliIO): Connection {
     throw new CliError('usage', `--server "${raw}" is not a URL (e.g. ${DEFAULT_SERVER})`);
   }
   const token = opts.token ?? io.env['STELLA_TOKEN'];
-  if (!token) throw new CliError('usage', 'no token: pass --token or set STELLA_TOKEN (embedded installs: stella auth token --data-dir <dir> ...)');
-  const tenant = opts.tenant ?? io.env['STELLA_TENANT'];
-  if (tenant !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(tenant)) {
-    throw new CliError('usage', '--tenant must be 1-64 letters, digits, "_" or "-", starting with a letter or digit');
+  if (!token) {
+    throw new CliError('usage', 'no token: pass --token or set STELLA_TOKEN', {
+      hint: `on an embedded install: export STELLA_TOKEN=$(stella auth token${io.env['STELLA_DATA_DIR'] ? '' : ' --data-dir <service data dir>'} --tenant <tenant> --scope <area:action> ...)`,
+    });
   }
+  const tenant = resolveTenant(opts.tenant, io);
   const tp = newTraceparent();
   return {
     base,
+    tenant,
+    mintCommand: io.env['STELLA_DATA_DIR'] ? 'stella auth token' : 'stella auth token --data-dir <service data dir>',
     traceId: tp.traceId,
     headers: { authorization: `Bearer ${token}`, traceparent: tp.header, ...(tenant ? { 'x-stella-tenant': tenant } : {}) },
   };
+}
+
+/** The body of a service error answer (docs/errors.md). */
+interface ErrorAnswer {
+  error_code?: string;
+  message?: string;
+  required_scope?: string;
+}
+
+/** What the CLI can add to an error answer: the flag or token that fixes it. */
+function hintFor(answer: ErrorAnswer, conn: Connection): string | undefined {
+  switch (answer.error_code) {
+    case 'tenant.required':
+    case 'tenant.ambiguous':
+    case 'tenant.invalid':
+      return 'name the tenant with --tenant <tenant> or STELLA_TENANT';
+    case 'auth.scope_denied':
+    case 'auth.tenant_denied':
+      return answer.required_scope
+        ? `use a token with ${answer.required_scope}; on an embedded install: ${conn.mintCommand} --scope ${answer.required_scope}`
+        : undefined;
+    case 'auth.token_expired':
+      return `use a new token; on an embedded install: ${conn.mintCommand} --scope ...`;
+    case 'evidence.platform_scope_required':
+      return (
+        'the platform key needs a platform-wide token (stella:evidence:admin with no #tenant/ part); on an embedded install: ' +
+        `stella forensic key rotate --scope platform --tenant ${conn.tenant ?? '<tenant>'} --token "$(${conn.mintCommand} --scope stella:evidence:admin)"`
+      );
+    default:
+      return undefined;
+  }
 }
 
 export async function request(conn: Connection, method: string, path: string, body?: unknown): Promise<Response> {
@@ -70,15 +94,17 @@ export async function request(conn: Connection, method: string, path: string, bo
     throw new CliError('server_unreachable', `cannot reach ${conn.base.origin}: ${(cause as Error).message} (trace_id ${conn.traceId})`, { cause });
   }
   if (!res.ok) {
-    let detail: { error_code?: string; message?: string } = {};
+    let answer: ErrorAnswer = {};
     try {
-      detail = (await res.json()) as typeof detail;
+      answer = (await res.json()) as ErrorAnswer;
     } catch {
-      // A non-JSON error body: the status says enough.
+      // A non-JSON error body (a proxy in between): the status says what there is to say.
     }
-    // 4xx is the caller's to fix (usage); 5xx is the service's.
-    throw new CliError(detail.error_code ?? `http_${res.status}`, `${method} ${path} → ${res.status}: ${detail.message ?? res.statusText} (trace_id ${conn.traceId})`, {
-      exitCode: res.status >= 500 ? EXIT.invalid : EXIT.usage,
+    const code = answer.error_code ?? `http_${res.status}`;
+    const hint = hintFor(answer, conn);
+    throw new CliError(code, `${method} ${path} → ${res.status} ${code}: ${answer.message ?? res.statusText} (trace_id ${conn.traceId})`, {
+      exitCode: EXIT.usage,
+      ...(hint ? { hint } : {}),
     });
   }
   return res;

@@ -68,7 +68,7 @@ describe('stella forensic', () => {
 
   it('reports the signing time as asserted, refuses other spellings of manifest.sig, and fails --require-timestamp without a TSA token', async () => {
     const ok = await stella('forensic', 'verify', 'a.tar', '--key', 'keys/signing.pub.pem', '--json');
-    expect(ok.json()).toMatchObject({ ok: true, format: 'stellaops.evidence/v2', container: 'tar', signingTime: { source: 'asserted', time: '2025-01-01T00:00:00.000Z' } });
+    expect(ok.json()).toMatchObject({ ok: true, format: 'stellaops.evidence/v2', container: 'tar', signing_time: { source: 'asserted', time: '2025-01-01T00:00:00.000Z' } });
     const text = await stella('forensic', 'verify', 'a.tar', '--key', 'keys/signing.pub.pem');
     expect(text.out).toContain("signed at 2025-01-01T00:00:00.000Z (asserted: the signer's own claim, not proven");
     const required = await stella('forensic', 'verify', 'a.tar', '--key', 'keys/signing.pub.pem', '--require-timestamp', '--json');
@@ -109,8 +109,8 @@ describe('stella forensic', () => {
     expect((rot.json().keys as unknown[]).length).toBe(2);
     // Signed 2025-01-01, inside the retired key's window: still valid.
     expect((await stella('forensic', 'verify', 'a.tar', '--keyring', 'ring.json')).code).toBe(0);
-    const oldKeyId = (await stella('forensic', 'verify', 'a.tar', '--keyring', 'ring.json', '--json')).json().signer as { keyId: string };
-    const rev = await stella('forensic', 'keyring', 'revoke', '--keyring', 'ring.json', '--key', 'keys2/signing.key.pem', '--key-id', oldKeyId.keyId, '--reason', 'key compromise', '--at', '2025-03-01T00:00:00Z');
+    const oldKeyId = (await stella('forensic', 'verify', 'a.tar', '--keyring', 'ring.json', '--json')).json().signer as { key_id: string };
+    const rev = await stella('forensic', 'keyring', 'revoke', '--keyring', 'ring.json', '--key', 'keys2/signing.key.pem', '--key-id', oldKeyId.key_id, '--reason', 'key compromise', '--at', '2025-03-01T00:00:00Z');
     expect(rev.code).toBe(0);
     const v = await stella('forensic', 'verify', 'a.tar', '--keyring', 'ring.json', '--json');
     expect(v.code).toBe(1);
@@ -132,7 +132,7 @@ describe('stella forensic', () => {
     await writeFile(join(dir, 'att.json'), JSON.stringify(await signStatement(statement, signer)));
     const ok = await stella('forensic', 'attest', 'verify', 'att.json', '--artifact', 'in/decision.json', '--key', 'keys/signing.pub.pem', '--json');
     expect(ok.code).toBe(0);
-    expect(ok.json()).toMatchObject({ ok: true, matched: ['decision.json'], signerKeyIds: [signer.keyId] });
+    expect(ok.json()).toMatchObject({ ok: true, matched: ['decision.json'], signer_key_ids: [signer.keyId] });
     const bad = await stella('forensic', 'attest', 'verify', 'att.json', '--artifact', 'in/sbom/app.cdx.json', '--key', 'keys/signing.pub.pem');
     expect(bad.code).toBe(1);
     expect(bad.out).toContain('subject_mismatch');

@@ -113,3 +113,4 @@ export type {
 
 // The canonical tar form, for services that stream stored bundles back out byte-identically.
 export { tarHeader, paddingFor as tarPadding, comparePaths as compareTarPaths, END_OF_ARCHIVE, BLOCK as TAR_BLOCK } from './bundle/tar.js';
+export { readTar, type TarEntryHeader, type TarEntrySink, type TarProblem } from './bundle/tar.js';

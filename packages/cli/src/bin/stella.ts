@@ -7,5 +7,7 @@ const { run } = createProgram({
   stderr: (s) => process.stderr.write(s),
   env: process.env,
   cwd: process.cwd(),
+  stderrIsTTY: process.stderr.isTTY === true,
+  ...(process.stderr.columns ? { stderrColumns: process.stderr.columns } : {}),
 });
 process.exitCode = await run(process.argv.slice(2));

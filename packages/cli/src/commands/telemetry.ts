@@ -1,14 +1,16 @@
 /**
- * `stella telemetry capture | replay | retention | incident` (FOR-1, FOR-3, STO-4, INC-1, CLI-3/4).
+ * `stella telemetry …` (FOR-1, FOR-3, STO-4, STO-5, INC-1, CLI-3/4).
  *
- * - capture: downloads `GET /telemetry/exports/forensic/{window}` to a `.tar.gz` with a
- *   progress bar on stderr, then verifies it against the service's capture key. The --out file
- *   is checked before the (audited) export is asked for; a window ending after now is clamped
- *   by the service and the output says so; if the file cannot be written after the export, the
+ * - capture: downloads `GET /telemetry/exports/forensic/{window}` to a `.tar.gz` (a progress
+ *   bar on a terminal), then verifies it against the service's capture key. The --out file is
+ *   checked before the (audited) export is asked for; a window ending after now is clamped by
+ *   the service and the output says so; if the file cannot be written after the export, the
  *   captured window and the command that fetches the same bundle again are printed (exit 2).
- * - replay: verifies a capture offline against a trusted key (refusing a bad one), then
- *   re-sends its OTLP records over OTLP/HTTP protobuf, in order, with bounded concurrency —
+ * - signing-key: saves the public key captures are signed with, for offline verification.
+ * - replay: verifies a capture offline against a trusted public key (refusing a bad bundle),
+ *   then streams its OTLP records to an OTLP/HTTP receiver, in order, with bounded concurrency —
  *   for sealed environments that only have the bundle and a receiver.
+ * - reindex, quarantine list|replay: the tenant's telemetry index and quarantined records.
  * - retention show|set: the tenant's hot, warm and cold tiers per signal, within the one
  *   retention policy of the service (a value outside it is refused naming the bound).
  * - incident on|off|status: switches or shows incident mode for the tenant (or one service).
@@ -17,155 +19,74 @@
  * send a W3C `traceparent` and print the trace id.
  */
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { open } from 'node:fs/promises';
+import { finished, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Command } from 'commander';
-import type { BundleVerification } from '@stellaops/forensics';
-import { forensicsLib } from '../lazy.js';
+import { resolveTenant, withServerOptions, type CommandContext, type ServerOptions } from '../context.js';
 import { Destination, notWritten, shellArg } from '../download.js';
-import { CliError, EXIT, type CliIO } from '../output.js';
-import { connect, newTraceparent, request, traced, withServerOptions, type ServerOptions } from '../service-client.js';
+import { readPublicKeyPem } from '../key-files.js';
+import { forensicsLib, otlpReplayLib } from '../lazy.js';
+import { CliError, EXIT } from '../output.js';
+import { startProgress, type Progress } from '../progress.js';
+import { connect, newTraceparent, request, requestJson, traced } from '../service-client.js';
+import { failuresJson, signingTimeJson, timestampJson, verifyOnDisk } from '../verification.js';
 
+/** The signals of a capture, in the order the CLI reports them (kept equal to the replay module's without loading it). */
 const SIGNALS = ['traces', 'metrics', 'logs'] as const;
 type Signal = (typeof SIGNALS)[number];
-import type { CommandContext } from '../program.js';
+const OTLP_ENTRY = /^files\/otlp\/(traces|metrics|logs)\.pb$/;
 
-
-
-/** A one-line progress bar on stderr, redrawn at most every 100 ms. */
-class ProgressBar {
-  private last = 0;
-  constructor(
-    private readonly io: CliIO,
-    private readonly label: string,
-    private readonly total: number,
-  ) {}
-
-  update(done: number, force = false): void {
-    const now = Date.now();
-    if (!force && now - this.last < 100) return;
-    this.last = now;
-    const fraction = this.total > 0 ? Math.min(1, done / this.total) : 1;
-    const width = 30;
-    const filled = Math.round(fraction * width);
-    this.io.stderr(`\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${(done / 1048576).toFixed(1)} MiB`);
-  }
-
-  finish(done: number): void {
-    this.update(done, true);
-    this.io.stderr('\n');
-  }
-}
-
-function gunzipOf(file: string): Readable {
-  return createReadStream(file).pipe(createGunzip());
-}
-
-/** Verifies a capture as it is on disk: the gzip wrapper in its one accepted form, then the bundle inside. */
-async function verifyCapture(file: string, publicKey: string): Promise<BundleVerification> {
-  try {
-    return await (await forensicsLib()).verifyBundle(file, { publicKey });
-  } catch (cause) {
-    throw new CliError('bundle_unreadable', `${file} is not a readable gzip'ed bundle: ${(cause as Error).message}`, { exitCode: EXIT.invalid, cause });
-  }
-}
-
-/** Regular-file entries of a (ustar) tar stream whose names start with `prefix`. */
-async function tarEntries(source: Readable, prefix: string): Promise<Map<string, Buffer>> {
-  const chunks: Buffer[] = [];
-  for await (const c of source) chunks.push(c as Buffer);
-  const tar = Buffer.concat(chunks);
-  const out = new Map<string, Buffer>();
-  for (let at = 0; at + 512 <= tar.length; ) {
-    const header = tar.subarray(at, at + 512);
-    if (header.every((b) => b === 0)) break;
-    const field = (start: number, len: number): string => header.subarray(start, start + len).toString('utf8').replace(/\0.*$/s, '');
-    const name = (field(345, 155) ? `${field(345, 155)}/` : '') + field(0, 100);
-    const size = parseInt(field(124, 12).trim() || '0', 8);
-    const type = field(156, 1) || '0';
-    const start = at + 512;
-    if (type === '0' && name.startsWith(prefix)) out.set(name.slice(prefix.length), tar.subarray(start, start + size));
-    at = start + Math.ceil(size / 512) * 512;
-  }
-  return out;
+interface SigningKey {
+  key_id: string;
+  algorithm: string;
+  public_key_pem: string;
 }
 
 /**
- * Splits an Export*ServiceRequest into its top-level field-1 items (ResourceSpans /
- * ResourceMetrics / ResourceLogs) without decoding them, so each can be re-sent as is.
+ * Passes a gzip download through unchanged while counting the bytes it inflates to: the service
+ * announces the capture's uncompressed size, not its compressed one, so that is what progress
+ * is measured against. Inflating is only worth it for a bar someone sees.
  */
-export function splitExportRequest(bytes: Buffer): Buffer[] {
-  const items: Buffer[] = [];
-  let at = 0;
-  const varint = (): number => {
-    let value = 0;
-    let shift = 0;
-    for (;;) {
-      if (at >= bytes.length) throw new CliError('bundle_corrupt', 'an OTLP file ends inside a varint', { exitCode: EXIT.invalid });
-      const b = bytes[at++]!;
-      value += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return value;
-      shift += 7;
-      if (shift > 49) throw new CliError('bundle_corrupt', 'an OTLP file has an over-long varint', { exitCode: EXIT.invalid });
-    }
-  };
-  while (at < bytes.length) {
-    const start = at;
-    const key = varint();
-    if (key !== 0x0a) throw new CliError('bundle_corrupt', `unexpected protobuf field key ${key} at offset ${start}; expected resource entries (field 1)`, { exitCode: EXIT.invalid });
-    const length = varint();
-    if (at + length > bytes.length) throw new CliError('bundle_corrupt', `an OTLP entry at offset ${start} runs past the end of the file`, { exitCode: EXIT.invalid });
-    at += length;
-    items.push(bytes.subarray(start, at));
-  }
-  return items;
+function inflatedBytesMeter(progress: Progress): Transform {
+  const inflate = createGunzip();
+  inflate.on('data', (chunk: Buffer) => progress.add(chunk.length));
+  // The download is verified once written; the meter only counts, and stops counting on an error.
+  inflate.on('error', () => undefined);
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      inflate.write(chunk);
+      callback(null, chunk);
+    },
+    flush(callback) {
+      inflate.end();
+      finished(inflate, () => callback());
+    },
+  });
 }
 
-function otlpUrl(to: string, signal: Signal): string {
-  let url: URL;
+/** True when the file starts with the gzip magic bytes. */
+async function isGzipFile(file: string): Promise<boolean> {
+  const handle = await open(file, 'r');
   try {
-    url = new URL(to);
-  } catch {
-    throw new CliError('usage', `--to "${to}" is not a URL (e.g. http://127.0.0.1:4318)`);
-  }
-  const base = url.href.replace(/\/+$/, '').replace(/\/v1\/(traces|metrics|logs)$/, '');
-  return `${base}/v1/${signal}`;
-}
-
-async function sendWithRetry(url: string, body: Buffer, headers: Record<string, string>, attempts = 5): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    let res: Response;
-    try {
-      res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf', ...headers } });
-    } catch (cause) {
-      if (attempt >= attempts) throw new CliError('target_unreachable', `cannot reach ${new URL(url).origin}: ${(cause as Error).message}`, { exitCode: EXIT.invalid, cause });
-      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
-      continue;
-    }
-    await res.arrayBuffer().catch(() => undefined);
-    if (res.ok) return;
-    const retryable = res.status === 429 || res.status === 502 || res.status === 503 || res.status === 504;
-    if (!retryable || attempt >= attempts) {
-      throw new CliError(res.headers.get('x-stella-error-code') ?? `http_${res.status}`, `the OTLP endpoint ${url} answered ${res.status}`, { exitCode: EXIT.invalid });
-    }
-    const after = Number(res.headers.get('retry-after'));
-    await new Promise((r) => setTimeout(r, Number.isFinite(after) && after > 0 ? Math.min(after, 30) * 1000 : 200 * 2 ** attempt));
+    const magic = Buffer.alloc(2);
+    const { bytesRead } = await handle.read(magic, 0, 2, 0);
+    return bytesRead === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  } finally {
+    await handle.close();
   }
 }
 
 export function registerTelemetry(program: Command, ctx: CommandContext): void {
-  const { io } = ctx;
-  const path = (p: string): string => resolve(io.cwd, p);
-  const telemetry = program.command('telemetry').description('forensic capture and replay, retention tiers, incident mode');
+  const { io, path } = ctx;
+  const telemetry = program.command('telemetry').description('forensic capture, its signing key and replay; telemetry index, quarantine, retention tiers, incident mode');
 
   ctx.action(
     withServerOptions(
       telemetry
         .command('capture')
-        .description("download a signed forensic capture of the tenant's telemetry and verify it")
+        .description("download a signed forensic capture of the tenant's telemetry and verify it (needs stella:evidence:export; audited)")
         .requiredOption('--window <window>', 'how far back (24h, 90m, 7d) or an ISO interval <start>/<end>')
         .requiredOption('--out <file>', 'where to write the bundle (.tar.gz); must not exist'),
     ),
@@ -189,24 +110,16 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
       const clamped = requestedTo ? { requested_to: requestedTo, to: capturedTo ?? null } : null;
       const clampLine = clamped ? [`  the window asked to end at ${clamped.requested_to}, after now: captured up to ${clamped.to} (clamped by the service)`] : [];
       const refetch = `stella telemetry capture --window ${shellArg(captured)} --out ${shellArg(opts.out)}`;
-      const bar = new ProgressBar(io, 'capture', contentBytes);
-      // Progress counts the bundle's uncompressed bytes (the server announces its content size).
-      let inflated = 0;
-      const meter = createGunzip();
-      meter.on('data', (chunk: Buffer) => {
-        inflated += chunk.length;
-        bar.update(inflated);
-      });
-      meter.on('error', () => undefined);
-      const tee = new PassThrough();
-      tee.on('data', (chunk: Buffer) => meter.write(chunk));
+      const progress = startProgress(io, 'capture', contentBytes);
       try {
-        await pipeline(Readable.fromWeb(res.body as never), tee, dest.stream());
-        meter.end();
-        bar.finish(inflated);
+        const body = Readable.fromWeb(res.body as never);
+        if (io.stderrIsTTY) await pipeline(body, inflatedBytesMeter(progress), dest.stream());
+        else await pipeline(body, dest.stream());
+        progress.finish();
       } catch (error) {
+        progress.finish();
         await dest.discard();
-        throw new CliError('download_failed', `the capture stream broke off: ${(error as Error).message}; fetch it again with: ${refetch} (trace_id ${conn.traceId})`, { exitCode: EXIT.invalid, cause: error });
+        throw new CliError('download_failed', `the capture stream broke off: ${(error as Error).message} (trace_id ${conn.traceId})`, { cause: error, hint: `fetch it again with: ${refetch}` });
       }
       try {
         await dest.commit();
@@ -215,8 +128,8 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
         return notWritten(conn.traceId, { bundle: null, window: { from: capturedFrom ?? null, to: capturedTo ?? null }, window_clamped: clamped }, [`captured ${captured} (the export is recorded by the service)`, ...clampLine], error, refetch);
       }
       const out = dest.path;
-      const key = (await (await request(conn, 'GET', '/telemetry/exports/signing-key')).json()) as { key_id: string; public_key_pem: string };
-      const v = await verifyCapture(out, key.public_key_pem);
+      const key = await requestJson<SigningKey>(conn, 'GET', '/telemetry/exports/signing-key');
+      const v = await verifyOnDisk(io, out, { publicKey: key.public_key_pem });
       const meta = (v.manifest?.metadata ?? {}) as { window?: { from: string; to: string }; counts?: Record<Signal, { items: number; records: number }> };
       const counts = meta.counts;
       return traced(
@@ -230,9 +143,9 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
           manifest_sha256: v.manifestDigest ?? null,
           key_id: key.key_id,
           verified: v.ok,
-          signing_time: v.signingTime ?? null,
-          timestamp: v.timestamp ?? null,
-          failures: v.failures,
+          signing_time: signingTimeJson(v.signingTime),
+          timestamp: timestampJson(v.timestamp),
+          failures: failuresJson(v.failures),
         },
         [
           `${v.ok ? 'captured' : 'INVALID capture'} ${opts.out}${meta.window ? ` (${meta.window.from} → ${meta.window.to})` : ''}`,
@@ -247,12 +160,44 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
   );
 
   ctx.action(
+    withServerOptions(
+      telemetry
+        .command('signing-key')
+        .description('save the public key forensic captures are signed with, for offline checks (stella forensic verify --key, stella telemetry replay --key); needs stella:evidence:export, stella:evidence:read or stella:obs:read')
+        .requiredOption('--out <pub.pem>', 'file to write the public key (SPKI PEM) to; never overwrites'),
+    ),
+    async (_args, opts: ServerOptions & { out: string }) => {
+      const conn = connect(opts, io);
+      const dest = await Destination.reserve(path(opts.out));
+      try {
+        const key = await requestJson<SigningKey>(conn, 'GET', '/telemetry/exports/signing-key');
+        // What is saved must be the public key the service names, and nothing else.
+        let loaded: { keyId: string };
+        try {
+          loaded = (await forensicsLib()).loadPublicKey(key.public_key_pem);
+        } catch (cause) {
+          throw new CliError('key_invalid', `the service answered a capture signing key that is not a public key: ${(cause as Error).message} (trace_id ${conn.traceId})`, { cause });
+        }
+        if (/PRIVATE KEY/.test(key.public_key_pem) || loaded.keyId !== key.key_id) {
+          throw new CliError('key_invalid', `the service answered a capture signing key whose id is not ${key.key_id}, or not a public key (trace_id ${conn.traceId})`);
+        }
+        await dest.writeBytes(Buffer.from(key.public_key_pem.endsWith('\n') ? key.public_key_pem : `${key.public_key_pem}\n`));
+        await dest.commit();
+        return traced(conn.traceId, true, { key_file: dest.path, key_id: key.key_id, algorithm: key.algorithm }, [`saved the capture signing key ${key.key_id} (${key.algorithm}) to ${dest.path}`]);
+      } catch (error) {
+        await dest.discard();
+        throw error;
+      }
+    },
+  );
+
+  ctx.action(
     telemetry
       .command('replay')
-      .description('verify a capture, then re-send its records to an OTLP/HTTP endpoint (works offline)')
-      .argument('<bundle>', 'capture bundle (.tar.gz)')
+      .description('verify a capture offline, then re-send its records to an OTLP/HTTP endpoint (the endpoint needs stella:telemetry:write)')
+      .argument('<bundle>', 'capture bundle (.tar.gz, or the .tar inside it)')
       .requiredOption('--to <endpoint>', 'OTLP/HTTP base URL, e.g. http://127.0.0.1:4318')
-      .requiredOption('--key <pub.pem>', 'trusted SPKI PEM public key the capture must be signed with')
+      .requiredOption('--key <pub.pem>', 'trusted public key the capture must be signed with (SPKI PEM, from stella telemetry signing-key; a private key is refused)')
       .option('--token <jwt>', 'bearer token for the endpoint (default: $STELLA_TOKEN; none sends no Authorization)')
       .option('--tenant <tenant>', 'X-Stella-Tenant for the endpoint (default: $STELLA_TENANT)')
       .option('--concurrency <n>', 'requests in flight at once', '4')
@@ -262,65 +207,59 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
       const batchBytes = Number(opts.batchBytes);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new CliError('usage', '--concurrency must be an integer from 1 to 64');
       if (!Number.isInteger(batchBytes) || batchBytes < 1024) throw new CliError('usage', '--batch-bytes must be an integer of at least 1024');
-      let publicKey: string;
-      try {
-        publicKey = await readFile(path(opts.key), 'utf8');
-      } catch (cause) {
-        throw new CliError('usage', `cannot read --key ${opts.key}: ${(cause as Error).message}`, { cause });
-      }
+      const tenant = resolveTenant(opts.tenant, io);
+      const { OtlpReplayer, otlpUrl } = await otlpReplayLib();
+      otlpUrl(opts.to, 'traces'); // a bad --to is refused before any work
+      const publicKey = await readPublicKeyPem(path(opts.key), '--key');
       const file = path(bundle!);
       const tp = newTraceparent();
-      const v = await verifyCapture(file, publicKey);
+      const v = await verifyOnDisk(io, file, { publicKey });
       if (!v.ok) {
-        return traced(tp.traceId, false, { bundle, verified: false, failures: v.failures, sent: null }, [
+        return traced(tp.traceId, false, { bundle, verified: false, failures: failuresJson(v.failures), sent: null }, [
           `REFUSED ${bundle}: the bundle does not verify; nothing was sent`,
           ...v.failures.map((f) => `  FAIL ${f.code}: ${f.message}`),
         ]);
       }
-      const files = await tarEntries(gunzipOf(file), 'files/otlp/');
       const token = opts.token ?? io.env['STELLA_TOKEN'];
-      const tenant = opts.tenant ?? io.env['STELLA_TENANT'];
-      const headers: Record<string, string> = { traceparent: tp.header, ...(token ? { authorization: `Bearer ${token}` } : {}), ...(tenant ? { 'x-stella-tenant': tenant } : {}) };
-      const sent: Record<Signal, { requests: number; bytes: number }> = { traces: { requests: 0, bytes: 0 }, metrics: { requests: 0, bytes: 0 }, logs: { requests: 0, bytes: 0 } };
-      const total = [...files.values()].reduce((n, b) => n + b.length, 0);
-      const bar = new ProgressBar(io, 'replay', total);
-      let done = 0;
-      for (const signal of SIGNALS) {
-        const bytes = files.get(`${signal}.pb`);
-        if (!bytes || bytes.length === 0) continue;
-        // Consecutive resource entries form each request, in bundle order.
-        const batches: Buffer[] = [];
-        let current: Buffer[] = [];
-        let size = 0;
-        for (const item of splitExportRequest(bytes)) {
-          if (size + item.length > batchBytes && current.length > 0) {
-            batches.push(Buffer.concat(current));
-            current = [];
-            size = 0;
-          }
-          current.push(item);
-          size += item.length;
+      const total = (v.manifest?.files ?? []).filter((f) => OTLP_ENTRY.test(`files/${f.path}`)).reduce((n, f) => n + f.size, 0);
+      const progress = startProgress(io, 'replay', total);
+      const replayer = new OtlpReplayer({
+        to: opts.to,
+        headers: { traceparent: tp.header, ...(token ? { authorization: `Bearer ${token}` } : {}), ...(tenant ? { 'x-stella-tenant': tenant } : {}) },
+        concurrency,
+        batchBytes,
+        progress,
+      });
+      const { readTar } = await forensicsLib();
+      const raw = createReadStream(file);
+      const tar = (await isGzipFile(file)) ? raw.pipe(createGunzip()) : raw;
+      let problems: { code: string; message: string }[];
+      try {
+        problems = await readTar(replayer.paced(tar), (h) => {
+          const signal = OTLP_ENTRY.exec(h.path)?.[1] as Signal | undefined;
+          return signal ? replayer.entry(signal, h.size) : { write: () => undefined, end: () => undefined };
+        });
+        await replayer.drain();
+      } catch (error) {
+        await replayer.abort(error);
+        const requests = SIGNALS.reduce((n, s) => n + replayer.sent[s].requests, 0);
+        if (error instanceof CliError) {
+          throw new CliError(error.code, `${error.message}; ${requests} request(s) had been sent (trace_id ${tp.traceId})`, { exitCode: error.exitCode, cause: error, ...(error.hint ? { hint: error.hint } : {}) });
         }
-        if (current.length > 0) batches.push(Buffer.concat(current));
-        const url = otlpUrl(opts.to, signal);
-        let next = 0;
-        const worker = async (): Promise<void> => {
-          while (next < batches.length) {
-            const batch = batches[next++]!;
-            await sendWithRetry(url, batch, headers);
-            sent[signal].requests++;
-            sent[signal].bytes += batch.length;
-            done += batch.length;
-            bar.update(done);
-          }
-        };
-        await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
+        throw error;
+      } finally {
+        raw.destroy();
+        tar.destroy();
+        progress.finish();
       }
-      bar.finish(done);
+      if (problems.length > 0) {
+        // Verified a moment ago, different now: the file changed underneath.
+        throw new CliError('bundle_changed', `${bundle} changed after it was verified: ${problems.map((p) => p.message).join('; ')}`, { exitCode: EXIT.invalid });
+      }
       const meta = (v.manifest?.metadata ?? {}) as { counts?: Record<Signal, { items: number }> };
-      return traced(tp.traceId, true, { bundle, verified: true, key_id: v.signer?.keyId ?? null, sent, counts: meta.counts ?? null }, [
+      return traced(tp.traceId, true, { bundle, verified: true, key_id: v.signer?.keyId ?? null, sent: replayer.sent, counts: meta.counts ?? null }, [
         `verified ${bundle} (signed by ${v.signer?.keyId ?? '?'}), replayed to ${opts.to}`,
-        ...SIGNALS.map((s) => `  ${s}: ${sent[s].requests} request(s), ${sent[s].bytes} bytes`),
+        ...SIGNALS.map((s) => `  ${s}: ${replayer.sent[s].requests} request(s), ${replayer.sent[s].bytes} bytes`),
       ]);
     },
   );
