@@ -1,11 +1,11 @@
 /**
  * export-center: writes the findings report of an evaluation as one deterministic JSON
- * document (sorted keys, timestamps from its inputs) and records its digest, so the report
- * can be re-derived and compared byte for byte.
+ * document (RFC 8785, the forensics library's jcs; timestamps from its inputs) and records its
+ * digest, so the report can be re-derived and compared byte for byte.
  */
 import type { FastifyInstance } from 'fastify';
-import { exportProvenance } from '@stellaops/forensics';
-import { canonicalJson, currentContext, startJourney, withSpan } from '@stellaops/telemetry-core';
+import { exportProvenance, jcs } from '@stellaops/forensics';
+import { currentContext, startJourney, withSpan } from '@stellaops/telemetry-core';
 import { WorkloadError } from '../formats/errors.js';
 import { sha256 } from './digest.js';
 import type { ReconciledFinding } from './excitator.js';
@@ -44,7 +44,7 @@ export function registerExportCenter(app: FastifyInstance, rt: WorkloadRuntime):
     try {
       const stored = withSpan('export.bundle', { 'stella.findings': body.findings.length }, () => {
         const decisionsBy = new Map(body.evaluation.decisions.map((d) => [`${d.advisory_id}|${d.purl}`, d]));
-        const report = canonicalJson({
+        const report = jcs({
           format: 'stella.findings-report/v1',
           tenant_id: tenant,
           sbom: { sbom_id: body.sbom_id, digest: body.sbom_digest },
