@@ -48,7 +48,8 @@ export async function ensureDirectory(dir: string, target: string): Promise<void
   const missing: string[] = [];
   let existing = dir;
   for (;;) {
-    const info = await stat(existing).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(refuse(error.message, error))));
+    // ENOTDIR: a file stands where a parent directory should; the walk up finds and names it.
+    const info = await stat(existing).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' || error.code === 'ENOTDIR' ? undefined : Promise.reject(refuse(error.message, error))));
     if (info) {
       if (!info.isDirectory()) throw refuse(`${existing} is not a directory`);
       break;
@@ -91,7 +92,11 @@ export class Destination {
 
   /** Refuses an existing target or an unwritable directory; creates the private file the bytes go to. */
   static async reserve(path: string): Promise<Destination> {
-    const existing = await lstat(path).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+    const existing = await lstat(path).catch((error: NodeJS.ErrnoException) => {
+      // Not there (or a parent is not a directory, which ensureDirectory names below).
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+      throw new CliError('destination_unwritable', `cannot write ${path}: ${error.message} (nothing was asked of the service)`, { cause: error });
+    });
     if (existing) throw new CliError('exists', `${path} already exists; not overwriting it (nothing was asked of the service)`);
     const temp = `${path}.partial-${randomBytes(6).toString('hex')}`;
     try {

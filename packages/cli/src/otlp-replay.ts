@@ -30,9 +30,14 @@ function corrupt(message: string): CliError {
  * (each with its tag and length, so a concatenation of them is again a valid request).
  */
 export class ExportRequestSplitter {
+  /** Chunks not yet emitted, from `first` on (the ones before it were taken). */
   private chunks: Buffer[] = [];
+  private first = 0;
   private buffered = 0;
+  /** Bytes of the file already emitted. */
   private offset = 0;
+  /** Length (tag, length and body) of the entry being collected, once its head is read; 0 before. */
+  private pending = 0;
 
   /**
    * @param name the entry's name, for errors
@@ -58,53 +63,68 @@ export class ExportRequestSplitter {
 
   private split(ended: boolean): void {
     while (this.buffered > 0) {
-      const head = this.peek(Math.min(HEAD_BYTES, this.buffered));
-      const reader = Reader.create(head);
-      let length: number;
-      try {
-        const tag = reader.uint32();
-        if (tag !== RESOURCE_ENTRY_TAG) {
-          throw corrupt(`${this.name} has protobuf field key ${tag} at byte ${this.offset}; an OTLP export request holds resource entries (field 1) only`);
-        }
-        length = reader.uint32();
-      } catch (error) {
-        if (!(error instanceof RangeError)) throw error;
-        if (ended || head.length >= HEAD_BYTES) throw corrupt(`${this.name} has a truncated or over-long varint at byte ${this.offset}`);
-        return; // the rest of the varint is still to come
+      if (this.pending === 0) {
+        const total = this.readHead(ended);
+        if (total === undefined) return; // the rest of the head is still to come
+        this.pending = total;
       }
-      const total = reader.pos + length;
-      if (this.offset + total > this.size) throw corrupt(`the resource entry at byte ${this.offset} of ${this.name} runs past its end`);
-      if (this.buffered < total) return;
+      if (this.buffered < this.pending) return;
+      const total = this.pending;
+      this.pending = 0;
       this.onEntry(this.take(total));
       this.offset += total;
     }
   }
 
-  /** The first `n` buffered bytes, without consuming them. */
-  private peek(n: number): Buffer {
-    const first = this.chunks[0]!;
-    return first.length >= n ? first.subarray(0, n) : Buffer.concat(this.chunks, this.buffered).subarray(0, n);
+  /** The whole length of the entry that starts the buffer (its tag and length read with protobufjs), or undefined while its head is incomplete. */
+  private readHead(ended: boolean): number | undefined {
+    const head = this.peek(Math.min(HEAD_BYTES, this.buffered));
+    const reader = Reader.create(head);
+    let length: number;
+    try {
+      const tag = reader.uint32();
+      if (tag !== RESOURCE_ENTRY_TAG) {
+        throw corrupt(`${this.name} has protobuf field key ${tag} at byte ${this.offset}; an OTLP export request holds resource entries (field 1) only`);
+      }
+      length = reader.uint32();
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      if (ended || head.length >= HEAD_BYTES) throw corrupt(`${this.name} has a truncated or over-long varint at byte ${this.offset}`);
+      return undefined;
+    }
+    const total = reader.pos + length;
+    if (this.offset + total > this.size) throw corrupt(`the resource entry at byte ${this.offset} of ${this.name} runs past its end`);
+    return total;
   }
 
-  /** Consumes and returns the first `n` buffered bytes. */
-  private take(n: number): Buffer {
+  /** The first `n` buffered bytes, without consuming them. */
+  private peek(n: number): Buffer {
     const parts: Buffer[] = [];
-    let need = n;
-    while (need > 0) {
-      const chunk = this.chunks[0]!;
-      if (chunk.length <= need) {
-        parts.push(chunk);
-        this.chunks.shift();
-        need -= chunk.length;
-      } else {
-        parts.push(chunk.subarray(0, need));
-        this.chunks[0] = chunk.subarray(need);
-        need = 0;
-      }
+    let have = 0;
+    for (let i = this.first; have < n; i++) {
+      parts.push(this.chunks[i]!);
+      have += this.chunks[i]!.length;
+    }
+    return (parts.length === 1 ? parts[0]! : Buffer.concat(parts, have)).subarray(0, n);
+  }
+
+  /** Consumes and returns the first `n` buffered bytes (a copy: the archive reader may reuse its buffers). */
+  private take(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.chunks[this.first]!;
+      const part = Math.min(chunk.length, n - filled);
+      chunk.copy(out, filled, 0, part);
+      filled += part;
+      if (part === chunk.length) this.first++;
+      else this.chunks[this.first] = chunk.subarray(part);
     }
     this.buffered -= n;
-    // A copy: the reader of the archive may reuse the buffers it hands out.
-    return Buffer.concat(parts, n);
+    // Drop the taken chunks in one go (what is left is at most the start of the next entries).
+    this.chunks = this.chunks.slice(this.first);
+    this.first = 0;
+    return out;
   }
 }
 
@@ -115,7 +135,8 @@ export function decodeStatusMessage(body: Uint8Array): string | undefined {
     let message: string | undefined;
     while (reader.pos < reader.len) {
       const tag = reader.uint32();
-      if (tag >>> 3 === 2 && (tag & 7) === 2) message = reader.string();
+      // bytes(), not string(): protobufjs's string() on a Buffer cuts a string short at the end instead of failing.
+      if (tag >>> 3 === 2 && (tag & 7) === 2) message = Buffer.from(reader.bytes()).toString('utf8');
       else reader.skipType(tag & 7);
     }
     return message;
