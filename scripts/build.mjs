@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm run build` (and `npm ci`, through `prepare`): compiles telemetry-core, forensics, the CLI and
-// the service to JavaScript with declarations in each package's dist/ (TypeScript project
-// references, incremental), then copies what the compiler does not: the service's SQL migrations.
+// `npm run build` (and `npm ci`, through `prepare`): compiles telemetry-core, forensics,
+// collector-config, the CLI and the service to JavaScript with declarations in each package's
+// dist/ (TypeScript project references, incremental), then copies what the compiler does not:
+// the service's SQL migrations.
 // `node scripts/build.mjs packages/cli/tsconfig.build.json …` builds only those projects (and
 // what they reference).
 // Development and tests do not need it: they run the TypeScript sources (the `@stellaops/source`
