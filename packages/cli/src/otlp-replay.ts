@@ -304,7 +304,9 @@ export class OtlpReplayer {
       const retryable = res.status === 429 || res.status === 502 || res.status === 503 || res.status === 504;
       if (!retryable || attempt >= attempts) {
         const code = res.headers.get('x-stella-error-code') ?? `http_${res.status}`;
-        const message = answerMessage(res, answer) ?? res.statusText;
+        // Receivers may lead their message with the code itself; it is said once.
+        const said = answerMessage(res, answer) ?? res.statusText;
+        const message = said.startsWith(`${code}: `) ? said.slice(code.length + 2) : said;
         throw new CliError(code, `the OTLP endpoint ${url} answered ${res.status} ${code}: ${message}`);
       }
       const after = Number(res.headers.get('retry-after'));

@@ -258,13 +258,33 @@ interface BundleOut {
 interface ServiceVerification {
   ok: boolean;
   failures: { code: string; message: string; path?: string; keyId?: string; key_id?: string }[];
+  signer?: { keyId?: string; key_id?: string; algorithm: string };
+  timestamp?: { genTime?: string; gen_time?: string; trusted: boolean; covers?: string; tsa?: string; serialNumber?: string; serial_number?: string; policy?: string };
 }
 
-/** The service's verification with its failures in the CLI's snake_case form. */
+/**
+ * The service's verification in the CLI's snake_case form: its answer spells a few library
+ * fields in camelCase (signer.keyId, timestamp.genTime, …); they are renamed here, everything
+ * else passes as it is.
+ */
 function verificationOut(v: ServiceVerification): Record<string, unknown> {
+  const { signer, timestamp, failures, ...rest } = v;
   return {
-    ...v,
-    failures: v.failures.map(({ keyId, key_id, ...f }) => ({ code: f.code, message: f.message, path: f.path ?? null, ...((key_id ?? keyId) ? { key_id: key_id ?? keyId } : {}) })),
+    ...rest,
+    failures: failures.map((f) => ({ code: f.code, message: f.message, path: f.path ?? null, ...((f.key_id ?? f.keyId) ? { key_id: f.key_id ?? f.keyId } : {}) })),
+    ...(signer ? { signer: { key_id: signer.key_id ?? signer.keyId ?? null, algorithm: signer.algorithm } } : {}),
+    ...(timestamp
+      ? {
+          timestamp: {
+            gen_time: timestamp.gen_time ?? timestamp.genTime ?? null,
+            trusted: timestamp.trusted,
+            covers: timestamp.covers ?? null,
+            tsa: timestamp.tsa ?? null,
+            serial_number: timestamp.serial_number ?? timestamp.serialNumber ?? null,
+            policy: timestamp.policy ?? null,
+          },
+        }
+      : {}),
   };
 }
 
