@@ -38,6 +38,14 @@ const SIGNALS = ['traces', 'metrics', 'logs'] as const;
 type Signal = (typeof SIGNALS)[number];
 const OTLP_ENTRY = /^files\/otlp\/(traces|metrics|logs)\.pb$/;
 
+/** An automatic incident capture, as the service records it (file relative to its data directory). */
+interface CaptureRef {
+  file: string;
+  window: { from: string; to: string };
+  manifest_sha256: string;
+  items: number;
+}
+
 interface SigningKey {
   key_id: string;
   algorithm: string;
@@ -373,18 +381,17 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
 
   const incident = telemetry.command('incident').description('incident mode: 100% sampling, debug breadcrumbs, extended retention, captures');
   for (const state of ['on', 'off'] as const) {
+    const command = incident
+      .command(state)
+      .description(state === 'on' ? 'switch incident mode on (or extend it) for the tenant or one service (needs stella:incident:admin; audited)' : 'switch incident mode off (needs stella:incident:admin; audited)')
+      .option('--service <name>', 'only this service of the tenant');
+    if (state === 'on') command.option('--ttl <duration>', 'automatic revert after (4h, 90m, PT4H)', '4h');
+    command.option('--reason <text>', 'why (recorded in the audit trail)');
     ctx.action(
-      withServerOptions(
-        incident
-          .command(state)
-          .description(state === 'on' ? 'switch incident mode on for the tenant (or one service)' : 'switch incident mode off')
-          .option('--service <name>', 'only this service of the tenant')
-          .option('--ttl <duration>', state === 'on' ? 'automatic revert after (4h, 90m, PT4H); default 4h' : 'not used by off')
-          .option('--reason <text>', 'why (recorded in the audit trail)'),
-      ),
+      withServerOptions(command),
       async (_args, opts: ServerOptions & { service?: string; ttl?: string; reason?: string }) => {
         const conn = connect(opts, io);
-        const body = { state, ...(opts.service ? { service: opts.service } : {}), ...(state === 'on' ? { ttl: opts.ttl ?? '4h' } : {}), ...(opts.reason ? { reason: opts.reason } : {}) };
+        const body = { state, ...(opts.service ? { service: opts.service } : {}), ...(state === 'on' ? { ttl: opts.ttl } : {}), ...(opts.reason ? { reason: opts.reason } : {}) };
         const res = (await (await request(conn, 'POST', '/telemetry/incidents/mode', body)).json()) as {
           state: string;
           extended: boolean;
@@ -407,13 +414,30 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
       const res = (await (await request(conn, 'GET', '/telemetry/incidents/mode')).json()) as {
         tenant: string;
         modes: { service: string | null; expires_at: string | null }[];
-        incidents: { incident_id: string; service: string | null; started_at: string; ended_at: string | null; end_reason: string | null; reason: string }[];
+        incidents: {
+          incident_id: string;
+          service: string | null;
+          started_at: string;
+          ended_at: string | null;
+          end_reason: string | null;
+          reason: string;
+          start_capture?: CaptureRef | null;
+          stop_capture?: CaptureRef | null;
+        }[];
       };
+      const captureLine = (phase: string, c: CaptureRef | null | undefined): string[] =>
+        c ? [`    capture at ${phase}: ${c.file} (${c.window.from} → ${c.window.to}, ${c.items} items, manifest sha256 ${c.manifest_sha256})`] : [];
       return traced(conn.traceId, true, res as unknown as Record<string, unknown>, [
         res.modes.length === 0 ? `incident mode off for ${res.tenant}` : `incident mode ON for ${res.tenant}:`,
         ...res.modes.map((m) => `  ${m.service ?? '(all services)'} until ${m.expires_at ?? 'turned off'}`),
         ...(res.incidents.length ? ['recent incidents:'] : []),
-        ...res.incidents.slice(0, 5).map((i) => `  ${i.incident_id} ${i.service ?? '(all)'} ${i.started_at} → ${i.ended_at ?? 'active'}${i.end_reason ? ` (${i.end_reason})` : ''}: ${i.reason}`),
+        ...res.incidents
+          .slice(0, 5)
+          .flatMap((i) => [
+            `  ${i.incident_id} ${i.service ?? '(all)'} ${i.started_at} → ${i.ended_at ?? 'active'}${i.end_reason ? ` (${i.end_reason})` : ''}: ${i.reason}`,
+            ...captureLine('start', i.start_capture),
+            ...captureLine('stop', i.stop_capture),
+          ]),
       ]);
     },
   );
