@@ -23,8 +23,7 @@ import { join } from 'node:path';
 import { createService, DevAuthority, resolveConfig } from '../packages/server/src/index.ts';
 import type { CaptureRuntime } from '../packages/server/src/capture/capture-feature.ts';
 import type { OtlpRuntime } from '../packages/server/src/otlp/otlp-feature.ts';
-import { decodeRequest, encodeRequest, type TraceRequest } from '../packages/server/src/otlp/otlp-proto.ts';
-import type { SegmentsRuntime } from '../packages/server/src/segments/segments-feature.ts';
+import { decodeRequest, encodeRequest, type TraceRequest } from '../packages/server/src/segments/signal-records.ts';
 
 function flag(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
@@ -196,7 +195,7 @@ export default async function run(args: string[]): Promise<void> {
     const service = await createService({ config });
     await service.listen();
     const otlp = service.features.get('otlp') as OtlpRuntime;
-    const segments = service.features.get('segments') as SegmentsRuntime;
+    const telemetry = service.parts.telemetry;
     const ports = await otlp.listening();
     const token = await service.devAuthority!.mint({ tenant: 'bench', scopes: ['stella:telemetry:write#tenant/bench'], ttlSeconds: 86_400 });
 
@@ -205,7 +204,7 @@ export default async function run(args: string[]): Promise<void> {
     let ingested = 0;
     for (let i = 0; ingested < totalSpans; i++) ingested += (await otlp.ingestor.ingest('bench', 'traces', bodies[i % bodies.length]!, 'protobuf')).accepted;
     const appendSec = (performance.now() - t0) / 1000;
-    await segments.telemetry.index.flush();
+    await telemetry.index.flush();
     const inProcessRate = ingested / ((performance.now() - t0) / 1000);
     console.log(`ingest in-process, to disk (decode+scrub+append, index queued) ${Math.round(ingested / appendSec).toLocaleString('en')} spans/s  (${((ingested / appendSec / decodeRate) * 100).toFixed(0)}% of ceiling)`);
     console.log(`ingest in-process, indexed (… + PGlite index flushed) ${Math.round(inProcessRate).toLocaleString('en')} spans/s  (${((inProcessRate / decodeRate) * 100).toFixed(0)}% of ceiling)`);
@@ -215,7 +214,7 @@ export default async function run(args: string[]): Promise<void> {
     const cpu0 = cpuSeconds();
     t0 = performance.now();
     const sat = await loadgen(ports.http, token, batchDir, bodies.length, requests, 0);
-    await segments.telemetry.index.flush();
+    await telemetry.index.flush();
     const wall = (performance.now() - t0) / 1000;
     const satCpu = cpuSeconds() - cpu0;
     const httpRate = (requests * SPANS_PER_BATCH) / wall;
@@ -246,7 +245,7 @@ export default async function run(args: string[]): Promise<void> {
     // 5. Capture of M spans vs tar czf of the segment files.
     let stored = ingested + requests * SPANS_PER_BATCH;
     for (let i = 0; stored < captureSpans; i++) stored += (await otlp.ingestor.ingest('bench', 'traces', bodies[i % bodies.length]!, 'protobuf')).accepted;
-    await segments.telemetry.index.flush();
+    await telemetry.index.flush();
     const capture = (service.features.get('capture') as CaptureRuntime).capture;
     t0 = performance.now();
     const plan = await capture.plan('bench', { fromMs: Date.now() - 6 * 3_600_000, toMs: Date.now() + 1000 });

@@ -1,13 +1,16 @@
-/** The features the service runs, in start order. Later features (evidence/, attest/, incident/, ...) add a line here. */
+/** The features the service runs, in start order; each is built from the service's parts (service-parts.ts). */
+import { attestFeature } from './attest/attest-feature.js';
+import { captureFeature } from './capture/capture-feature.js';
+import { custodyFeature } from './custody/custody-feature.js';
+import { evidenceFeature } from './evidence/evidence-feature.js';
+import { incidentFeature } from './incident/incident-feature.js';
+import { ingestFeature } from './ingest/ingest-feature.js';
+import { keysFeature } from './keys/keys-feature.js';
+import { obsFeature } from './obs/obs-feature.js';
+import { otlpFeature } from './otlp/otlp-feature.js';
+import { segmentsFeature } from './segments/segments-feature.js';
 import type { ServiceFeature } from './service-feature.js';
 import { timelineFeature } from './timeline/timeline-feature.js';
-import { segmentsFeature } from './segments/segments-feature.js';
-import { otlpFeature } from './otlp/otlp-feature.js';
-import { ingestFeature } from './ingest/ingest-feature.js';
-import { obsFeature } from './obs/obs-feature.js';
-import { captureFeature } from './capture/capture-feature.js';
-import { incidentFeature } from './incident/incident-feature.js';
-import { forensicsFeatures } from './evidence/forensics-features.js';
 
 export const FEATURES: readonly ServiceFeature[] = [
   timelineFeature,
@@ -17,5 +20,8 @@ export const FEATURES: readonly ServiceFeature[] = [
   obsFeature,
   captureFeature,
   incidentFeature,
-  ...forensicsFeatures(),
+  evidenceFeature,
+  keysFeature,
+  attestFeature,
+  custodyFeature,
 ];

@@ -11,7 +11,8 @@ import { TokenVerifier, type JwksSource } from './auth/token-verifier.js';
 import { openBus } from './bus/open-bus.js';
 import type { ServiceConfig } from './config.js';
 import { FEATURES } from './features.js';
-import type { FeatureContext, FeatureRuntime, ServiceApp, ServiceFeature } from './service-feature.js';
+import type { FeatureRuntime, ServiceApp, ServiceFeature } from './service-feature.js';
+import { buildParts, PART_MIGRATIONS, startParts, stopParts, type ForensicsOptions, type ServiceParts } from './service-parts.js';
 import { CORE_MIGRATIONS } from './store/migrations.js';
 import { openStore } from './store/open-store.js';
 import type { SqlStore } from './store/sql-store.js';
@@ -24,6 +25,8 @@ export interface ServiceOptions {
   clock?: () => number;
   /** Default: every feature in features.ts. */
   features?: readonly ServiceFeature[];
+  /** How the evidence parts are built (object store, KMS, TSA). Default: from the environment. */
+  forensics?: ForensicsOptions;
 }
 
 export interface StellaService {
@@ -33,6 +36,8 @@ export interface StellaService {
   readonly bus: Bus;
   readonly emitter: TimelineEmitter;
   readonly logger: Logger;
+  /** The parts the features were built from. */
+  readonly parts: ServiceParts;
   /** Feature runtimes by feature name (their public parts, e.g. the timeline indexer). */
   readonly features: ReadonlyMap<string, FeatureRuntime>;
   /** The development authority, when no JWKS is configured (embedded mode). */
@@ -61,7 +66,7 @@ export async function createService(options: ServiceOptions): Promise<StellaServ
       databaseOwnerUrl: config.databaseOwnerUrl,
       appRole: config.databaseAppRole,
       poolSize: config.databasePoolSize,
-      migrations: [CORE_MIGRATIONS, ...features.flatMap((f) => (f.migrations ? [f.migrations] : []))],
+      migrations: [CORE_MIGRATIONS, ...PART_MIGRATIONS, ...features.flatMap((f) => (f.migrations ? [f.migrations] : []))],
     });
     cleanups.push(() => store.close());
 
@@ -97,14 +102,16 @@ export async function createService(options: ServiceOptions): Promise<StellaServ
       clock,
       onError: (error) => logger.error({ error_code: error.code, error_message: error.message }, 'timeline event not emitted'),
     });
-    const ctx: FeatureContext = { config, store, bus, emitter, logger, clock };
+    const parts = buildParts({ config, store, bus, emitter, logger, clock, verifier }, { forensics: options.forensics });
+    cleanups.push(() => stopParts(parts));
     const runtimes = new Map<string, FeatureRuntime>();
-    for (const feature of features) runtimes.set(feature.name, await feature.create(ctx));
+    for (const feature of features) runtimes.set(feature.name, await feature.create(parts));
 
     const app = await buildApp({ logger, verifier, store, bus, features: [...runtimes.values()], http: config });
     await app.ready();
     cleanups.push(() => app.close());
 
+    await startParts(parts);
     for (const [name, runtime] of runtimes) {
       await runtime.start?.();
       if (runtime.stop) cleanups.push(() => runtime.stop!());
@@ -121,6 +128,7 @@ export async function createService(options: ServiceOptions): Promise<StellaServ
       await step('http', () => app.close());
       await step('bus', () => bus.close());
       for (const [name, runtime] of [...runtimes].reverse()) if (runtime.stop) await step(name, () => runtime.stop!());
+      await step('parts', () => stopParts(parts));
       await step('store', () => store.close());
     };
     let closing: Promise<void> | undefined;
@@ -131,6 +139,7 @@ export async function createService(options: ServiceOptions): Promise<StellaServ
       bus,
       emitter,
       logger,
+      parts,
       features: runtimes,
       devAuthority,
       listen: async () => {

@@ -1,6 +1,5 @@
 import { decodeBase64, encodeBase64 } from '../encoding/base64.js';
 import { ForensicsError } from '../errors.js';
-import type { Keyring } from '../keys/keyring.js';
 import { checkSignature, normalizeSignature, type Signer, type VerificationKey } from '../keys/signer.js';
 import { failure, type VerificationFailure } from '../verification-failure.js';
 
@@ -78,11 +77,21 @@ export function parseDsseEnvelope(input: string | Uint8Array | unknown): DsseEnv
   return { payload: env.payload, payloadType: env.payloadType, signatures };
 }
 
+/**
+ * What verification asks of a key ring: its key ids, and whether a key was valid at a time.
+ * `Keyring` (keys/keyring.ts) is one; the ring's own rotation log is signed with DSSE, so this
+ * module names only the shape, never the class.
+ */
+export interface TrustedKeys {
+  keys(): readonly { readonly keyId: string }[];
+  checkKey(keyId: string, at: Date): { readonly ok: true; readonly key: VerificationKey } | { readonly ok: false; readonly code: 'key_unknown' | 'key_outside_validity' | 'key_revoked'; readonly message: string };
+}
+
 export interface DsseVerifyOptions {
   /** Trusted public keys. Either this or `keyring` is required. */
   readonly keys?: readonly VerificationKey[];
   /** Trusted key ring: keys are also checked against their validity windows and revocation at `signedAt`. */
-  readonly keyring?: Keyring;
+  readonly keyring?: TrustedKeys;
   /** When the signatures were made (a manifest's createdAt); required with a keyring. */
   readonly signedAt?: Date;
   /** Distinct trusted keys that must have signed. Default 1. */

@@ -18,8 +18,10 @@ import { uuidv7 } from '@stellaops/telemetry-core';
 import { BlobError } from '../blob/blob-error.js';
 import { attestationPrefix, isValidSegment } from '../blob/object-keys.js';
 import { ServiceError } from '../errors.js';
-import type { EvidenceLocker } from '../evidence/evidence-locker.js';
-import { insertTimelineEvent } from '../evidence/evidence-repository.js';
+import type { ObjectStore } from '../blob/object-store.js';
+import type { KeyManager } from '../keys/key-manager.js';
+import type { SqlStore } from '../store/sql-store.js';
+import type { AuditTrail } from '../timeline/audit-trail.js';
 
 export interface AttestationRow {
   id: string;
@@ -108,11 +110,17 @@ function signedAtOf(statement: InTotoStatement<unknown> | undefined, fallback: D
   return d && !Number.isNaN(d.getTime()) ? d : fallback;
 }
 
+/** What the attestation service uses: the store (its table), the key manager, the object store and the audit trail. */
+export interface AttestationDeps {
+  store: SqlStore;
+  keys: Pick<KeyManager, 'activeKey' | 'document'>;
+  objects: ObjectStore;
+  audit: AuditTrail;
+  clock: () => number;
+}
+
 export class AttestationService {
-  constructor(
-    private readonly locker: EvidenceLocker,
-    private readonly clock: () => number,
-  ) {}
+  constructor(private readonly deps: AttestationDeps) {}
 
   async submit(tenant: string, input: SubmitAttestation): Promise<AttestationRead> {
     if (!isValidSegment(input.subject_id)) {
@@ -121,13 +129,13 @@ export class AttestationService {
     if ((input.envelope === undefined) === (input.statement === undefined)) {
       throw new ServiceError('attestation.invalid', 'send either "envelope" (a signed DSSE envelope) or "statement" (for the service to sign), not both', { field: 'body' });
     }
-    const now = new Date(this.clock());
+    const now = new Date(this.deps.clock());
     let envelope: DsseEnvelope;
     let origin: AttestationRow['origin'];
     let signedAt: Date;
     if (input.statement !== undefined) {
       const statement = checkStatement(input.statement);
-      const { signer } = await this.locker.keys.activeKey(tenant, now).catch((error: unknown) => {
+      const { signer } = await this.deps.keys.activeKey(tenant, now).catch((error: unknown) => {
         throw new ServiceError('evidence.keys_unavailable', 'the signing key is unavailable; see the service log', { cause: error });
       });
       envelope = await signStatement(statement, signer);
@@ -155,7 +163,7 @@ export class AttestationService {
     const prefix = attestationPrefix(tenant, input.subject_id, id);
     const bytes = Buffer.from(`${JSON.stringify(envelope, null, 2)}\n`, 'utf8');
     try {
-      await this.locker.objects.commit(prefix, [{ path: STATEMENT_FILE, body: bytes }], {});
+      await this.deps.objects.commit(prefix, [{ path: STATEMENT_FILE, body: bytes }], {});
     } catch (error) {
       throw new ServiceError(error instanceof BlobError && error.code === 'blob.exists' ? 'evidence.exists' : 'evidence.storage_unavailable', 'the attestation could not be stored; retry shortly', { cause: error });
     }
@@ -175,26 +183,24 @@ export class AttestationService {
       signed_at: signedAt.toISOString(),
       origin,
     };
-    const event = this.locker.event(tenant, {
-      kind: 'attestation.recorded',
-      resource_type: input.resource_type ?? 'attestation_subject',
-      resource_id: input.resource_id ?? input.subject_id,
-      details: { attestation_id: id, subject_id: row.subject_id, subject_digest: row.subject_digest, predicate_type: row.predicate_type, signer_key_id: row.signer_key_id, origin, bundle_id: row.bundle_id },
-    });
-    await this.locker.repository.tx(tenant, async (tx) => {
+    await this.deps.audit.record(tenant, async (tx, audit) => {
       await tx.query(
         `INSERT INTO attestations (tenant_id, id, subject_id, subject_digest, statement_path, signer_key_id, created_at, predicate_type, envelope_digest,
            resource_type, resource_id, bundle_id, signed_at, origin) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
         [tenant, id, row.subject_id, row.subject_digest, row.statement_path, row.signer_key_id, row.created_at, row.predicate_type, row.envelope_digest, row.resource_type, row.resource_id, row.bundle_id, row.signed_at, origin],
       );
-      await insertTimelineEvent(tx, event);
+      await audit({
+        kind: 'attestation.recorded',
+        resource_type: input.resource_type ?? 'attestation_subject',
+        resource_id: input.resource_id ?? input.subject_id,
+        details: { attestation_id: id, subject_id: row.subject_id, subject_digest: row.subject_digest, predicate_type: row.predicate_type, signer_key_id: row.signer_key_id, origin, bundle_id: row.bundle_id },
+      });
     });
-    await this.locker.publish(event);
     return { attestation: row, statement, verification };
   }
 
   private async verifyEnvelope(tenant: string, envelope: DsseEnvelope, signedAt: Date, artifacts?: readonly { sha256: string }[]): Promise<AttestationVerification> {
-    const { keyring } = await this.locker.keys.document(tenant).catch((error: unknown) => {
+    const { keyring } = await this.deps.keys.document(tenant).catch((error: unknown) => {
       throw new ServiceError('evidence.keys_unavailable', 'the key ring is unavailable; see the service log', { cause: error });
     });
     return verifyAttestation(envelope, { keyring, signedAt, ...(artifacts ? { artifacts } : {}) });
@@ -210,14 +216,14 @@ export class AttestationService {
       }
     }
     params.push(filter.limit);
-    return this.locker.repository.tx(tenant, async (tx) =>
+    return this.deps.store.tenantTransaction(tenant, async (tx) =>
       (await tx.query(`SELECT * FROM attestations WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id LIMIT $${params.length}`, params)).rows.map(toRow),
     );
   }
 
   async row(tenant: string, id: string): Promise<AttestationRow> {
     if (!isValidSegment(id)) throw new ServiceError('evidence.id_invalid', 'attestation id is malformed', { field: 'params.id' });
-    const row = await this.locker.repository.tx(tenant, async (tx) => (await tx.query('SELECT * FROM attestations WHERE tenant_id = $1 AND id = $2', [tenant, id])).rows[0]);
+    const row = await this.deps.store.tenantTransaction(tenant, async (tx) => (await tx.query('SELECT * FROM attestations WHERE tenant_id = $1 AND id = $2', [tenant, id])).rows[0]);
     if (!row) throw new ServiceError('attestation.not_found', `no attestation ${id} in this tenant`, { field: 'params.id' });
     return toRow(row);
   }
@@ -227,7 +233,7 @@ export class AttestationService {
     const row = await this.row(tenant, id);
     let bytes: Buffer;
     try {
-      bytes = await this.locker.objects.read(row.statement_path);
+      bytes = await this.deps.objects.read(row.statement_path);
     } catch (error) {
       const failure = { code: 'file_missing' as const, message: `the stored statement is unreadable: ${(error as Error).message}`, path: row.statement_path };
       return { attestation: row, statement: undefined, verification: { ok: false, failures: [failure], signerKeyIds: [], matchedSubjects: [], signedAtSource: 'asserted' } };
@@ -258,6 +264,6 @@ export class AttestationService {
       throw new ServiceError('attestation.invalid', `envelope: ${(error as Error).message}`, { field: 'body.envelope' });
     }
     const statement = statementOf(envelope);
-    return this.verifyEnvelope(tenant, envelope, signedAtOf(statement, new Date(this.clock())), artifacts?.map((a) => ({ sha256: a.replace(/^sha256:/, '') })));
+    return this.verifyEnvelope(tenant, envelope, signedAtOf(statement, new Date(this.deps.clock())), artifacts?.map((a) => ({ sha256: a.replace(/^sha256:/, '') })));
   }
 }

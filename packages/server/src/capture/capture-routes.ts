@@ -8,7 +8,8 @@
  */
 import { PassThrough } from 'node:stream';
 import { Type } from 'typebox';
-import type { Logger, TimelineEmitter } from '@stellaops/telemetry-core';
+import type { Logger } from '@stellaops/telemetry-core';
+import type { AuditTrail } from '../timeline/audit-trail.js';
 import type { ServiceConfig } from '../config.js';
 import { binaryResponse } from '../http/openapi.js';
 import { SafeId } from '../http/safe-schema.js';
@@ -21,14 +22,14 @@ export interface CaptureRouteDeps {
   config: ServiceConfig;
   capture: ForensicCapture;
   signer: () => Signer;
-  emitter: TimelineEmitter;
+  audit: AuditTrail;
   logger: Logger;
   clock: () => number;
   flushIndex: () => Promise<void>;
 }
 
 export function captureRoutes(app: ServiceApp, deps: CaptureRouteDeps): void {
-  const { config, capture, emitter, logger, clock } = deps;
+  const { config, capture, audit, logger, clock } = deps;
   app.get(
     '/telemetry/exports/forensic/:window',
     {
@@ -68,22 +69,22 @@ export function captureRoutes(app: ServiceApp, deps: CaptureRouteDeps): void {
         .header('x-stella-capture-items', String(plan.counts.traces.items + plan.counts.logs.items + plan.counts.metrics.items));
       capture.write(plan, body).then(
         async ({ bundle }) => {
-          const event = emitter.build({
-            kind: 'audit.telemetry.capture_exported',
-            tenant_id: auth.tenant,
-            resource_type: 'forensic_capture',
-            resource_id: `${from}/${to}`,
-            details: {
-              window: { from, to },
-              ...(requestedTo ? { window_clamped: { requested_to: requestedTo, to } } : {}),
-              manifest_sha256: bundle.manifestDigest,
-              merkle_root: bundle.root,
-              counts: { spans: plan.counts.traces.items, log_records: plan.counts.logs.items, data_points: plan.counts.metrics.items },
-              granted_by: auth.grantedBy,
-            },
-          });
-          const published = await emitter.publish(event);
-          if (!published.ok) logger.warn({ err: published.error }, 'capture exported but its audit event was not published');
+          // The download already streamed; a failure to record it is the service's to report, never the client's.
+          await audit
+            .event(auth.tenant, {
+              kind: 'audit.telemetry.capture_exported',
+              resource_type: 'forensic_capture',
+              resource_id: `${from}/${to}`,
+              details: {
+                window: { from, to },
+                ...(requestedTo ? { window_clamped: { requested_to: requestedTo, to } } : {}),
+                manifest_sha256: bundle.manifestDigest,
+                merkle_root: bundle.root,
+                counts: { spans: plan.counts.traces.items, log_records: plan.counts.logs.items, data_points: plan.counts.metrics.items },
+                granted_by: auth.grantedBy,
+              },
+            })
+            .catch((error: unknown) => logger.error({ err: error, tenant_id: auth.tenant }, 'capture exported but its audit event could not be stored'));
         },
         (error: unknown) => {
           logger.error({ err: error, tenant_id: auth.tenant, error_code: 'capture.failed' }, 'forensic capture failed while streaming');

@@ -33,7 +33,7 @@ import { createGzip, type Gzip } from 'node:zlib';
 import { metrics, type Counter, type Histogram } from '@opentelemetry/api';
 import { buildEvidenceBundle, type EvidenceBundle, type JsonObject, type Signer } from '@stellaops/forensics';
 import type { Logger } from '@stellaops/telemetry-core';
-import { SIGNALS, type Signal } from '../otlp/otlp-proto.js';
+import { SIGNALS, type Signal } from '../segments/signal-records.js';
 import { FRAME_HEADER_BYTES } from '../segments/segment-frame.js';
 import { hourStart } from '../segments/segment-path.js';
 import type { SegmentStore } from '../segments/segment-store.js';

@@ -12,6 +12,7 @@ import type { AttestationService } from '../attest/attestation-service.js';
 import { ServiceError } from '../errors.js';
 import type { EvidenceLocker } from '../evidence/evidence-locker.js';
 import { TIMELINE_EVENT_COLUMNS, timelineEventFromRow } from '../timeline/timeline-row.js';
+import type { SqlStore } from '../store/sql-store.js';
 
 export const CUSTODY_STEPS = ['source.fetch', 'sbom.compute', 'policy.eval', 'advisory.link', 'export'] as const;
 export type CustodyStep = (typeof CUSTODY_STEPS)[number];
@@ -58,12 +59,13 @@ const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 
 
 export class CustodyService {
   constructor(
-    private readonly locker: EvidenceLocker,
-    private readonly attestations: AttestationService,
+    private readonly store: SqlStore,
+    private readonly locker: Pick<EvidenceLocker, 'verifyStored'>,
+    private readonly attestations: Pick<AttestationService, 'read'>,
   ) {}
 
   private async events(tenant: string, resourceType: string, resourceId: string): Promise<TimelineEvent[]> {
-    return this.locker.repository.tx(tenant, async (tx) => {
+    return this.store.tenantTransaction(tenant, async (tx) => {
       const { rows } = await tx.query<Record<string, unknown>>(
         `SELECT ${TIMELINE_EVENT_COLUMNS} FROM timeline_events
           WHERE tenant_id = $1 AND details ? 'custody'

@@ -22,7 +22,7 @@ import {
   type EvidenceManifest,
   type JsonObject,
 } from '@stellaops/forensics';
-import { uuidv7, type Logger, type TimelineEmitter, type TimelineEvent, type TimelineEventInput } from '@stellaops/telemetry-core';
+import { uuidv7, type Logger, type TimelineEvent } from '@stellaops/telemetry-core';
 import { BlobError } from '../blob/blob-error.js';
 import { caseEvidencePrefix, evidencePrefix, isValidSegment } from '../blob/object-keys.js';
 import type { ObjectStore } from '../blob/object-store.js';
@@ -31,6 +31,7 @@ import type { KeepReason } from '../retention/policy.js';
 import { archiveSize, bundleArchive, type ArchiveEntry } from './bundle-archive.js';
 import { ServiceError } from '../errors.js';
 import type { BundleRow, EvidenceRepository, HoldRow } from './evidence-repository.js';
+import type { AuditTrail } from '../timeline/audit-trail.js';
 
 const DAY_MS = 86_400_000;
 
@@ -38,7 +39,8 @@ export interface EvidenceLockerOptions {
   repository: EvidenceRepository;
   objects: ObjectStore;
   keys: KeyManager;
-  emitter: TimelineEmitter;
+  /** Bundle and audit events commit with the change they record. */
+  audit: AuditTrail;
   logger: Logger;
   /** Clock. Default `Date.now`. */
   clock?: () => number;
@@ -110,9 +112,9 @@ export class DeletionRefusedError extends ServiceError {
 }
 
 export class EvidenceLocker {
-  readonly objects: ObjectStore;
-  readonly keys: KeyManager;
-  readonly repository: EvidenceRepository;
+  private readonly objects: ObjectStore;
+  private readonly keys: KeyManager;
+  private readonly repository: EvidenceRepository;
   private readonly clock: () => number;
 
   constructor(private readonly options: EvidenceLockerOptions) {
@@ -199,23 +201,24 @@ export class EvidenceLocker {
         retain_until: retainUntil.toISOString(),
         timestamped: built.timestamp !== undefined,
       };
-      const event = this.event(tenant, {
-        kind: request.eventKind ?? 'evidence.snapshot.created',
-        resource_type: 'evidence_bundle',
-        resource_id: bundleId,
-        details: {
-          case_id: request.caseId,
-          kind: request.kind,
-          root_hash: built.root,
-          manifest_digest: built.manifestDigest,
-          signer_key_id: active.signer.keyId,
-          subject: { resource_type: request.resourceType, resource_id: request.resourceId },
-          path: prefix,
-          on_hold: hold !== undefined,
-        },
+      await this.options.audit.record(tenant, async (tx, audit) => {
+        await this.repository.recordBundle(tx, row);
+        await audit({
+          kind: request.eventKind ?? 'evidence.snapshot.created',
+          resource_type: 'evidence_bundle',
+          resource_id: bundleId,
+          details: {
+            case_id: request.caseId,
+            kind: request.kind,
+            root_hash: built.root,
+            manifest_digest: built.manifestDigest,
+            signer_key_id: active.signer.keyId,
+            subject: { resource_type: request.resourceType, resource_id: request.resourceId },
+            path: prefix,
+            on_hold: hold !== undefined,
+          },
+        });
       });
-      await this.repository.recordBundle(row, event);
-      await this.publish(event);
       return row;
     } finally {
       await rm(work, { recursive: true, force: true });
@@ -237,17 +240,6 @@ export class EvidenceLocker {
         throw new ServiceError('evidence.timestamp_failed', unusable ? `the timestamp authority's answer was unusable: ${detail}` : `the timestamp authority could not be reached: ${detail}`, { cause: error });
       }
     };
-  }
-
-  /** Builds a timeline event from the active request context. */
-  event(tenant: string, input: Omit<TimelineEventInput, 'tenant_id'>): TimelineEvent {
-    return this.options.emitter.build({ ...input, tenant_id: tenant });
-  }
-
-  /** Tells other consumers; the event is already stored with its change. */
-  async publish(event: TimelineEvent): Promise<void> {
-    const result = await this.options.emitter.publish(event);
-    if (!result.ok) this.options.logger.warn({ error_code: result.error.code, details: { event_id: event.event_id } }, 'evidence event stored but not published on the bus');
   }
 
   async get(tenant: string, bundleId: string): Promise<BundleRow> {
@@ -356,24 +348,24 @@ export class EvidenceLocker {
       throw new DeletionRefusedError(refusal, row.id);
     }
     if (refusal) {
-      const event = this.event(tenant, {
+      await this.options.audit.event(tenant, {
         kind: 'audit.evidence.deletion_refused',
         resource_type: 'evidence_bundle',
         resource_id: row.id,
         details: { case_id: row.case_id, via: by.via, reason: refusal.reason, refused_code: refusal.code },
       });
-      await this.repository.recordEvent(event);
-      await this.publish(event);
       throw new DeletionRefusedError(refusal, row.id);
     }
-    const event = this.event(tenant, {
-      kind: 'audit.evidence.deleted',
-      resource_type: 'evidence_bundle',
-      resource_id: row.id,
-      details: { case_id: row.case_id, via: by.via, root_hash: row.root_hash, created_at: row.created_at },
+    await this.options.audit.record(tenant, async (tx, audit) => {
+      // Gone already (a concurrent delete): that one was audited.
+      if (!(await this.repository.deleteBundle(tx, tenant, row.id))) return;
+      await audit({
+        kind: 'audit.evidence.deleted',
+        resource_type: 'evidence_bundle',
+        resource_id: row.id,
+        details: { case_id: row.case_id, via: by.via, root_hash: row.root_hash, created_at: row.created_at },
+      });
     });
-    await this.repository.deleteBundle(tenant, row.id, event);
-    await this.publish(event);
   }
 
   /** Places or releases the legal hold on a case: the row, every bundle's object lock, and the audit event. */
@@ -388,21 +380,20 @@ export class EvidenceLocker {
     } catch (error) {
       throw storageError(error);
     }
-    const { previous, event } = await this.repository.setHold(tenant, caseId, place ? { reason, by: actor } : null, (prev) =>
-      this.event(tenant, {
+    const event = await this.options.audit.record(tenant, async (tx, audit) => {
+      const prev = await this.repository.setHold(tx, tenant, caseId, place ? { reason, by: actor } : null);
+      return audit({
         kind: place ? 'audit.evidence.hold_placed' : 'audit.evidence.hold_released',
         resource_type: 'evidence_case',
         resource_id: caseId,
         details: { reason, bundles: bundles.length, previously_held: prev !== undefined, ...(prev && !place ? { placed_at: prev.placed_at, placed_by: prev.placed_by } : {}) },
-      }),
-    );
-    void previous;
+      });
+    });
     try {
       if (!place) for (const b of bundles) await this.objects.setLegalHold(b.path, false);
     } catch (error) {
       throw storageError(error);
     }
-    await this.publish(event);
     return { held: place, bundles: bundles.length, event };
   }
 
@@ -463,15 +454,16 @@ export class EvidenceLocker {
         retain_until: new Date(new Date(manifest.createdAt).getTime() + settings.retention_days * DAY_MS).toISOString(),
         timestamped: v.timestamp !== undefined,
       };
-      const event = this.event(tenant, {
-        kind: 'evidence.snapshot.created',
-        resource_type: 'evidence_bundle',
-        resource_id: row.id,
-        actor: 'stella-observability/recovery',
-        details: { case_id: row.case_id, kind: row.kind, root_hash: row.root_hash, manifest_digest: row.manifest_digest, signer_key_id: row.signer_key_id, recovered: true, path: row.path },
+      await this.options.audit.record(tenant, async (tx, audit) => {
+        await this.repository.recordBundle(tx, row);
+        await audit({
+          kind: 'evidence.snapshot.created',
+          resource_type: 'evidence_bundle',
+          resource_id: row.id,
+          actor: 'stella-observability/recovery',
+          details: { case_id: row.case_id, kind: row.kind, root_hash: row.root_hash, manifest_digest: row.manifest_digest, signer_key_id: row.signer_key_id, recovered: true, path: row.path },
+        });
       });
-      await this.repository.recordBundle(row, event);
-      await this.publish(event);
       return true;
     } catch (error) {
       this.options.logger.warn({ err: error, tenant_id: tenant, details: { bundle_id: pending.bundle_id } }, 'an interrupted evidence commit could not be recorded');

@@ -5,6 +5,8 @@
 import type { TimelineEvent } from '@stellaops/telemetry-core';
 import type { SqlStore, SqlTx } from '../store/sql-store.js';
 import { TIMELINE_EVENT_COLUMNS, timelineEventFromRow } from '../timeline/timeline-row.js';
+import { ensureTenant } from '../store/tenants.js';
+import { retentionHoldCovering } from '../segments/retention-holds.js';
 
 export interface BundleRow {
   id: string;
@@ -92,16 +94,6 @@ function toArtifact(r: Record<string, unknown>): ArtifactRow {
   };
 }
 
-/** Inserts one timeline event inside the caller's transaction (audits commit with their change). */
-export async function insertTimelineEvent(tx: SqlTx, event: TimelineEvent): Promise<void> {
-  await tx.query('INSERT INTO tenants (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING', [event.tenant_id]);
-  await tx.query(
-    `INSERT INTO timeline_events (tenant_id, event_id, ts, project_id, kind, actor, resource_type, resource_id, trace_id, details, digest)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11) ON CONFLICT (tenant_id, event_id) DO NOTHING`,
-    [event.tenant_id, event.event_id, event.ts, event.project_id, event.kind, event.actor, event.resource_type, event.resource_id, event.trace_id, JSON.stringify(event.details), event.digest],
-  );
-}
-
 export class EvidenceRepository {
   constructor(
     readonly store: SqlStore,
@@ -119,7 +111,7 @@ export class EvidenceRepository {
 
   async beginCommit(tenant: string, bundleId: string, caseId: string, path: string): Promise<void> {
     await this.tx(tenant, async (tx) => {
-      await tx.query('INSERT INTO tenants (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING', [tenant]);
+      await ensureTenant(tx, tenant);
       await tx.query('INSERT INTO evidence_commits (tenant_id, bundle_id, case_id, path) VALUES ($1, $2, $3, $4)', [tenant, bundleId, caseId, path]);
     });
   }
@@ -132,21 +124,18 @@ export class EvidenceRepository {
     await this.tx(tenant, (tx) => tx.query('DELETE FROM evidence_commits WHERE tenant_id = $1 AND bundle_id = $2', [tenant, bundleId]));
   }
 
-  /** Records a committed bundle, closes its journal entry and stores its timeline event, atomically. */
-  async recordBundle(row: Omit<BundleRow, 'created_at'> & { created_at: string }, event: TimelineEvent | undefined): Promise<void> {
-    await this.tx(row.tenant_id, async (tx) => {
-      await tx.query(
-        `INSERT INTO evidence_bundles (tenant_id, id, case_id, kind, root_hash, path, signer_key_id, created_at, labels, resource_type, resource_id,
-           manifest_digest, file_count, content_bytes, retain_until, timestamped)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14, $15, $16)`,
-        [
-          row.tenant_id, row.id, row.case_id, row.kind, row.root_hash, row.path, row.signer_key_id, row.created_at, JSON.stringify(row.labels),
-          row.resource_type, row.resource_id, row.manifest_digest, row.file_count, row.content_bytes, row.retain_until, row.timestamped,
-        ],
-      );
-      await tx.query('DELETE FROM evidence_commits WHERE tenant_id = $1 AND bundle_id = $2', [row.tenant_id, row.id]);
-      if (event) await insertTimelineEvent(tx, event);
-    });
+  /** Records a committed bundle and closes its journal entry, in the caller's transaction (with its timeline event). */
+  async recordBundle(tx: SqlTx, row: Omit<BundleRow, 'created_at'> & { created_at: string }): Promise<void> {
+    await tx.query(
+      `INSERT INTO evidence_bundles (tenant_id, id, case_id, kind, root_hash, path, signer_key_id, created_at, labels, resource_type, resource_id,
+         manifest_digest, file_count, content_bytes, retain_until, timestamped)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14, $15, $16)`,
+      [
+        row.tenant_id, row.id, row.case_id, row.kind, row.root_hash, row.path, row.signer_key_id, row.created_at, JSON.stringify(row.labels),
+        row.resource_type, row.resource_id, row.manifest_digest, row.file_count, row.content_bytes, row.retain_until, row.timestamped,
+      ],
+    );
+    await tx.query('DELETE FROM evidence_commits WHERE tenant_id = $1 AND bundle_id = $2', [row.tenant_id, row.id]);
   }
 
   async getBundle(tenant: string, id: string): Promise<BundleRow | undefined> {
@@ -188,17 +177,10 @@ export class EvidenceRepository {
     );
   }
 
-  /** Deletes the bundle row and stores the audit event in one transaction. */
-  async deleteBundle(tenant: string, id: string, event: TimelineEvent): Promise<boolean> {
-    return this.tx(tenant, async (tx) => {
-      const res = await tx.query('DELETE FROM evidence_bundles WHERE tenant_id = $1 AND id = $2', [tenant, id]);
-      if (res.affectedRows > 0) await insertTimelineEvent(tx, event);
-      return res.affectedRows > 0;
-    });
-  }
-
-  async recordEvent(event: TimelineEvent): Promise<void> {
-    await this.tx(event.tenant_id, (tx) => insertTimelineEvent(tx, event));
+  /** Deletes the bundle row in the caller's transaction (with its audit event); false when it was gone already. */
+  async deleteBundle(tx: SqlTx, tenant: string, id: string): Promise<boolean> {
+    const res = await tx.query('DELETE FROM evidence_bundles WHERE tenant_id = $1 AND id = $2', [tenant, id]);
+    return res.affectedRows > 0;
   }
 
   // --- artifacts
@@ -215,7 +197,7 @@ export class EvidenceRepository {
 
   async insertArtifact(tenant: string, a: Omit<ArtifactRow, 'created_at'>): Promise<ArtifactRow> {
     return this.tx(tenant, async (tx) => {
-      await tx.query('INSERT INTO tenants (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING', [tenant]);
+      await ensureTenant(tx, tenant);
       const { rows } = await tx.query(
         `INSERT INTO evidence_artifacts (tenant_id, id, resource_type, resource_id, role, name, media_type, sha256, size)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
@@ -279,16 +261,7 @@ export class EvidenceRepository {
    * evidence made during an incident is kept as long as the telemetry of that window.
    */
   async incidentHoldCovering(tenant: string, at: Date): Promise<{ hold_id: string; reason: string } | undefined> {
-    return this.tx(tenant, async (tx) => {
-      // The table belongs to the telemetry store feature; without it there are no incident holds.
-      const exists = await tx.query<{ present: boolean }>("SELECT to_regclass('telemetry_retention_holds') IS NOT NULL AS present");
-      if (!exists.rows[0]?.present) return undefined;
-      const { rows } = await tx.query<{ hold_id: string; reason: string }>(
-        'SELECT hold_id, reason FROM telemetry_retention_holds WHERE tenant_id = $1 AND from_ms <= $2 AND to_ms >= $2 ORDER BY hold_id LIMIT 1',
-        [tenant, at.getTime()],
-      );
-      return rows[0];
-    });
+    return this.tx(tenant, (tx) => retentionHoldCovering(tx, tenant, at.getTime()));
   }
 
   // --- holds
@@ -302,23 +275,19 @@ export class EvidenceRepository {
     return tx ? run(tx) : this.tx(tenant, run);
   }
 
-  /** Places (or, with `reason` null, releases) the hold and stores its audit event in one transaction. Returns the state before. */
-  async setHold(tenant: string, caseId: string, hold: { reason: string; by: string } | null, audit: (previous: HoldRow | undefined) => TimelineEvent): Promise<{ previous: HoldRow | undefined; event: TimelineEvent }> {
-    return this.tx(tenant, async (tx) => {
-      const previous = await this.activeHold(tenant, caseId, tx);
-      if (hold) {
-        await tx.query(
-          `INSERT INTO evidence_holds (tenant_id, case_id, reason, placed_by) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (tenant_id, case_id) DO UPDATE SET reason = EXCLUDED.reason, placed_by = EXCLUDED.placed_by, placed_at = now()`,
-          [tenant, caseId, hold.reason, hold.by],
-        );
-      } else {
-        await tx.query('DELETE FROM evidence_holds WHERE tenant_id = $1 AND case_id = $2', [tenant, caseId]);
-      }
-      const event = audit(previous);
-      await insertTimelineEvent(tx, event);
-      return { previous, event };
-    });
+  /** Places (or, with `hold` null, releases) the hold in the caller's transaction (with its audit event). Returns the state before. */
+  async setHold(tx: SqlTx, tenant: string, caseId: string, hold: { reason: string; by: string } | null): Promise<HoldRow | undefined> {
+    const previous = await this.activeHold(tenant, caseId, tx);
+    if (hold) {
+      await tx.query(
+        `INSERT INTO evidence_holds (tenant_id, case_id, reason, placed_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (tenant_id, case_id) DO UPDATE SET reason = EXCLUDED.reason, placed_by = EXCLUDED.placed_by, placed_at = now()`,
+        [tenant, caseId, hold.reason, hold.by],
+      );
+    } else {
+      await tx.query('DELETE FROM evidence_holds WHERE tenant_id = $1 AND case_id = $2', [tenant, caseId]);
+    }
+    return previous;
   }
 
   // --- retention settings
@@ -333,8 +302,14 @@ export class EvidenceRepository {
     });
   }
 
-  async updateSettings(tenant: string, change: { retention_days?: number; extended_until?: string | null }, by: string, event: TimelineEvent): Promise<EvidenceSettings> {
-    return this.tx(tenant, async (tx) => {
+  /** Changes the tenant's settings in the caller's transaction (with its audit event); returns the settings before and after. */
+  async updateSettings(
+    tx: SqlTx,
+    tenant: string,
+    change: { retention_days?: number; extended_until?: string | null },
+    by: string,
+  ): Promise<{ before: EvidenceSettings; after: EvidenceSettings }> {
+    {
       const { rows } = await tx.query<Record<string, unknown>>('SELECT retention_days, extended_until FROM evidence_settings WHERE tenant_id = $1', [tenant]);
       const current = rows[0];
       const days = change.retention_days ?? (current ? Number(current['retention_days']) : this.defaultRetentionDays);
@@ -344,8 +319,10 @@ export class EvidenceRepository {
          ON CONFLICT (tenant_id) DO UPDATE SET retention_days = EXCLUDED.retention_days, extended_until = EXCLUDED.extended_until, updated_at = now(), updated_by = EXCLUDED.updated_by`,
         [tenant, days, until, by],
       );
-      await insertTimelineEvent(tx, event);
-      return { retention_days: days, extended_until: until, source: 'tenant' as const };
-    });
+      const before: EvidenceSettings = current
+        ? { retention_days: Number(current['retention_days']), extended_until: current['extended_until'] ? iso(current['extended_until']) : null, source: 'tenant' }
+        : { retention_days: this.defaultRetentionDays, extended_until: null, source: 'default' };
+      return { before, after: { retention_days: days, extended_until: until, source: 'tenant' as const } };
+    }
   }
 }

@@ -6,6 +6,8 @@ import { binaryResponse, described } from '../http/openapi.js';
 import type { ServiceApp } from '../service-feature.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { EvidenceLocker } from './evidence-locker.js';
+import type { EvidenceRepository } from './evidence-repository.js';
+import type { AuditTrail } from '../timeline/audit-trail.js';
 import type { BundleRow } from './evidence-repository.js';
 import {
   Artifact,
@@ -31,6 +33,8 @@ const ALLOWED = { min_days: RETENTION_BOUNDS.evidence.min, max_days: RETENTION_B
 
 export interface EvidenceRouteDeps {
   locker: EvidenceLocker;
+  repository: EvidenceRepository;
+  audit: AuditTrail;
   snapshots: SnapshotService;
   /** Largest archive accepted by `POST /evidence/verify`. Default 256 MiB. */
   maxUploadBytes?: number;
@@ -90,7 +94,7 @@ function capped(max: number): Transform {
 }
 
 export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): Promise<void> {
-  const { locker, snapshots } = deps;
+  const { locker, snapshots, repository, audit } = deps;
   const maxUpload = deps.maxUploadBytes ?? 256 * 1024 * 1024;
 
   // Archives are verified as they stream in, never buffered whole.
@@ -156,7 +160,7 @@ export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): 
       { schema: { operationId: 'listBundles', summary: "List the tenant's bundles, newest first", tags: ['evidence'], querystring: ListQuery, response: { 200: described("The tenant's bundles, newest first", BundleList) } } },
       async (request) => {
         const q = request.query;
-        const rows = await locker.repository.listBundles(request.auth!.tenant, {
+        const rows = await repository.listBundles(request.auth!.tenant, {
           limit: q.limit ?? 100,
           ...(q.case_id ? { case_id: q.case_id } : {}),
           ...(q.resource_type ? { resource_type: q.resource_type } : {}),
@@ -204,14 +208,12 @@ export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): 
       async (request, reply) => {
         const tenant = request.auth!.tenant;
         const { row, stream, size } = await locker.archive(tenant, request.params.bundle_id);
-        const event = locker.event(tenant, {
+        await audit.event(tenant, {
           kind: 'audit.evidence.exported',
           resource_type: 'evidence_bundle',
           resource_id: row.id,
           details: { case_id: row.case_id, root_hash: row.root_hash, bytes: size, granted_by: request.auth!.grantedBy },
         });
-        await locker.repository.recordEvent(event);
-        await locker.publish(event);
         void reply
           .header('content-type', 'application/x-tar')
           .header('content-length', size)
@@ -297,7 +299,7 @@ export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): 
       { schema: { operationId: 'getEvidenceRetention', summary: "The tenant's evidence retention", tags: ['evidence'], response: { 200: described("The tenant's evidence retention, incident extension and the bounds retention may be set within", Retention) } } },
       async (request) => {
         const tenant = request.auth!.tenant;
-        return { tenant_id: tenant, ...(await locker.repository.settings(tenant)), allowed: ALLOWED };
+        return { tenant_id: tenant, ...(await repository.settings(tenant)), allowed: ALLOWED };
       },
     );
 
@@ -318,23 +320,24 @@ export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): 
         const body = request.body;
         // 400 retention.out_of_bounds naming the floor or ceiling; nothing is changed or audited.
         if (body.retention_days !== undefined) checkEvidenceDays(body.retention_days);
-        const before = await locker.repository.settings(auth.tenant);
-        const event = locker.event(auth.tenant, {
-          kind: 'audit.evidence.retention_changed',
-          resource_type: 'evidence_settings',
-          resource_id: auth.tenant,
-          details: { previous: { retention_days: before.retention_days, extended_until: before.extended_until }, change: body, granted_by: auth.grantedBy },
+        const settings = await audit.record(auth.tenant, async (tx, record) => {
+          const { before, after } = await repository.updateSettings(
+            tx,
+            auth.tenant,
+            {
+              ...(body.retention_days !== undefined ? { retention_days: body.retention_days } : {}),
+              ...(body.extended_until !== undefined ? { extended_until: body.extended_until === null ? null : new Date(body.extended_until).toISOString() } : {}),
+            },
+            auth.principal.subject,
+          );
+          await record({
+            kind: 'audit.evidence.retention_changed',
+            resource_type: 'evidence_settings',
+            resource_id: auth.tenant,
+            details: { previous: { retention_days: before.retention_days, extended_until: before.extended_until }, change: body, granted_by: auth.grantedBy },
+          });
+          return after;
         });
-        const settings = await locker.repository.updateSettings(
-          auth.tenant,
-          {
-            ...(body.retention_days !== undefined ? { retention_days: body.retention_days } : {}),
-            ...(body.extended_until !== undefined ? { extended_until: body.extended_until === null ? null : new Date(body.extended_until).toISOString() } : {}),
-          },
-          auth.principal.subject,
-          event,
-        );
-        await locker.publish(event);
         return { tenant_id: auth.tenant, ...settings, allowed: ALLOWED };
       },
     );

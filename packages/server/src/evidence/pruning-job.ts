@@ -15,18 +15,21 @@
  * (retention/refusal-audit.ts). A refused deletion through the API is audited on its own
  * (`audit.evidence.deletion_refused`).
  */
-import type { Logger, TimelineEmitter } from '@stellaops/telemetry-core';
+import type { Logger } from '@stellaops/telemetry-core';
 import { runAs } from './request-actor.js';
 import { DeletionRefusedError, type EvidenceLocker } from './evidence-locker.js';
-import type { BundleRow } from './evidence-repository.js';
+import type { BundleRow, EvidenceRepository } from './evidence-repository.js';
 import { PeriodicJob } from '../jobs/periodic-job.js';
 import { DAY_MS, emptyReasons, type KeepReason } from '../retention/policy.js';
 import { describeProtections, readProtections, windowOverlapping, type TenantProtections } from '../retention/protections.js';
 import { finishPass, readPassMark, RETENTION_ACTOR } from '../retention/refusal-audit.js';
+import type { AuditTrail } from '../timeline/audit-trail.js';
 
 export interface PruningJobOptions {
-  locker: EvidenceLocker;
-  emitter: TimelineEmitter;
+  locker: Pick<EvidenceLocker, 'delete'>;
+  repository: EvidenceRepository;
+  /** Summary events of what a pass kept commit with the pass's marks. */
+  audit: AuditTrail;
   logger: Logger;
   /** Interval between runs in ms. Default 3600000. */
   intervalMs?: number;
@@ -63,8 +66,7 @@ export class PruningJob extends PeriodicJob<PruningOutcome[]> {
   }
 
   protected async pass(): Promise<PruningOutcome[]> {
-    const { locker, logger, emitter } = this.options;
-    const repo = locker.repository;
+    const { locker, logger, audit, repository: repo } = this.options;
     const batch = this.options.batchSize ?? 500;
     const outcomes: PruningOutcome[] = [];
     for (const tenant of await repo.tenants()) {
@@ -104,8 +106,7 @@ export class PruningJob extends PeriodicJob<PruningOutcome[]> {
       }
       const event = await runAs(tenant, RETENTION_ACTOR, () =>
         finishPass(
-          repo.store,
-          emitter,
+          audit,
           {
             tenant,
             scope: 'evidence',
@@ -123,7 +124,6 @@ export class PruningJob extends PeriodicJob<PruningOutcome[]> {
               },
             },
           },
-          (error) => logger.warn({ err: error, tenant_id: tenant }, 'retention audit event stored but not published on the bus'),
         ),
       );
       outcome.audit_event_id = event?.event_id ?? null;

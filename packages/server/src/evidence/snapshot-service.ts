@@ -10,7 +10,8 @@ import { BlobError } from '../blob/blob-error.js';
 import { artifactKey } from '../blob/object-keys.js';
 import { ServiceError } from '../errors.js';
 import { newArtifactId, type EvidenceLocker } from './evidence-locker.js';
-import type { ArtifactRow, BundleRow } from './evidence-repository.js';
+import type { ArtifactRow, BundleRow, EvidenceRepository } from './evidence-repository.js';
+import type { ObjectStore } from '../blob/object-store.js';
 
 /** Artifact roles and the bundle folder each lands in. */
 export const ARTIFACT_ROLES = {
@@ -63,8 +64,15 @@ function json(value: unknown): Buffer {
   return jcsBytes(value);
 }
 
+/** What snapshots use: the locker (to commit), its repository (artifacts, inputs) and the object store (artifact contents). */
+export interface SnapshotDeps {
+  locker: Pick<EvidenceLocker, 'commit'>;
+  repository: EvidenceRepository;
+  objects: ObjectStore;
+}
+
 export class SnapshotService {
-  constructor(private readonly locker: EvidenceLocker) {}
+  constructor(private readonly deps: SnapshotDeps) {}
 
   /** Stores an artifact content-addressed; the same name with the same bytes is a no-op. */
   async attach(tenant: string, upload: ArtifactUpload): Promise<{ artifact: ArtifactRow; created: boolean }> {
@@ -77,7 +85,7 @@ export class SnapshotService {
     if (upload.digest && upload.digest !== `sha256:${sha256}`) {
       throw new ServiceError('evidence.archive_invalid', `the content's digest is sha256:${sha256}, not ${upload.digest}`, { field: 'body.digest' });
     }
-    const repo = this.locker.repository;
+    const repo = this.deps.repository;
     const existing = await repo.findArtifact(tenant, upload.resource_type, upload.resource_id, upload.role, upload.name);
     if (existing) {
       if (existing.sha256 === sha256) return { artifact: existing, created: false };
@@ -89,7 +97,7 @@ export class SnapshotService {
     }
     const prefix = `${artifactKey(tenant, sha256)}/`;
     try {
-      if (!(await this.locker.objects.exists(prefix))) await this.locker.objects.commit(prefix, [{ path: 'content', body: upload.content }], {});
+      if (!(await this.deps.objects.exists(prefix))) await this.deps.objects.commit(prefix, [{ path: 'content', body: upload.content }], {});
     } catch (error) {
       // Another upload of the same bytes won the race: content addressing makes that a success.
       if (!(error instanceof BlobError && error.code === 'blob.exists')) {
@@ -110,7 +118,7 @@ export class SnapshotService {
   }
 
   async snapshot(tenant: string, request: SnapshotRequest): Promise<BundleRow> {
-    const repo = this.locker.repository;
+    const repo = this.deps.repository;
     const resourceType = request.resource_type ?? DEFAULT_RESOURCE_TYPE[request.kind];
     const [artifacts, events] = await Promise.all([
       repo.artifactsFor(tenant, resourceType, request.resource_id),
@@ -129,7 +137,7 @@ export class SnapshotService {
     const files: BundleFileInput[] = [];
     for (const a of artifacts) {
       const key = `${artifactKey(tenant, a.sha256)}/content`;
-      files.push({ path: `${ARTIFACT_ROLES[a.role as ArtifactRole] ?? 'attachments'}/${a.name}`, size: a.size, source: () => this.locker.objects.get(key) });
+      files.push({ path: `${ARTIFACT_ROLES[a.role as ArtifactRole] ?? 'attachments'}/${a.name}`, size: a.size, source: () => this.deps.objects.get(key) });
     }
     files.push({ path: 'timeline/events.json', source: json(events) });
     files.push({ path: 'decisions/records.json', source: json(decisions) });
@@ -143,7 +151,7 @@ export class SnapshotService {
         decisions: decisions.length,
       }),
     });
-    return this.locker.commit(tenant, {
+    return this.deps.locker.commit(tenant, {
       kind: request.kind,
       caseId: request.case_id,
       resourceType,

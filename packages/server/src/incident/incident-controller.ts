@@ -9,12 +9,15 @@
  */
 import { join } from 'node:path';
 import { metrics } from '@opentelemetry/api';
-import { incidentModeSubject, uuidv7, type Bus, type IncidentMode, type Logger, type TimelineEmitter } from '@stellaops/telemetry-core';
+import { incidentModeSubject, uuidv7, type Bus, type IncidentMode, type Logger, type TimelineEventInput } from '@stellaops/telemetry-core';
 import type { ForensicCapture } from '../capture/forensic-capture.js';
 import type { ServiceConfig } from '../config.js';
 import { ServiceError } from '../errors.js';
 import type { SqlStore, SqlTx } from '../store/sql-store.js';
 import { cloudEvent, type WebhookNotifier } from './webhook-notifier.js';
+import { ensureTenant } from '../store/tenants.js';
+import { placeRetentionHold, setRetentionHoldEnd } from '../segments/retention-holds.js';
+import type { AuditTrail } from '../timeline/audit-trail.js';
 
 export type IncidentTrigger = 'operator' | 'slo_burn' | 'orchestrator';
 
@@ -53,7 +56,8 @@ export interface IncidentControllerOptions {
   config: ServiceConfig;
   store: SqlStore;
   bus: Bus;
-  emitter: TimelineEmitter;
+  /** Each change of mode commits with its `audit.incident.*` event. */
+  audit: AuditTrail;
   capture: ForensicCapture;
   webhook: WebhookNotifier | undefined;
   logger: Logger;
@@ -144,13 +148,13 @@ export class IncidentController {
 
   /** Turns incident mode on (or extends the active one for the same scope). */
   async on(input: { tenant: string; service: string | null; ttlMs: number; reason: string; actor: string; trigger: IncidentTrigger }): Promise<{ incident: IncidentRecord; extended: boolean }> {
-    const { store, config, clock } = this.options;
+    const { config, clock } = this.options;
     const now = clock();
     const expires = new Date(now + input.ttlMs);
     const margin = config.incidentRetentionMarginHours * 3_600_000;
     const lookback = config.incidentCaptureLookbackMinutes * 60_000;
-    const result = await store.tenantTransaction(input.tenant, async (tx) => {
-      await tx.query('INSERT INTO tenants (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING', [input.tenant]);
+    const result = await this.options.audit.record(input.tenant, async (tx, audit) => {
+      await ensureTenant(tx, input.tenant);
       const existing = await tx.query<Row>(`SELECT ${COLUMNS} FROM incident_modes WHERE tenant_id = $1 AND service = $2 AND ended_at IS NULL FOR UPDATE`, [input.tenant, input.service ?? '']);
       if (existing.rows[0]) {
         const row = await tx.query<Row>(`UPDATE incident_modes SET expires_at = $3, reason = $4 WHERE tenant_id = $1 AND incident_id = $2 RETURNING ${COLUMNS}`, [
@@ -159,7 +163,8 @@ export class IncidentController {
           expires,
           input.reason,
         ]);
-        await tx.query('UPDATE telemetry_retention_holds SET to_ms = GREATEST(to_ms, $3) WHERE tenant_id = $1 AND hold_id = $2', [input.tenant, `incident-${existing.rows[0].incident_id}`, expires.getTime() + margin]);
+        await setRetentionHoldEnd(tx, input.tenant, holdId(existing.rows[0].incident_id), expires.getTime() + margin, 'extend');
+        await audit(auditInput('audit.incident.mode_extended', toRecord(row.rows[0]!), input.actor));
         return { row: row.rows[0]!, extended: true };
       }
       if (input.trigger !== 'operator' && config.incidentCooldownMinutes > 0) {
@@ -178,18 +183,17 @@ export class IncidentController {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
         [input.tenant, id, input.service ?? '', input.reason, input.trigger, new Date(now), expires, input.actor],
       );
-      await tx.query('INSERT INTO telemetry_retention_holds (tenant_id, hold_id, from_ms, to_ms, reason) VALUES ($1, $2, $3, $4, $5)', [
-        input.tenant,
-        `incident-${id}`,
-        now - Math.max(margin, lookback),
-        expires.getTime() + margin,
-        `incident ${id}: ${input.reason}`.slice(0, 500),
-      ]);
+      await placeRetentionHold(tx, input.tenant, {
+        hold_id: holdId(id),
+        from_ms: now - Math.max(margin, lookback),
+        to_ms: expires.getTime() + margin,
+        reason: `incident ${id}: ${input.reason}`,
+      });
+      await audit(auditInput('audit.incident.mode_on', toRecord(row.rows[0]!), input.actor));
       return { row: row.rows[0]!, extended: false };
     });
     const incident = toRecord(result.row);
     await this.broadcast(input.tenant, incident, 'on');
-    await this.audit(result.extended ? 'audit.incident.mode_extended' : 'audit.incident.mode_on', incident, input.actor);
     if (!result.extended) {
       this.options.webhook?.send(cloudEvent('io.stellaops.incident.started', `tenant/${input.tenant}`, new Date(now), { ...incident }));
       // The start capture covers the preceding window up to and including the start instant.
@@ -201,7 +205,7 @@ export class IncidentController {
   /** Turns the scope's incident mode off. */
   async off(input: { tenant: string; service: string | null; actor: string }): Promise<IncidentRecord> {
     const now = this.options.clock();
-    const row = await this.options.store.tenantTransaction(input.tenant, async (tx) => {
+    const row = await this.options.audit.record(input.tenant, async (tx, audit) => {
       const updated = await tx.query<Row>(
         `UPDATE incident_modes SET ended_at = $3, end_reason = 'off', ended_by = $4
           WHERE tenant_id = $1 AND service = $2 AND ended_at IS NULL RETURNING ${COLUMNS}`,
@@ -209,12 +213,13 @@ export class IncidentController {
       );
       if (!updated.rows[0]) return undefined;
       await this.shortenHold(tx, updated.rows[0], now);
+      await audit(auditInput('audit.incident.mode_off', toRecord(updated.rows[0]), input.actor));
       return updated.rows[0];
     });
     if (!row) {
       throw new ServiceError('incident.not_active', `incident mode is not on for tenant "${input.tenant}"${input.service ? ` service "${input.service}"` : ''}`, { field: 'body.state' });
     }
-    return this.stopped(toRecord(row), input.actor, now);
+    return this.stopped(toRecord(row), now);
   }
 
   /** Ends every mode whose TTL has passed (auto-revert); returns what it ended. */
@@ -225,16 +230,19 @@ export class IncidentController {
     const tenants = await store.tenantTransaction(null, (tx) => tx.query<{ tenant_id: string }>('SELECT tenant_id FROM tenants ORDER BY tenant_id'));
     for (const { tenant_id: tenant } of tenants.rows) {
       // The conditional UPDATE makes this safe on every replica: one of them ends each mode.
-      const rows = await store.tenantTransaction(tenant, async (tx) => {
+      const rows = await this.options.audit.record(tenant, async (tx, audit) => {
         const updated = await tx.query<Row>(
           `UPDATE incident_modes SET ended_at = expires_at, end_reason = 'ttl', ended_by = 'system:ttl'
             WHERE tenant_id = $1 AND ended_at IS NULL AND expires_at <= $2 RETURNING ${COLUMNS}`,
           [tenant, new Date(now)],
         );
-        for (const r of updated.rows) await this.shortenHold(tx, r, Date.parse(iso(r.expires_at)));
+        for (const r of updated.rows) {
+          await this.shortenHold(tx, r, Date.parse(iso(r.expires_at)));
+          await audit(auditInput('audit.incident.mode_expired', toRecord(r), 'system:ttl'));
+        }
         return updated.rows;
       });
-      for (const r of rows) ended.push(await this.stopped(toRecord(r), 'system:ttl', now));
+      for (const r of rows) ended.push(await this.stopped(toRecord(r), now));
       await this.refreshGauge(tenant);
     }
     return ended;
@@ -248,12 +256,11 @@ export class IncidentController {
 
   private async shortenHold(tx: SqlTx, row: Row, endMs: number): Promise<void> {
     const margin = this.options.config.incidentRetentionMarginHours * 3_600_000;
-    await tx.query('UPDATE telemetry_retention_holds SET to_ms = $3 WHERE tenant_id = $1 AND hold_id = $2', [row.tenant_id, `incident-${row.incident_id}`, endMs + margin]);
+    await setRetentionHoldEnd(tx, row.tenant_id, holdId(row.incident_id), endMs + margin, 'set');
   }
 
-  private async stopped(incident: IncidentRecord, actor: string, now: number): Promise<IncidentRecord> {
+  private async stopped(incident: IncidentRecord, now: number): Promise<IncidentRecord> {
     await this.broadcast(incident.tenant, incident, 'off');
-    await this.audit(incident.end_reason === 'ttl' ? 'audit.incident.mode_expired' : 'audit.incident.mode_off', incident, actor);
     this.options.webhook?.send(cloudEvent('io.stellaops.incident.stopped', `tenant/${incident.tenant}`, new Date(now), { ...incident }));
     this.track(this.captureInto(incident, 'stop', Date.parse(incident.started_at), Date.parse(incident.ended_at ?? new Date(now).toISOString()) + 1));
     return incident;
@@ -280,32 +287,6 @@ export class IncidentController {
     } catch (error) {
       // The store holds the state; pollers still see it. A lost broadcast only delays push subscribers.
       this.options.logger.error({ err: error, tenant_id: tenant }, 'incident mode change stored but not broadcast on the bus');
-    }
-  }
-
-  private async audit(kind: string, incident: IncidentRecord, actor: string): Promise<void> {
-    const { emitter, logger } = this.options;
-    try {
-      const event = emitter.build({
-        kind,
-        tenant_id: incident.tenant,
-        actor,
-        resource_type: 'incident_mode',
-        resource_id: incident.incident_id,
-        details: {
-          service: incident.service,
-          reason: incident.reason,
-          trigger: incident.trigger,
-          started_at: incident.started_at,
-          expires_at: incident.expires_at,
-          ended_at: incident.ended_at,
-          end_reason: incident.end_reason,
-        },
-      });
-      const published = await emitter.publish(event);
-      if (!published.ok) logger.error({ err: published.error, tenant_id: incident.tenant }, 'incident audit event not published');
-    } catch (error) {
-      logger.error({ err: error, tenant_id: incident.tenant }, 'incident audit event could not be built');
     }
   }
 
@@ -338,4 +319,28 @@ export class IncidentController {
       logger.error({ err: error, tenant_id: incident.tenant, error_code: 'capture.failed', details: { incident_id: incident.incident_id, phase } }, 'automatic incident capture failed');
     }
   }
+}
+
+/** The retention hold that keeps an incident's telemetry window. */
+function holdId(incidentId: string): string {
+  return `incident-${incidentId}`;
+}
+
+/** The `audit.incident.*` event of a change of mode. */
+function auditInput(kind: string, incident: IncidentRecord, actor: string): Omit<TimelineEventInput, 'tenant_id'> {
+  return {
+    kind,
+    actor,
+    resource_type: 'incident_mode',
+    resource_id: incident.incident_id,
+    details: {
+      service: incident.service,
+      reason: incident.reason,
+      trigger: incident.trigger,
+      started_at: incident.started_at,
+      expires_at: incident.expires_at,
+      ended_at: incident.ended_at,
+      end_reason: incident.end_reason,
+    },
+  };
 }

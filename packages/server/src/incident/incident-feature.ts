@@ -1,5 +1,4 @@
 /** Incident mode (INC-1, INC-2, INC-4): state in the store, broadcast on the bus, auto-revert job. */
-import { captureFor } from '../capture/capture-feature.js';
 import type { FeatureRuntime, ServiceFeature } from '../service-feature.js';
 import { IncidentController } from './incident-controller.js';
 import { incidentRoutes } from './incident-routes.js';
@@ -14,8 +13,7 @@ export interface IncidentRuntime extends FeatureRuntime {
 export const incidentFeature: ServiceFeature = {
   name: 'incident',
   migrations: { name: 'incident', dir: new URL('./migrations/', import.meta.url) },
-  create(ctx) {
-    const { config, logger } = ctx;
+  create({ config, store, bus, audit, capture, logger, clock }) {
     const webhook =
       config.incidentWebhookUrl && config.incidentWebhookSecret
         ? new WebhookNotifier({
@@ -28,13 +26,13 @@ export const incidentFeature: ServiceFeature = {
         : undefined;
     const controller = new IncidentController({
       config,
-      store: ctx.store,
-      bus: ctx.bus,
-      emitter: ctx.emitter,
-      capture: captureFor(ctx).capture,
+      store,
+      bus,
+      audit,
+      capture: capture.capture,
       webhook,
       logger,
-      clock: ctx.clock,
+      clock,
     });
     // The TTL check runs with the segment seal job's cadence (default every minute).
     const ttl = new IncidentTtlJob(controller, logger, config.segmentSealIntervalMs);

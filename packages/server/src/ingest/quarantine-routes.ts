@@ -8,7 +8,8 @@
  * - `POST /telemetry/reindex` drops the tenant's index rows and derives them from the segments.
  */
 import { Type } from 'typebox';
-import type { Bus, TimelineEmitter } from '@stellaops/telemetry-core';
+import type { Bus } from '@stellaops/telemetry-core';
+import type { AuditTrail } from '../timeline/audit-trail.js';
 import { described } from '../http/openapi.js';
 import { parseSegmentId } from '../segments/segment-path.js';
 import type { TelemetryIndex } from '../segments/telemetry-index.js';
@@ -19,7 +20,7 @@ export interface QuarantineRouteDeps {
   quarantine: Quarantine;
   index: TelemetryIndex;
   bus: Bus;
-  emitter: TimelineEmitter;
+  audit: AuditTrail;
 }
 
 const SignalParam = Type.String({ pattern: '^(traces|logs|metrics|timeline)$', description: 'traces, logs, metrics or timeline' });
@@ -64,7 +65,7 @@ function payloadOut(payload: Buffer | null): { payload: string | null; payload_e
 }
 
 export function quarantineRoutes(app: ServiceApp, deps: QuarantineRouteDeps): void {
-  const { quarantine, index, bus, emitter } = deps;
+  const { quarantine, index, bus, audit } = deps;
 
   app.get(
     '/telemetry/quarantine',
@@ -114,7 +115,7 @@ export function quarantineRoutes(app: ServiceApp, deps: QuarantineRouteDeps): vo
         }
       }
       const replayed = await quarantine.markReplayed(tenant, done);
-      await emitter.emit({ kind: 'audit.telemetry.quarantine_replayed', tenant_id: tenant, resource_type: 'tenant', resource_id: tenant, details: { replayed, signal: request.body.signal ?? 'all' } });
+      await audit.event(tenant, { kind: 'audit.telemetry.quarantine_replayed', resource_type: 'tenant', resource_id: tenant, details: { replayed, signal: request.body.signal ?? 'all' } });
       return { replayed, refused_again: [...quarantine.counts.values()].reduce((a, b) => a + b, 0) - before };
     },
   );
@@ -135,7 +136,7 @@ export function quarantineRoutes(app: ServiceApp, deps: QuarantineRouteDeps): vo
       const open = [...(await quarantine.list(tenant, { signal: 'traces', limit: 1000 })), ...(await quarantine.list(tenant, { signal: 'logs', limit: 1000 }))];
       await quarantine.markReplayed(tenant, open.map((e) => e.quarantine_id));
       const result = await index.reindex(tenant);
-      await emitter.emit({ kind: 'audit.telemetry.reindexed', tenant_id: tenant, resource_type: 'tenant', resource_id: tenant, details: { ...result } });
+      await audit.event(tenant, { kind: 'audit.telemetry.reindexed', resource_type: 'tenant', resource_id: tenant, details: { ...result } });
       return result;
     },
   );

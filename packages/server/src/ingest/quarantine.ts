@@ -8,6 +8,7 @@ import { metrics, type Counter } from '@opentelemetry/api';
 import { uuidv7, type Logger } from '@stellaops/telemetry-core';
 import type { SqlStore, SqlTx } from '../store/sql-store.js';
 import { storableText } from '../store/storable-text.js';
+import { ensureTenant } from '../store/tenants.js';
 
 export type QuarantineSignal = 'traces' | 'logs' | 'metrics' | 'timeline';
 
@@ -63,7 +64,7 @@ export class Quarantine {
     if (entries.length === 0) return;
     const now = this.clock();
     const ids = entries.map(() => uuidv7(now));
-    await tx.query('INSERT INTO tenants (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING', [tenant]);
+    await ensureTenant(tx, tenant);
     await tx.query(
       `INSERT INTO ingest_quarantine (tenant_id, quarantine_id, signal, reason, error, source, payload)
        SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[])`,

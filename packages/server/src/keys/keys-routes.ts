@@ -3,12 +3,12 @@ import { ServiceError } from '../errors.js';
 import { described } from '../http/openapi.js';
 import type { ServiceApp } from '../service-feature.js';
 import { KeyringResponse, RotateBody, RotateResult } from '../evidence/evidence-schemas.js';
-import type { EvidenceLocker } from '../evidence/evidence-locker.js';
+import type { AuditTrail } from '../timeline/audit-trail.js';
 import { KeyManagerError, type KeyManager } from './key-manager.js';
 
 export interface KeysRouteDeps {
   keys: KeyManager;
-  locker: EvidenceLocker;
+  audit: AuditTrail;
   clock: () => number;
 }
 
@@ -17,7 +17,7 @@ function keysUnavailable(error: unknown): unknown {
 }
 
 export function keysRoutes(app: ServiceApp, deps: KeysRouteDeps): void {
-  const { keys, locker, clock } = deps;
+  const { keys, audit, clock } = deps;
 
   app.get(
     '/evidence/keyring',
@@ -86,14 +86,12 @@ export function keysRoutes(app: ServiceApp, deps: KeysRouteDeps): void {
       const result = await keys.rotate(target === 'platform' ? { kind: 'platform' } : { kind: 'tenant', tenant: auth.tenant }).catch((error: unknown) => {
         throw keysUnavailable(error);
       });
-      const event = locker.event(auth.tenant, {
+      const event = await audit.event(auth.tenant, {
         kind: 'audit.evidence.key_rotated',
         resource_type: 'signing_key',
         resource_id: result.key_id,
         details: { scope: target, previous_key_id: result.previous_key_id, key_id: result.key_id, at: result.at, granted_by: auth.grantedBy },
       });
-      await locker.repository.recordEvent(event);
-      await locker.publish(event);
       return { scope: target, previous_key_id: result.previous_key_id, key_id: result.key_id, at: result.at, audit_event_id: event.event_id };
     },
   );

@@ -3,11 +3,9 @@
  * themselves come from those records, as received (after scrubbing), so the answer carries
  * every attribute, event and link — then ordered as a tree (depth-first, children by start).
  */
-import { parseSegmentId } from '../segments/segment-path.js';
-import type { SegmentStore } from '../segments/segment-store.js';
-import type { SqlStore } from '../store/sql-store.js';
 import { attributesToJson } from '../segments/index-rows.js';
-import { decodeRequest, int64ToNumber, int64ToString, type TraceRequest } from '../otlp/otlp-proto.js';
+import { int64ToNumber, int64ToString } from '../segments/signal-records.js';
+import type { TelemetryReader } from '../segments/telemetry-reader.js';
 
 const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 const STATUS = ['UNSET', 'OK', 'ERROR'];
@@ -45,22 +43,12 @@ export interface TraceView {
 /** Most distinct records read for one trace: a trace spread wider than this is cut and says so. */
 const MAX_RECORDS = 2000;
 
-export async function loadTrace(store: SqlStore, segments: SegmentStore, tenant: string, traceId: string): Promise<(TraceView & { truncated: boolean }) | undefined> {
-  const refs = await store.tenantTransaction(tenant, (tx) =>
-    tx.query<{ segment: string; record_offset: string }>(
-      'SELECT DISTINCT segment, record_offset FROM telemetry_trace_records WHERE tenant_id = $1 AND trace_id = $2 ORDER BY segment, record_offset LIMIT $3',
-      [tenant, traceId, MAX_RECORDS + 1],
-    ),
-  );
-  if (refs.rows.length === 0) return undefined;
-  const truncated = refs.rows.length > MAX_RECORDS;
+export async function loadTrace(reader: TelemetryReader, tenant: string, traceId: string): Promise<(TraceView & { truncated: boolean }) | undefined> {
+  const { requests, truncated } = await reader.traceRecords(tenant, traceId, MAX_RECORDS);
+  if (requests.length === 0) return undefined;
   const byId = new Map<string, { span: TraceSpan; startNs: number }>();
   const want = Buffer.from(traceId, 'hex');
-  for (const ref of refs.rows.slice(0, MAX_RECORDS)) {
-    const seg = parseSegmentId(ref.segment);
-    if (!seg) continue;
-    const record = await segments.readRecord(tenant, seg, Number(ref.record_offset));
-    const request = decodeRequest('traces', record.payload) as TraceRequest;
+  for (const request of requests) {
     for (const rs of request.resourceSpans) {
       const resource = attributesToJson(rs.resource?.attributes);
       const service = typeof resource['service.name'] === 'string' ? (resource['service.name'] as string) : 'unknown_service';

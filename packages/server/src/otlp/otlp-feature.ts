@@ -8,8 +8,7 @@
  */
 import { compileScrubPolicy, type Logger, type ScrubPolicy } from '@stellaops/telemetry-core';
 import type { FeatureRuntime, ServiceFeature } from '../service-feature.js';
-import { telemetryStoreFor } from '../segments/telemetry-store.js';
-import { OtlpAuthenticator, verifierFromConfig } from './otlp-auth.js';
+import { OtlpAuthenticator } from './otlp-auth.js';
 import { OtlpGrpcReceiver } from './otlp-grpc-receiver.js';
 import { OtlpHttpReceiver } from './otlp-http-receiver.js';
 import { OtlpIngestor } from './otlp-ingest.js';
@@ -38,9 +37,7 @@ export interface OtlpRuntime extends FeatureRuntime {
 
 export const otlpFeature: ServiceFeature = {
   name: 'otlp',
-  async create(ctx) {
-    const { config, logger, clock } = ctx;
-    const telemetry = telemetryStoreFor(ctx);
+  async create({ config, telemetry, verifier, logger, clock }) {
     // One policy for the event loop's scrubber and the workers' (each thread compiles its own).
     const scrubPolicy: ScrubPolicy = {};
     const ingestor = new OtlpIngestor({
@@ -51,7 +48,7 @@ export const otlpFeature: ServiceFeature = {
       logger,
       clock,
     });
-    const auth = new OtlpAuthenticator(await verifierFromConfig(config, clock), clock);
+    const auth = new OtlpAuthenticator(verifier, clock);
     const limits = { maxItems: config.otlpMaxItemsPerRequest, maxValues: config.otlpMaxAttributesPerRequest };
     const workers = config.otlpPrepareWorkers ?? defaultPrepareWorkers();
     // A worker's heap holds at most one request: room for the largest the limits admit, twice over.

@@ -14,7 +14,8 @@ import type { OtlpAuthenticator } from './otlp-auth.js';
 import { toOtlpError } from './otlp-error.js';
 import type { InflightBudget } from './inflight-budget.js';
 import type { RequestPipeline } from './request-pipeline.js';
-import { encodeResponse, GRPC_PATHS, SIGNALS, type Signal } from './otlp-proto.js';
+import { encodeResponse, GRPC_PATHS } from './otlp-proto.js';
+import { SIGNALS, type Signal } from '../segments/signal-records.js';
 
 export interface OtlpGrpcReceiverOptions {
   pipeline: RequestPipeline;

@@ -20,7 +20,8 @@ import type { Logger } from '@stellaops/telemetry-core';
 import type { OtlpAuthenticator } from './otlp-auth.js';
 import { OtlpError, toOtlpError } from './otlp-error.js';
 import type { OtlpFormat } from './otlp-ingest.js';
-import { encodeResponse, responseObject, type Signal } from './otlp-proto.js';
+import { encodeResponse, responseObject } from './otlp-proto.js';
+import { type Signal } from '../segments/signal-records.js';
 import type { InflightBudget, Reservation } from './inflight-budget.js';
 import type { RequestPipeline } from './request-pipeline.js';
 

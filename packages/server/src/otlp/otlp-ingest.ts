@@ -12,7 +12,7 @@ import { SegmentError, type SegmentStore } from '../segments/segment-store.js';
 import type { TelemetryIndex } from '../segments/telemetry-index.js';
 import { OtlpError } from './otlp-error.js';
 import { DEFAULT_PREPARE_LIMITS, prepareRequest, type OtlpFormat, type PreparedRequest, type PrepareLimits } from './otlp-prepare.js';
-import type { Signal } from './otlp-proto.js';
+import type { Signal } from '../segments/signal-records.js';
 import type { OtlpScrubber } from './otlp-scrub.js';
 import type { TenantQuota } from './tenant-quota.js';
 

@@ -14,22 +14,8 @@ import type { RecordRows } from '../segments/index-rows.js';
 import { logRows, traceRows } from '../segments/index-rows.js';
 import { storableText } from '../store/storable-text.js';
 import { OtlpError } from './otlp-error.js';
-import {
-  decodeRequest,
-  encodeRequest,
-  int64ToNumber,
-  requestFromJson,
-  type AnyValue,
-  type Int64,
-  type KeyValue,
-  type LogRecord,
-  type LogsRequest,
-  type MetricsRequest,
-  type RequestOf,
-  type Signal,
-  type Span,
-  type TraceRequest,
-} from './otlp-proto.js';
+import { requestFromJson } from './otlp-proto.js';
+import { decodeRequest, encodeRequest, int64ToNumber, type AnyValue, type Int64, type KeyValue, type LogRecord, type LogsRequest, type MetricsRequest, type RequestOf, type Signal, type Span, type TraceRequest } from '../segments/signal-records.js';
 import type { OtlpScrubber } from './otlp-scrub.js';
 
 export type OtlpFormat = 'protobuf' | 'json';

@@ -6,7 +6,7 @@
  * protobuf request is stored byte-for-byte as received.
  */
 import { compileScrubPolicy, scrubKeyValue, scrubText, type CompiledScrubPolicy } from '@stellaops/telemetry-core';
-import type { AnyValue, KeyValue, LogsRequest, MetricsRequest, Signal, TraceRequest } from './otlp-proto.js';
+import type { AnyValue, KeyValue, LogsRequest, MetricsRequest, Signal, TraceRequest } from '../segments/signal-records.js';
 
 export class OtlpScrubber {
   private readonly policy: CompiledScrubPolicy;

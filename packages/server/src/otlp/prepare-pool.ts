@@ -18,7 +18,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger, ScrubPolicy } from '@stellaops/telemetry-core';
 import { OtlpError, type OtlpErrorCode } from './otlp-error.js';
 import type { OtlpFormat, PreparedRequest, PrepareLimits } from './otlp-prepare.js';
-import type { Signal } from './otlp-proto.js';
+import type { Signal } from '../segments/signal-records.js';
 import type { Census, CensusLimits } from './request-census.js';
 import type { LogRow, SpanRow } from '../segments/index-rows.js';
 

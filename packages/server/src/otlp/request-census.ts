@@ -18,7 +18,8 @@
  */
 import protobuf from 'protobufjs/minimal.js';
 import { OtlpError } from './otlp-error.js';
-import type { Signal } from './otlp-proto.js';
+import type { Signal } from '../segments/signal-records.js';
+import { MAX_MESSAGE_DEPTH } from '../segments/signal-records.js';
 
 export interface CensusLimits {
   /** Most items (spans, log records, data points) in one request. */
@@ -32,8 +33,8 @@ export interface Census {
   values: number;
 }
 
-/** Deepest message nesting walked; a legit request with values nested 32 levels stays far below. */
-export const MAX_MESSAGE_DEPTH = 256;
+/** Deepest message nesting walked (the codec's limit); a legit request with values nested 32 levels stays far below. */
+export { MAX_MESSAGE_DEPTH };
 
 // Field kinds: how the generated decoder reads a field.
 const VARINT = 0; // int32, uint32, sint32, enum, bool: reader.uint32()-style varint

@@ -14,7 +14,7 @@
  */
 import { OtlpError } from './otlp-error.js';
 import type { IngestResult, OtlpFormat, OtlpIngestor } from './otlp-ingest.js';
-import type { Signal } from './otlp-proto.js';
+import type { Signal } from '../segments/signal-records.js';
 import type { PreparePool } from './prepare-pool.js';
 import type { PreparedRequest } from './otlp-prepare.js';
 import type { Reservation } from './inflight-budget.js';

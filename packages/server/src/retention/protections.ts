@@ -5,6 +5,7 @@
  * the evidence locker or the telemetry store prunes with the protections it has.
  */
 import type { SqlStore, SqlTx } from '../store/sql-store.js';
+import { retentionHolds } from '../segments/retention-holds.js';
 
 export interface HeldCase {
   case_id: string;
@@ -44,7 +45,7 @@ export async function existingTables(tx: SqlTx, names: readonly string[]): Promi
 }
 
 export async function readProtections(tx: SqlTx, tenant: string): Promise<TenantProtections> {
-  const tables = await existingTables(tx, ['evidence_holds', 'evidence_settings', 'telemetry_retention_holds']);
+  const tables = await existingTables(tx, ['evidence_holds', 'evidence_settings']);
   const out: TenantProtections = { heldCases: [], heldBundleIds: [], heldSubjects: [], incidentWindows: [], evidenceExtendedUntil: undefined, evidence: tables.has('evidence_holds') };
   if (tables.has('evidence_holds')) {
     const holds = await tx.query<{ case_id: string; reason: string; placed_at: unknown }>('SELECT case_id, reason, placed_at FROM evidence_holds WHERE tenant_id = $1 ORDER BY case_id', [tenant]);
@@ -63,13 +64,7 @@ export async function readProtections(tx: SqlTx, tenant: string): Promise<Tenant
     const until = s.rows[0]?.extended_until;
     if (until) out.evidenceExtendedUntil = Date.parse(iso(until));
   }
-  if (tables.has('telemetry_retention_holds')) {
-    const w = await tx.query<{ hold_id: string; from_ms: string; to_ms: string; reason: string }>(
-      'SELECT hold_id, from_ms, to_ms, reason FROM telemetry_retention_holds WHERE tenant_id = $1 ORDER BY from_ms, hold_id',
-      [tenant],
-    );
-    out.incidentWindows = w.rows.map((r) => ({ hold_id: r.hold_id, from_ms: Number(r.from_ms), to_ms: Number(r.to_ms), reason: r.reason }));
-  }
+  out.incidentWindows = await retentionHolds(tx, tenant);
   return out;
 }
 

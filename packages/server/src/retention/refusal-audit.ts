@@ -8,9 +8,9 @@
  * says how much was kept, why (every reason, the floors included), under which holds, and the
  * totals still kept. The event and the new mark commit together.
  */
-import type { TimelineEmitter, TimelineEvent } from '@stellaops/telemetry-core';
+import type { TimelineEvent } from '@stellaops/telemetry-core';
 import type { SqlStore, SqlTx } from '../store/sql-store.js';
-import { insertTimelineEvent } from '../evidence/evidence-repository.js';
+import type { AuditTrail } from '../timeline/audit-trail.js';
 import { HOLD_REASONS, KEEP_REASON_TEXT, type KeepReason } from './policy.js';
 
 export const RETENTION_ACTOR = 'stella-observability/retention';
@@ -71,8 +71,7 @@ function nonZero(counts: Partial<Record<KeepReason, number>>): Record<string, nu
  * summary event — in one transaction — then publishes the event. Returns the event, if any.
  */
 export async function finishPass(
-  store: SqlStore,
-  emitter: TimelineEmitter,
+  audit: AuditTrail,
   pass: {
     tenant: string;
     scope: RefusalScope;
@@ -87,7 +86,6 @@ export async function finishPass(
      */
     markWhenQuiet?: boolean;
   },
-  onPublishFailure?: (error: unknown) => void,
 ): Promise<TimelineEvent | undefined> {
   const { tenant, scope, summary } = pass;
   const refusedTotal = total(summary.refused);
@@ -95,11 +93,12 @@ export async function finishPass(
   const heldNow = HOLD_REASONS.reduce((n, r) => n + (summary.stillKept[r] ?? 0), 0);
   // A hold that now keeps what another kept before (or a release while others still keep data) is news too.
   const holdsChanged = HOLD_REASONS.some((r) => (summary.stillKept[r] ?? 0) !== (pass.previous.lastKept[r] ?? 0));
-  const event =
-    byHold > 0 || (holdsChanged && heldNow > 0)
-      ? emitter.build({
+  const newsworthy = byHold > 0 || (holdsChanged && heldNow > 0);
+  if (!newsworthy && pass.markWhenQuiet === false) return undefined;
+  return audit.record(tenant, async (tx, record) => {
+    const event = newsworthy
+      ? await record({
           kind: REFUSAL_EVENT_KIND,
-          tenant_id: tenant,
           actor: RETENTION_ACTOR,
           resource_type: 'retention',
           resource_id: scope,
@@ -117,9 +116,6 @@ export async function finishPass(
           },
         })
       : undefined;
-  if (!event && pass.markWhenQuiet === false) return undefined;
-  await store.tenantTransaction(tenant, async (tx) => {
-    if (event) await insertTimelineEvent(tx, event);
     for (const m of pass.marks) {
       await tx.query(
         // last_run_at is the database's time, the clock `timeline_events.ingested_at` is written with.
@@ -128,10 +124,6 @@ export async function finishPass(
         [tenant, m.target, m.cutoff.toISOString(), JSON.stringify(nonZero(summary.stillKept))],
       );
     }
+    return event;
   });
-  if (event) {
-    const published = await emitter.publish(event);
-    if (!published.ok) onPublishFailure?.(published.error);
-  }
-  return event;
 }

@@ -5,12 +5,12 @@
  * event written with it).
  */
 import { Type } from 'typebox';
-import type { TimelineEmitter } from '@stellaops/telemetry-core';
+import type { AuditTrail } from '../timeline/audit-trail.js';
 import { described } from '../http/openapi.js';
 import { BoundedInteger } from '../http/safe-schema.js';
 import type { ServiceApp } from '../service-feature.js';
 import { AUDIT_FLOOR_DAYS, RETENTION_BOUNDS, SIGNALS, type RetentionSignal } from './policy.js';
-import type { EffectiveTiers, TelemetryRetentionSettings, TiersChange } from './telemetry-settings.js';
+import type { EffectiveTiers, TelemetryRetentionSettings, TiersChange } from '../segments/telemetry-retention-settings.js';
 
 const Days = (description: string) => Type.Integer({ description });
 const Tiers = Type.Object({
@@ -55,7 +55,7 @@ const RetentionChange = Type.Object(
 
 export interface TelemetryRetentionRouteDeps {
   settings: TelemetryRetentionSettings;
-  emitter: TimelineEmitter;
+  audit: AuditTrail;
 }
 
 function view(tenant: string, signals: Record<RetentionSignal, EffectiveTiers>) {
@@ -76,7 +76,7 @@ function view(tenant: string, signals: Record<RetentionSignal, EffectiveTiers>) 
 }
 
 export function telemetryRetentionRoutes(app: ServiceApp, deps: TelemetryRetentionRouteDeps): void {
-  const { settings, emitter } = deps;
+  const { settings, audit } = deps;
 
   app.get(
     '/telemetry/retention',
@@ -110,18 +110,16 @@ export function telemetryRetentionRoutes(app: ServiceApp, deps: TelemetryRetenti
       const auth = request.auth!;
       const change = request.body.signals as TiersChange;
       const strip = (s: Record<RetentionSignal, EffectiveTiers>) => Object.fromEntries(SIGNALS.map((k) => [k, { hot_days: s[k].hot_days, warm_days: s[k].warm_days, cold_days: s[k].cold_days }]));
-      const { signals, event } = await settings.update(auth.tenant, change, auth.principal.subject, (previous, next) =>
-        emitter.build({
+      const { signals, event } = await audit.record(auth.tenant, async (tx, record) => {
+        const { previous, next } = await settings.update(tx, auth.tenant, change, auth.principal.subject);
+        const event = await record({
           kind: 'audit.telemetry.retention_changed',
-          tenant_id: auth.tenant,
           resource_type: 'telemetry_retention',
           resource_id: auth.tenant,
           details: { previous: strip(previous), retention: strip(next), change: request.body.signals, granted_by: auth.grantedBy },
-        }),
-      );
-      // The audit event is already committed with the change; publishing tells other consumers.
-      const published = await emitter.publish(event);
-      if (!published.ok) request.log.warn({ err: published.error }, 'audit event stored but not published on the bus');
+        });
+        return { signals: next, event };
+      });
       return { ...view(auth.tenant, signals), audit_event_id: event.event_id };
     },
   );

@@ -9,7 +9,7 @@
  * - one row per log record (`/obs/logs` searches them).
  * Index text is cut to lengths an index can hold; the record keeps the original.
  */
-import { int64ToNumber, type AnyValue, type KeyValue, type LogsRequest, type TraceRequest } from '../otlp/otlp-proto.js';
+import { int64ToNumber, type AnyValue, type KeyValue, type LogsRequest, type TraceRequest } from './signal-records.js';
 
 export interface SpanRow {
   trace_id: string;

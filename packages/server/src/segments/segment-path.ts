@@ -3,7 +3,7 @@
  * a plain directory listing sorts by time. The sealed segment's chunk manifest sits beside it
  * as `<hour>.manifest.json`.
  */
-import type { Signal } from '../otlp/otlp-proto.js';
+import type { Signal } from './signal-records.js';
 
 export const HOUR_MS = 3_600_000;
 const HOUR_KEY_RE = /^(\d{4})(\d{2})(\d{2})T(\d{2})$/;

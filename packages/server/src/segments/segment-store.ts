@@ -12,7 +12,7 @@ import { open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@stellaops/telemetry-core';
 import type { CodesOf } from '../errors.js';
-import type { Signal } from '../otlp/otlp-proto.js';
+import type { Signal } from './signal-records.js';
 import { buildSegmentManifest, serializeSegmentManifest, type SegmentManifest } from './chunk-manifest.js';
 import { decodeFrameHeader, encodeFrameHeader, frameIsIntact, FRAME_HEADER_BYTES } from './segment-frame.js';
 import { hourKey, hourStart, HOUR_MS, segmentId } from './segment-path.js';

@@ -14,13 +14,14 @@
  */
 import type { Logger } from '@stellaops/telemetry-core';
 import type { Quarantine, QuarantineEntry } from '../ingest/quarantine.js';
-import { decodeRequest, type LogsRequest, type Signal, type TraceRequest } from '../otlp/otlp-proto.js';
+import { decodeRequest, type LogsRequest, type Signal, type TraceRequest } from './signal-records.js';
 import { describeStoreError, isRecordRejection } from '../store/sql-errors.js';
 import type { SqlStore, SqlTx } from '../store/sql-store.js';
 import { logRows, traceRows, type RecordRows } from './index-rows.js';
 import { parseSegmentId, segmentId } from './segment-path.js';
 import { FRAME_HEADER_BYTES } from './segment-frame.js';
 import type { AppendedRecord, SegmentStore } from './segment-store.js';
+import { ensureTenant } from '../store/tenants.js';
 
 export type { LogRow, SpanRow } from './index-rows.js';
 
@@ -362,7 +363,7 @@ export class TelemetryIndex {
   }
 
   private async insert(tx: SqlTx, tenant: string, records: PendingRecord[]): Promise<void> {
-    if (!this.knownTenants.has(tenant)) await tx.query('INSERT INTO tenants (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING', [tenant]);
+    if (!this.knownTenants.has(tenant)) await ensureTenant(tx, tenant);
     const refs: unknown[][] = REF_COLUMNS.map(() => []);
     const spans: unknown[][] = SPAN_COLUMNS.map(() => []);
     const logs: unknown[][] = LOG_COLUMNS.map(() => []);

@@ -14,8 +14,8 @@
  * tenant (retention/refusal-audit.ts). Runs on an interval with the injectable clock; `runOnce`
  * is what tests and operators call.
  */
-import type { Logger, TimelineEmitter } from '@stellaops/telemetry-core';
-import type { Signal } from '../otlp/otlp-proto.js';
+import type { Logger } from '@stellaops/telemetry-core';
+import type { Signal } from './signal-records.js';
 import type { SqlStore } from '../store/sql-store.js';
 import { hourStart, HOUR_MS, segmentId } from './segment-path.js';
 import { TelemetryIndex } from './telemetry-index.js';
@@ -24,14 +24,16 @@ import { PeriodicJob } from '../jobs/periodic-job.js';
 import { DAY_MS, rawDays, SIGNALS, type SignalTiers } from '../retention/policy.js';
 import { describeProtections, readProtections, windowOverlapping } from '../retention/protections.js';
 import { finishPass, readPassMark, RETENTION_ACTOR, type PassMark } from '../retention/refusal-audit.js';
-import type { TelemetryRetentionSettings } from '../retention/telemetry-settings.js';
+import type { TelemetryRetentionSettings } from './telemetry-retention-settings.js';
 import { runAs } from '../evidence/request-actor.js';
+import type { AuditTrail } from '../timeline/audit-trail.js';
 
 export interface TelemetryRetentionOptions {
   telemetry: TelemetryStore;
   store: SqlStore;
   settings: TelemetryRetentionSettings;
-  emitter: TimelineEmitter;
+  /** Summary events of what a pass kept commit with the pass's marks. */
+  audit: AuditTrail;
   logger: Logger;
   clock: () => number;
   /** Interval in ms. */
@@ -58,7 +60,7 @@ export class TelemetryRetentionJob extends PeriodicJob<RetentionRun> {
   }
 
   protected async pass(): Promise<RetentionRun> {
-    const { telemetry, store, clock, logger, settings, emitter } = this.options;
+    const { telemetry, store, clock, logger, settings, audit } = this.options;
     const now = clock();
     const sealed = await telemetry.segments.sealBefore(now);
     const run: RetentionRun = { sealed: sealed.length, removed: [], trimmed: [], held: [], audit_event_ids: [] };
@@ -124,8 +126,7 @@ export class TelemetryRetentionJob extends PeriodicJob<RetentionRun> {
       }
       const event = await runAs(tenant, RETENTION_ACTOR, () =>
         finishPass(
-          store,
-          emitter,
+          audit,
           {
             tenant,
             scope: 'telemetry',
@@ -140,7 +141,6 @@ export class TelemetryRetentionJob extends PeriodicJob<RetentionRun> {
               details: { unit: 'segment hours', signals: perSignal, ...describeProtections(protections) },
             },
           },
-          (error) => logger.warn({ err: error, tenant_id: tenant }, 'retention audit event stored but not published on the bus'),
         ),
       );
       if (event) run.audit_event_ids.push(event.event_id);

@@ -15,18 +15,20 @@
  * `audit.retention.deletion_refused` event per tenant (retention/refusal-audit.ts). Runs on an
  * interval; `runOnce` is the unit tests and operators call.
  */
-import type { Logger, TimelineEmitter } from '@stellaops/telemetry-core';
+import type { Logger } from '@stellaops/telemetry-core';
 import type { SqlStore, SqlTx } from '../store/sql-store.js';
 import type { TimelineRepository } from './timeline-repository.js';
 import { PeriodicJob } from '../jobs/periodic-job.js';
 import { emptyReasons, timelineCutoffs, type KeepReason } from '../retention/policy.js';
 import { describeProtections, existingTables, readProtections, type TenantProtections } from '../retention/protections.js';
 import { finishPass, readPassMark, type PassMark } from '../retention/refusal-audit.js';
+import type { AuditTrail } from './audit-trail.js';
 
 export interface RetentionJobOptions {
   repository: TimelineRepository;
   store: SqlStore;
-  emitter: TimelineEmitter;
+  /** Summary events of what a pass kept commit with the pass's marks. */
+  audit: AuditTrail;
   logger: Logger;
   /** Evidence retention for tenants without their own setting (custody events are kept at least that long). */
   defaultEvidenceDays: number;
@@ -175,7 +177,7 @@ export class RetentionJob extends PeriodicJob<RetentionOutcome[]> {
   }
 
   protected async pass(): Promise<RetentionOutcome[]> {
-    const { repository, store, emitter, logger } = this.options;
+    const { repository, store, audit, logger } = this.options;
     const batch = this.options.batchSize ?? 5000;
     const outcomes: RetentionOutcome[] = [];
     for (const tenant of await repository.tenants()) {
@@ -203,8 +205,7 @@ export class RetentionJob extends PeriodicJob<RetentionOutcome[]> {
       // count reads only what is past the cut-off, which after the pass is what was kept.
       const { fresh, all } = await store.tenantTransaction(tenant, (tx) => keptByReason(tx, ctx, mark));
       const event = await finishPass(
-        store,
-        emitter,
+        audit,
         {
           tenant,
           scope: 'timeline',
@@ -223,7 +224,6 @@ export class RetentionJob extends PeriodicJob<RetentionOutcome[]> {
             },
           },
         },
-        (error) => logger.warn({ err: error, tenant_id: tenant }, 'retention audit event stored but not published on the bus'),
       );
       const kept = Object.fromEntries(Object.entries(all).filter(([, n]) => n > 0)) as Partial<Record<KeepReason, number>>;
       if (deleted > 0 || event) logger.info({ tenant_id: tenant, details: { deleted, kept, retention_days: days } }, 'timeline retention pass');

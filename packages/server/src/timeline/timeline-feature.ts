@@ -1,5 +1,5 @@
 /** The timeline feature: repository, indexer, retention job and routes, wired once. */
-import { Quarantine } from '../ingest/quarantine.js';
+import type { Quarantine } from '../ingest/quarantine.js';
 import { retentionDefaults } from '../retention/policy.js';
 import type { FeatureRuntime, ServiceFeature } from '../service-feature.js';
 import { RetentionJob } from './retention-job.js';
@@ -18,34 +18,33 @@ export interface TimelineRuntime extends FeatureRuntime {
 export const timelineFeature: ServiceFeature = {
   name: 'timeline',
   // The timeline's tables are part of the core migrations (TL-3 ships with the store).
-  create(ctx) {
+  create({ config, store, bus, emitter, audit, quarantine, logger, clock }) {
     // The service defaults must sit within the policy's bounds too (a ConfigError stops the start).
-    const defaults = retentionDefaults(ctx.config);
-    const repository = new TimelineRepository(ctx.store, ctx.config.timelineRetentionDays);
-    const quarantine = new Quarantine(ctx.store, ctx.logger, ctx.clock);
+    const defaults = retentionDefaults(config);
+    const repository = new TimelineRepository(store, config.timelineRetentionDays);
     const indexer = new TimelineIndexer({
-      bus: ctx.bus,
+      bus,
       repository,
-      logger: ctx.logger,
+      logger,
       quarantine,
-      durable: ctx.config.indexerDurable,
-      subjectPrefix: ctx.config.subjectPrefix,
+      durable: config.indexerDurable,
+      subjectPrefix: config.subjectPrefix,
     });
     const retention = new RetentionJob({
       repository,
-      store: ctx.store,
-      emitter: ctx.emitter,
-      logger: ctx.logger,
+      store,
+      audit,
+      logger,
       defaultEvidenceDays: defaults.evidenceDays,
-      intervalMs: ctx.config.retentionIntervalMs,
-      clock: ctx.clock,
+      intervalMs: config.retentionIntervalMs,
+      clock,
     });
     const runtime: TimelineRuntime = {
       repository,
       indexer,
       quarantine,
       retention,
-      routes: (app) => timelineRoutes(app, { repository, emitter: ctx.emitter, clock: ctx.clock }),
+      routes: (app) => timelineRoutes(app, { repository, emitter, audit, clock }),
       start: async () => {
         await indexer.start();
         retention.start();

@@ -8,6 +8,7 @@ import { isRecordRejection } from '../store/sql-errors.js';
 import type { SqlStore, SqlTx } from '../store/sql-store.js';
 import type { TimelineCursor } from './cursor.js';
 import { isoTimestamp, TIMELINE_EVENT_COLUMNS, timelineEventFromRow } from './timeline-row.js';
+import { ensureTenant } from '../store/tenants.js';
 
 export interface TimelineQuery {
   from: Date;
@@ -75,7 +76,7 @@ export class TimelineRepository {
    */
   async insertBatch(tenant: string, events: readonly TimelineEvent[]): Promise<number> {
     if (events.length === 0) return 0;
-    return this.store.tenantTransaction(tenant, (tx) => insertEvents(tx, tenant, events));
+    return this.store.tenantTransaction(tenant, (tx) => insertTimelineEvents(tx, tenant, events));
   }
 
   /**
@@ -164,22 +165,15 @@ export class TimelineRepository {
     return this.store.tenantTransaction(tenant, (tx) => readRetention(tx, tenant, this.defaultRetentionDays));
   }
 
-  /**
-   * Sets the tenant's retention and records the audit event in the same transaction, so the
-   * change and its audit trail commit or fail together.
-   */
-  async setRetention(tenant: string, days: number, actor: string, audit: (previous: number) => TimelineEvent): Promise<{ previous: number; event: TimelineEvent }> {
-    return this.store.tenantTransaction(tenant, async (tx) => {
-      const previous = (await readRetention(tx, tenant, this.defaultRetentionDays)).days;
-      await tx.query(
-        `INSERT INTO tenant_settings (tenant_id, timeline_retention_days, updated_at, updated_by) VALUES ($1, $2, now(), $3)
-         ON CONFLICT (tenant_id) DO UPDATE SET timeline_retention_days = EXCLUDED.timeline_retention_days, updated_at = now(), updated_by = EXCLUDED.updated_by`,
-        [tenant, days, actor],
-      );
-      const event = audit(previous);
-      await insertEvents(tx, tenant, [event]);
-      return { previous, event };
-    });
+  /** Sets the tenant's timeline retention in the caller's transaction (which stores the audit event); returns the days before. */
+  async setRetention(tx: SqlTx, tenant: string, days: number, actor: string): Promise<number> {
+    const previous = (await readRetention(tx, tenant, this.defaultRetentionDays)).days;
+    await tx.query(
+      `INSERT INTO tenant_settings (tenant_id, timeline_retention_days, updated_at, updated_by) VALUES ($1, $2, now(), $3)
+       ON CONFLICT (tenant_id) DO UPDATE SET timeline_retention_days = EXCLUDED.timeline_retention_days, updated_at = now(), updated_by = EXCLUDED.updated_by`,
+      [tenant, days, actor],
+    );
+    return previous;
   }
 
   /** Tenants the service has stored events for. */
@@ -280,8 +274,13 @@ function eventFromJson(text: string): StoredTimelineEvent {
   return event;
 }
 
-async function insertEvents(tx: SqlTx, tenant: string, events: readonly TimelineEvent[]): Promise<number> {
-  await tx.query('INSERT INTO tenants (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING', [tenant]);
+/**
+ * The one writer of `timeline_events`: stores `events` (all of `tenant`) inside the caller's
+ * transaction, idempotently by event id; resolves to how many were new. The indexer, the audit
+ * trail and the repository's own changes all write through here.
+ */
+export async function insertTimelineEvents(tx: SqlTx, tenant: string, events: readonly TimelineEvent[]): Promise<number> {
+  await ensureTenant(tx, tenant);
   const cols = {
     event_id: [] as string[],
     ts: [] as string[],

@@ -5,6 +5,7 @@ import { described } from '../http/openapi.js';
 import type { ServiceApp } from '../service-feature.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { TimelineRepository } from './timeline-repository.js';
+import type { AuditTrail } from './audit-trail.js';
 import {
   EventDetail,
   EventParams,
@@ -25,6 +26,7 @@ const DAY_MS = 86_400_000;
 export interface TimelineRouteDeps {
   repository: TimelineRepository;
   emitter: TimelineEmitter;
+  audit: AuditTrail;
   clock: () => number;
 }
 
@@ -40,7 +42,7 @@ function busError(error: TimelineError): ServiceError {
 }
 
 export function timelineRoutes(app: ServiceApp, deps: TimelineRouteDeps): void {
-  const { repository, emitter, clock } = deps;
+  const { repository, emitter, audit, clock } = deps;
 
   app.get(
     '/timeline',
@@ -200,18 +202,15 @@ export function timelineRoutes(app: ServiceApp, deps: TimelineRouteDeps): void {
       const days = request.body.retention_days;
       // 400 retention.out_of_bounds naming the floor or ceiling; nothing is changed or audited.
       checkTimelineDays(days);
-      const { event } = await repository.setRetention(auth.tenant, days, auth.principal.subject, (previous) =>
-        emitter.build({
+      await audit.record(auth.tenant, async (tx, record) => {
+        const previous = await repository.setRetention(tx, auth.tenant, days, auth.principal.subject);
+        await record({
           kind: 'audit.timeline.retention_changed',
-          tenant_id: auth.tenant,
           resource_type: 'tenant_settings',
           resource_id: auth.tenant,
           details: { previous_days: previous, retention_days: days, granted_by: auth.grantedBy },
-        }),
-      );
-      // The audit event is already committed with the change; publishing tells other consumers.
-      const published = await emitter.publish(event);
-      if (!published.ok) request.log.warn({ err: published.error }, 'audit event stored but not published on the bus');
+        });
+      });
       return { tenant_id: auth.tenant, retention_days: days, source: 'tenant' as const, allowed: ALLOWED, audit_min_days: AUDIT_FLOOR_DAYS };
     },
   );

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IN_TOTO_STATEMENT_V1, SLSA_PROVENANCE_V1 } from '@stellaops/forensics';
-import type { EvidenceRuntime } from '../../src/evidence/forensics-features.js';
+import type { EvidenceRuntime } from '../../src/evidence/evidence-feature.js';
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../helpers/external.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { ALL_SCOPES, artifact } from './forensics-service.js';

@@ -3,7 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createService, resolveConfig, type StellaService } from '../../src/index.js';
-import { forensicsFeatures, type EvidenceRuntime, type ForensicsFeatureOptions } from '../../src/evidence/forensics-features.js';
+import { attestFeature } from '../../src/attest/attest-feature.js';
+import { custodyFeature } from '../../src/custody/custody-feature.js';
+import { evidenceFeature, type EvidenceRuntime } from '../../src/evidence/evidence-feature.js';
+import { keysFeature } from '../../src/keys/keys-feature.js';
+import type { ForensicsOptions } from '../../src/service-parts.js';
 import { timelineFeature } from '../../src/timeline/timeline-feature.js';
 
 export interface ForensicsTestService {
@@ -20,7 +24,7 @@ export interface ForensicsTestService {
 export const ALL_SCOPES = ['evidence:create', 'evidence:read', 'evidence:export', 'evidence:admin', 'attest:read', 'attest:create', 'timeline:read', 'timeline:write'];
 
 export async function startForensicsService(
-  options: { dataDir?: string; env?: Record<string, string>; features?: ForensicsFeatureOptions; now?: number } = {},
+  options: { dataDir?: string; env?: Record<string, string>; features?: ForensicsOptions; now?: number } = {},
 ): Promise<ForensicsTestService> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'stella-evidence-'));
   const clock = { now: options.now ?? Date.parse('2025-03-01T12:00:00.000Z') };
@@ -28,7 +32,8 @@ export async function startForensicsService(
   const service = await createService({
     config,
     clock: () => clock.now,
-    features: [timelineFeature, ...forensicsFeatures({ env: {}, ...options.features })],
+    features: [timelineFeature, evidenceFeature, keysFeature, attestFeature, custodyFeature],
+    forensics: { env: {}, ...options.features },
   });
   return {
     service,

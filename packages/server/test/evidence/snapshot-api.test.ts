@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keyring, verifyBundleStream } from '@stellaops/forensics';
 import { Readable } from 'node:stream';
 import { ALL_SCOPES, artifact, startForensicsService, type ForensicsTestService } from './forensics-service.js';
+import type { TimelineRuntime } from '../../src/timeline/timeline-feature.js';
 
 describe('evidence snapshots through the API', () => {
   let ts: ForensicsTestService;
@@ -49,9 +50,9 @@ describe('evidence snapshots through the API', () => {
   });
 
   it('creates a snapshot and records it with a timeline event', async () => {
-    await ts.evidence.locker.repository.recordEvent(
+    await (ts.service.features.get('timeline') as TimelineRuntime).repository.insertBatch('acme', [
       ts.service.emitter.build({ tenant_id: 'acme', kind: 'policy.evaluated', resource_type: 'evaluation', resource_id: 'eval-1', trace_id: 'a'.repeat(32), details: { verdict: 'fail' } }),
-    );
+    ]);
     const res = await call('POST', '/evidence/snapshot', { kind: 'evaluation', resource_id: 'eval-1', case_id: 'case-1' });
     expect(res.statusCode).toBe(201);
     const bundle = res.json<{ bundle_id: string; path: string; root_hash: string; signer_key_id: string; file_count: number }>();

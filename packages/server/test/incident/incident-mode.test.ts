@@ -252,8 +252,8 @@ describe('incident mode', () => {
     const run = await segments.retention.runOnce();
     expect(run.held.some((h) => h.tenant === TENANT && h.signal === 'traces')).toBe(true);
     expect(run.removed.some((r) => r.tenant === 'globex' && r.signal === 'traces')).toBe(true);
-    expect(await segments.telemetry.segments.segments('globex', 'traces')).toEqual([]);
-    const kept = await segments.telemetry.segments.segments(TENANT, 'traces');
+    expect(await t.telemetry.segments.segments('globex', 'traces')).toEqual([]);
+    const kept = await t.telemetry.segments.segments(TENANT, 'traces');
     expect(kept).toHaveLength(1);
     expect(kept[0]!.sealed).toBe(true);
   });

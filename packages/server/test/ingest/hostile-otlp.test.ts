@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, Client, Metadata } from '@grpc/grpc-js';
-import { decodeResponse, GRPC_PATHS, REQUEST_TYPES, type Signal } from '../../src/otlp/otlp-proto.js';
+import { decodeResponse, GRPC_PATHS } from '../../src/otlp/otlp-proto.js';
+import { REQUEST_TYPES, type Signal } from '../../src/segments/signal-records.js';
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../helpers/external.js';
 import { startReceiver, type ReceiverService } from '../otlp/otlp-helpers.js';
 
@@ -207,7 +208,7 @@ for (const engine of engines) {
       expect(nul.json().spans[0].name).toBe('GET /a\uFFFDb');
       const health = await t.service.app.inject({ method: 'GET', url: '/healthz' });
       expect(health.statusCode).toBe(200);
-      expect([...t.segments.telemetry.quarantine.counts.values()].reduce((a, b) => a + b, 0)).toBe(0);
+      expect([...t.service.parts.quarantine.counts.values()].reduce((a, b) => a + b, 0)).toBe(0);
     });
 
     it.each(transports)('logs over %s: bad log records are rejected on their own, the rest is searchable', async (transport) => {
@@ -224,7 +225,7 @@ for (const engine of engines) {
         const mine = (res.json().logs as { attributes: Record<string, unknown>; body: string }[]).filter((l) => l.attributes['marker'] === markers[tenant]);
         expect(mine.map((l) => l.body).sort()).toEqual(['a\uFFFDb', 'hello', 'y', 'z']);
       }
-      expect([...t.segments.telemetry.quarantine.counts.values()].reduce((a, b) => a + b, 0)).toBe(0);
+      expect([...t.service.parts.quarantine.counts.values()].reduce((a, b) => a + b, 0)).toBe(0);
     });
   });
 }

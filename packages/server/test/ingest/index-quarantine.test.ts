@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordRows } from '../../src/segments/index-rows.js';
-import type { SegmentsRuntime } from '../../src/segments/segments-feature.js';
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../helpers/external.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 
@@ -49,7 +48,7 @@ for (const engine of engines) {
 
     it('quarantines that record alone, indexes the rest of the flush for both tenants, and moves on', async () => {
       if (!t) return;
-      const telemetry = (t.service.features.get('segments') as SegmentsRuntime).telemetry;
+      const telemetry = t.service.parts.telemetry;
       const traces: Record<string, string[]> = { acme: [], globex: [] };
       let poison = '';
       for (let i = 0; i < 40; i++) {
@@ -67,13 +66,13 @@ for (const engine of engines) {
       await telemetry.index.flush();
       expect(telemetry.index.backlog).toBe(0);
 
-      const quarantined = await telemetry.quarantine.list('acme');
+      const quarantined = await t.service.parts.quarantine.list('acme');
       expect(quarantined).toHaveLength(1);
       expect(quarantined[0]).toMatchObject({ signal: 'traces', reason: 'index.rejected' });
       expect(quarantined[0]!.error).toMatch(/22003|out of range/);
       expect(quarantined[0]!.source).toMatch(/^segment:traces\/\d{8}T\d{2}@\d+$/);
-      expect(await telemetry.quarantine.list('globex')).toHaveLength(0);
-      expect(telemetry.quarantine.counts.get('traces/acme/index.rejected')).toBe(1);
+      expect(await t.service.parts.quarantine.list('globex')).toHaveLength(0);
+      expect(t.service.parts.quarantine.counts.get('traces/acme/index.rejected')).toBe(1);
 
       for (const tenant of ['acme', 'globex']) {
         const indexed = await t.service.store.tenantTransaction(tenant, (tx) => tx.query<{ trace_id: string }>('SELECT trace_id FROM telemetry_trace_records WHERE tenant_id = $1', [tenant]));

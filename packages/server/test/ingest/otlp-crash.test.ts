@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DevAuthority } from '../../src/auth/dev-authority.js';
-import { REQUEST_TYPES } from '../../src/otlp/otlp-proto.js';
+import { REQUEST_TYPES } from '../../src/segments/signal-records.js';
 import { createService, resolveConfig } from '../../src/index.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));

@@ -6,9 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REQUEST_TYPES } from '../../src/otlp/otlp-proto.js';
+import { REQUEST_TYPES } from '../../src/segments/signal-records.js';
 import type { OtlpRuntime } from '../../src/otlp/otlp-feature.js';
-import type { SegmentsRuntime } from '../../src/segments/segments-feature.js';
 import { rowsFromPayload } from '../../src/segments/telemetry-index.js';
 import { eventually } from '../helpers/external.js';
 import { startTestService, type TestService } from '../helpers/service.js';
@@ -36,7 +35,7 @@ describe('quarantine and reindex API', () => {
     t.service.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
 
   it('lists a refused record with its reason, replays it, and rebuilds the index from the segments', async () => {
-    const telemetry = (t.service.features.get('segments') as SegmentsRuntime).telemetry;
+    const telemetry = t.service.parts.telemetry;
     const ingestor = (t.service.features.get('otlp') as OtlpRuntime).ingestor;
     const good = randomBytes(16);
     expect((await ingestor.ingest('acme', 'traces', traceRequest(good, 2), 'protobuf')).accepted).toBe(1);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REQUEST_TYPES } from '../../src/otlp/otlp-proto.js';
+import { REQUEST_TYPES } from '../../src/segments/signal-records.js';
 import { startReceiver, type ReceiverService } from '../otlp/otlp-helpers.js';
 
 function body(): Uint8Array {
@@ -25,7 +25,7 @@ describe('OTLP on a storage fault', () => {
 
   it('answers 503 otlp.unavailable with Retry-After for the tenant whose segment cannot be written, and serves the others', async () => {
     // The new tenant's folder cannot be created: a file stands where it would go (the same for root and non-root users, unlike permissions).
-    writeFileSync(join(t.segments.telemetry.segments.root, 'broken'), 'not a directory');
+    writeFileSync(join(t.telemetry.segments.root, 'broken'), 'not a directory');
     const send = async (tenant: string) =>
       fetch(`http://127.0.0.1:${t.ports.http}/v1/traces`, {
         method: 'POST',

@@ -8,7 +8,8 @@ import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { decodeRequest, GRPC_PATHS } from '../../src/otlp/otlp-proto.js';
+import { GRPC_PATHS } from '../../src/otlp/otlp-proto.js';
+import { decodeRequest } from '../../src/segments/signal-records.js';
 import { heavySpanEntries, identicalSpanEntries, spanEntries, traceIdOf, traceRequest } from './otlp-bodies.js';
 import { startReceiver, type ReceiverService } from './otlp-helpers.js';
 
@@ -258,15 +259,15 @@ describe('a 330k-span request with the item limit raised', () => {
 
     // Readable: every span is in the stored record; a trace comes back whole from /obs/trace.
     let spans = 0;
-    for (const seg of await t.segments.telemetry.segments.segments(TENANT, 'traces')) {
-      for await (const record of t.segments.telemetry.segments.records(TENANT, 'traces', seg.hour)) {
+    for (const seg of await t.telemetry.segments.segments(TENANT, 'traces')) {
+      for await (const record of t.telemetry.segments.records(TENANT, 'traces', seg.hour)) {
         if (record.payload.length < MiB) continue;
         for (const rs of decodeRequest('traces', record.payload).resourceSpans) for (const ss of rs.scopeSpans) spans += ss.spans.length;
       }
     }
     expect(spans).toBe(SPANS);
     const readToken = await t.token(TENANT, [`stella:obs:read#tenant/${TENANT}`]);
-    await t.segments.telemetry.index.flush();
+    await t.telemetry.index.flush();
     const view = await t.service.app.inject({ method: 'GET', url: `/obs/trace/${traceIdOf(TRACES - 1)}`, headers: { authorization: `Bearer ${readToken}` } });
     expect(view.statusCode).toBe(200);
     expect(view.json().span_count).toBe(SPANS / TRACES);

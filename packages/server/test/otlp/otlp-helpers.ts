@@ -5,6 +5,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { OtlpPorts, OtlpRuntime } from '../../src/otlp/otlp-feature.js';
 import type { SegmentsRuntime } from '../../src/segments/segments-feature.js';
+import type { TelemetryStore } from '../../src/segments/telemetry-store.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import type { TestService } from '../helpers/service.js';
 export interface ReceiverService extends TestService {
   ports: OtlpPorts;
   otlp: OtlpRuntime;
+  telemetry: TelemetryStore;
   segments: SegmentsRuntime;
 }
 
@@ -33,6 +35,7 @@ export async function startReceiver(env: Record<string, string | undefined> = {}
     },
     otlp,
     ports: await otlp.listening(),
+    telemetry: service.parts.telemetry,
     segments: service.features.get('segments') as SegmentsRuntime,
   };
 }

@@ -12,7 +12,7 @@ import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-log
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { context, trace } from '@opentelemetry/api';
-import { decodeRequest, encodeRequest } from '../../src/otlp/otlp-proto.js';
+import { decodeRequest, encodeRequest } from '../../src/segments/signal-records.js';
 import { exportWith, makeSpans, startReceiver, type ReceiverService } from './otlp-helpers.js';
 
 let t: ReceiverService;
@@ -42,8 +42,8 @@ async function post(signal: string, body: Uint8Array | string, headers: Record<s
 /** Records stored for the tenant, counted from the segment files themselves. */
 async function storedRecords(signal: 'traces' | 'logs' | 'metrics'): Promise<number> {
   let n = 0;
-  for (const seg of await t.segments.telemetry.segments.segments(TENANT, signal)) {
-    for await (const record of t.segments.telemetry.segments.records(TENANT, signal, seg.hour)) {
+  for (const seg of await t.telemetry.segments.segments(TENANT, signal)) {
+    for await (const record of t.telemetry.segments.records(TENANT, signal, seg.hour)) {
       decodeRequest(signal, record.payload);
       n++;
     }

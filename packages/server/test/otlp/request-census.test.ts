@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRequest, encodeRequest, requestFromJson, type Signal } from '../../src/otlp/otlp-proto.js';
+import { requestFromJson } from '../../src/otlp/otlp-proto.js';
+import { decodeRequest, encodeRequest, type Signal } from '../../src/segments/signal-records.js';
 import { OtlpError } from '../../src/otlp/otlp-error.js';
 import { jsonCensus, protobufCensus, MAX_MESSAGE_DEPTH, type Census } from '../../src/otlp/request-census.js';
 import { identicalSpanEntries, spanEntries, traceRequest } from './otlp-bodies.js';

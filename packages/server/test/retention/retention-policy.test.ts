@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { TimelineRuntime } from '../../src/timeline/timeline-feature.js';
-import type { EvidenceRuntime } from '../../src/evidence/forensics-features.js';
+import type { EvidenceRuntime } from '../../src/evidence/evidence-feature.js';
 import { createTestDatabase, eventually, postgresAvailable, type TestDatabase } from '../helpers/external.js';
 import { exportWith, makeSpans, startReceiver, type ReceiverService } from '../otlp/otlp-helpers.js';
 
@@ -75,7 +75,7 @@ for (const engine of engines) {
       const writer = await svc.token(TENANT, [`stella:telemetry:write#tenant/${TENANT}`], { now: clock.now });
       const r = await exportWith(new OTLPTraceExporter({ url: `http://127.0.0.1:${svc.ports.http}/v1/traces`, headers: { authorization: `Bearer ${writer}` } }), spans);
       expect(r.code).toBe(ExportResultCode.SUCCESS);
-      await svc.segments.telemetry.index.flush();
+      await svc.telemetry.index.flush();
       return spans[0]!.spanContext().traceId;
     };
     const snapshot = async (caseId: string, job: string): Promise<string> => {
@@ -93,7 +93,7 @@ for (const engine of engines) {
       return s.json<{ bundle_id: string }>().bundle_id;
     };
     const traceStored = async (traceId: string): Promise<number> => (await call('GET', `/obs/trace/${traceId}`)).statusCode;
-    const segmentHours = async (): Promise<string[]> => (await svc.segments.telemetry.segments.segments(TENANT, 'traces')).map((s) => s.hour);
+    const segmentHours = async (): Promise<string[]> => (await svc.telemetry.segments.segments(TENANT, 'traces')).map((s) => s.hour);
 
     beforeAll(async () => {
       const started = await engine.env();

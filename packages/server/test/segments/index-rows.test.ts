@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { traceRows } from '../../src/segments/index-rows.js';
-import type { TraceRequest } from '../../src/otlp/otlp-proto.js';
+import type { TraceRequest } from '../../src/segments/signal-records.js';
 
 function span(traceId: Buffer, name: string, kind: number, startMs: number, parent?: Buffer) {
   return { traceId, spanId: randomBytes(8), parentSpanId: parent ?? new Uint8Array(0), traceState: '', name, kind, startTimeUnixNano: startMs * 1e6, endTimeUnixNano: (startMs + 5) * 1e6, attributes: [], events: [], links: [], status: null };

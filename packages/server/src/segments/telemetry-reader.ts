@@ -1,0 +1,154 @@
+/**
+ * Reads of the telemetry store, for the read APIs (obs/) and anyone else: the stored records of
+ * a trace, log search, and aggregates of ingress spans. Every read first flushes the index, so
+ * what was acknowledged is what is read; every query runs as the tenant (row-level security).
+ * The telemetry store owns its tables: this file and the index are the only SQL on `telemetry_*`.
+ */
+import type { SqlStore } from '../store/sql-store.js';
+import { parseSegmentId } from './segment-path.js';
+import { decodeRequest, type TraceRequest } from './signal-records.js';
+import type { TelemetryStore } from './telemetry-store.js';
+
+/** Ingress spans: SERVER (HTTP/gRPC) and CONSUMER (jobs, messages). */
+const INGRESS_KINDS = '(2, 5)';
+
+export interface LogSearch {
+  fromMs: number;
+  toMs: number;
+  traceId?: string | undefined;
+  /** Lowest severity number. */
+  minSeverity?: number | undefined;
+  service?: string | undefined;
+  /** Case-insensitive substring of the body. */
+  text?: string | undefined;
+  limit: number;
+}
+
+export interface LogRow {
+  ts_ms: number;
+  severity: number;
+  severity_text: string | null;
+  service: string;
+  trace_id: string | null;
+  span_id: string | null;
+  body: string;
+  attributes: Record<string, unknown>;
+}
+
+export interface RouteStats {
+  service: string;
+  route: string;
+  requests: number;
+  errors: number;
+  p95_ms: number;
+}
+
+export interface ServiceStats {
+  service: string;
+  /** Latest span start seen in the look-back. */
+  last_seen_ms: number;
+  requests: number;
+  errors: number;
+  p95_ms: number;
+}
+
+export class TelemetryReader {
+  constructor(
+    private readonly store: SqlStore,
+    private readonly telemetry: TelemetryStore,
+  ) {}
+
+  /** The stored export requests holding spans of `traceId`, in segment order, at most `max` (then `truncated`). */
+  async traceRecords(tenant: string, traceId: string, max: number): Promise<{ requests: TraceRequest[]; truncated: boolean }> {
+    await this.telemetry.index.flush();
+    const refs = await this.store.tenantTransaction(tenant, (tx) =>
+      tx.query<{ segment: string; record_offset: string }>(
+        'SELECT DISTINCT segment, record_offset FROM telemetry_trace_records WHERE tenant_id = $1 AND trace_id = $2 ORDER BY segment, record_offset LIMIT $3',
+        [tenant, traceId, max + 1],
+      ),
+    );
+    const requests: TraceRequest[] = [];
+    for (const ref of refs.rows.slice(0, max)) {
+      const seg = parseSegmentId(ref.segment);
+      if (!seg) continue;
+      const record = await this.telemetry.segments.readRecord(tenant, seg, Number(ref.record_offset));
+      requests.push(decodeRequest('traces', record.payload));
+    }
+    return { requests, truncated: refs.rows.length > max };
+  }
+
+  /** Log records in the window matching the filter, newest first, at most `limit + 1` (so callers can tell truncation). */
+  async searchLogs(tenant: string, search: LogSearch): Promise<LogRow[]> {
+    await this.telemetry.index.flush();
+    const where = ['tenant_id = $1', 'ts_ms >= $2', 'ts_ms < $3'];
+    const params: unknown[] = [tenant, search.fromMs, search.toMs];
+    const add = (clause: string, value: unknown): void => {
+      params.push(value);
+      where.push(clause.replace('?', `$${params.length}`));
+    };
+    if (search.traceId) add('trace_id = ?', search.traceId.toLowerCase());
+    if (search.minSeverity !== undefined) add('severity >= ?', search.minSeverity);
+    if (search.service) add('service = ?', search.service);
+    if (search.text) add("body ILIKE ? ESCAPE '\\'", `%${search.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    params.push(search.limit + 1);
+    const rows = await this.store.tenantTransaction(tenant, (tx) =>
+      tx.query<{ ts_ms: string; severity: number; severity_text: string | null; service: string; trace_id: string | null; span_id: string | null; body: string; attributes: unknown }>(
+        `SELECT ts_ms, severity, severity_text, service, trace_id, span_id, body, attributes FROM telemetry_logs WHERE ${where.join(' AND ')} ORDER BY ts_ms DESC LIMIT $${params.length}`,
+        params,
+      ),
+    );
+    return rows.rows.map((r) => ({
+      ts_ms: Number(r.ts_ms),
+      severity: Number(r.severity),
+      severity_text: r.severity_text,
+      service: r.service,
+      trace_id: r.trace_id,
+      span_id: r.span_id,
+      body: r.body,
+      attributes: (typeof r.attributes === 'string' ? JSON.parse(r.attributes) : r.attributes) as Record<string, unknown>,
+    }));
+  }
+
+  /** Requests, errors and p95 of ingress spans per service and route in `[fromMs, toMs)`. */
+  async routeStats(tenant: string, window: { fromMs: number; toMs: number; service?: string | undefined; limit: number }): Promise<RouteStats[]> {
+    await this.telemetry.index.flush();
+    const params: unknown[] = [tenant, window.fromMs, window.toMs, window.limit];
+    const serviceFilter = window.service ? (params.push(window.service), `AND service = $${params.length}`) : '';
+    const rows = await this.store.tenantTransaction(tenant, (tx) =>
+      tx.query<{ service: string; route: string; requests: string; errors: string; p95: number | null }>(
+        `SELECT service, COALESCE(route, name) AS route, count(*) AS requests, count(*) FILTER (WHERE status_code = 2) AS errors,
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95
+           FROM telemetry_spans
+          WHERE tenant_id = $1 AND start_ms >= $2 AND start_ms < $3 AND kind IN ${INGRESS_KINDS} ${serviceFilter}
+          GROUP BY service, COALESCE(route, name)
+          ORDER BY service, route
+          LIMIT $4`,
+        params,
+      ),
+    );
+    return rows.rows.map((r) => ({ service: r.service, route: r.route, requests: Number(r.requests), errors: Number(r.errors), p95_ms: Number(r.p95 ?? 0) }));
+  }
+
+  /**
+   * Per service seen since `lookbackFromMs`: when it was last seen, and requests, errors and p95
+   * of its ingress spans in `[fromMs, toMs)`.
+   */
+  async serviceStats(tenant: string, window: { lookbackFromMs: number; fromMs: number; toMs: number; service?: string | undefined; limit: number }): Promise<ServiceStats[]> {
+    await this.telemetry.index.flush();
+    const params: unknown[] = [tenant, window.lookbackFromMs, window.toMs, window.fromMs, window.limit];
+    const serviceFilter = window.service ? (params.push(window.service), `AND service = $${params.length}`) : '';
+    const rows = await this.store.tenantTransaction(tenant, (tx) =>
+      tx.query<{ service: string; last_seen: string; requests: string; errors: string; p95: number | null }>(
+        `SELECT service, max(start_ms) AS last_seen,
+                count(*) FILTER (WHERE start_ms >= $4 AND kind IN ${INGRESS_KINDS}) AS requests,
+                count(*) FILTER (WHERE start_ms >= $4 AND kind IN ${INGRESS_KINDS} AND status_code = 2) AS errors,
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE start_ms >= $4 AND kind IN ${INGRESS_KINDS}) AS p95
+           FROM telemetry_spans
+          WHERE tenant_id = $1 AND start_ms >= $2 AND start_ms < $3 ${serviceFilter}
+          GROUP BY service ORDER BY service LIMIT $5`,
+        params,
+      ),
+    );
+    return rows.rows.map((r) => ({ service: r.service, last_seen_ms: Number(r.last_seen), requests: Number(r.requests), errors: Number(r.errors), p95_ms: Number(r.p95 ?? 0) }));
+  }
+}
