@@ -1,13 +1,13 @@
 /**
  * STO-3: the deterministic chunk manifest of a sealed segment. The file is cut into fixed-size
- * chunks, each hashed with SHA-256; the manifest is canonical JSON (sorted keys, no time of
- * sealing) computed from the bytes alone, so rebuilding it from the same segment gives the
- * same bytes and any change to a stored chunk is detectable and locatable.
+ * chunks, each hashed with SHA-256; the manifest is RFC 8785 canonical JSON (the forensics
+ * library's `jcs`; no time of sealing) computed from the bytes alone, so rebuilding it from the
+ * same segment gives the same bytes and any change to a stored chunk is detectable and locatable.
  */
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { canonicalJson } from '@stellaops/telemetry-core';
-import type { Signal } from '../otlp/otlp-proto.js';
+import { jcs } from '@stellaops/forensics';
+import type { Signal } from './signal-records.js';
 import { decodeFrameHeader, FRAME_HEADER_BYTES } from './segment-frame.js';
 import { hourStart } from './segment-path.js';
 
@@ -75,5 +75,5 @@ export async function buildSegmentManifest(path: string, tenant: string, signal:
 }
 
 export function serializeSegmentManifest(manifest: SegmentManifest): Buffer {
-  return Buffer.from(`${canonicalJson(manifest)}\n`, 'utf8');
+  return Buffer.from(`${jcs(manifest)}\n`, 'utf8');
 }
