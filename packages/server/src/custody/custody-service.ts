@@ -11,8 +11,7 @@ import { timelineEventDigest, type TimelineEvent } from '@stellaops/telemetry-co
 import type { AttestationService } from '../attest/attestation-service.js';
 import { ServiceError } from '../errors.js';
 import type { EvidenceLocker } from '../evidence/evidence-locker.js';
-import { TIMELINE_EVENT_COLUMNS, timelineEventFromRow } from '../timeline/timeline-row.js';
-import type { SqlStore } from '../store/sql-store.js';
+import type { TimelineRepository } from '../timeline/timeline-repository.js';
 
 export const CUSTODY_STEPS = ['source.fetch', 'sbom.compute', 'policy.eval', 'advisory.link', 'export'] as const;
 export type CustodyStep = (typeof CUSTODY_STEPS)[number];
@@ -59,26 +58,13 @@ const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 
 
 export class CustodyService {
   constructor(
-    private readonly store: SqlStore,
+    private readonly timeline: Pick<TimelineRepository, 'custodyEvents'>,
     private readonly locker: Pick<EvidenceLocker, 'verifyStored'>,
     private readonly attestations: Pick<AttestationService, 'read'>,
   ) {}
 
-  private async events(tenant: string, resourceType: string, resourceId: string): Promise<TimelineEvent[]> {
-    return this.store.tenantTransaction(tenant, async (tx) => {
-      const { rows } = await tx.query<Record<string, unknown>>(
-        `SELECT ${TIMELINE_EVENT_COLUMNS} FROM timeline_events
-          WHERE tenant_id = $1 AND details ? 'custody'
-            AND ((resource_type = $2 AND resource_id = $3) OR (details -> 'custody' ->> 'subject') = $4)
-          ORDER BY ts, event_id LIMIT 1000`,
-        [tenant, resourceType, resourceId, `${resourceType}/${resourceId}`],
-      );
-      return rows.map(timelineEventFromRow);
-    });
-  }
-
   async chain(tenant: string, resourceType: string, resourceId: string): Promise<CustodyChain> {
-    const events = await this.events(tenant, resourceType, resourceId);
+    const events = await this.timeline.custodyEvents(tenant, resourceType, resourceId);
     // The latest event of each step stands for it (a retried step supersedes the earlier try).
     const byStep = new Map<CustodyStep, TimelineEvent>();
     for (const e of events) {

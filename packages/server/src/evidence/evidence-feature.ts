@@ -9,6 +9,7 @@ import { DecisionRecorder } from './decision-recorder.js';
 import { evidenceRoutes } from './evidence-routes.js';
 import { PruningJob } from './pruning-job.js';
 import { SnapshotService } from './snapshot-service.js';
+import { TimelineRepository } from '../timeline/timeline-repository.js';
 
 export interface EvidenceRuntime extends FeatureRuntime, ForensicsParts {
   snapshots: SnapshotService;
@@ -20,11 +21,11 @@ export interface EvidenceRuntime extends FeatureRuntime, ForensicsParts {
 
 export const evidenceFeature: ServiceFeature = {
   name: 'evidence',
-  async create({ forensics, audit, logger, clock }) {
+  async create({ config, store, forensics, audit, logger, clock }) {
     const { locker, repository, objects, keys, settings } = forensics;
     // The platform key exists from the first start on (EVI-3), not from the first snapshot.
     await keys.keyring({ kind: 'platform' });
-    const snapshots = new SnapshotService({ locker, repository, objects });
+    const snapshots = new SnapshotService({ locker, repository, objects, timeline: new TimelineRepository(store, config.timelineRetentionDays) });
     const pruning = new PruningJob({ locker, repository, audit, logger, intervalMs: settings.pruneIntervalMs, clock });
     const decisions = new DecisionRecorder({ repository, logger });
     const runtime: EvidenceRuntime = {

@@ -2,9 +2,7 @@
  * SQL of the evidence locker. Every statement runs in a tenant transaction (row-level security
  * is the wall) and still names `tenant_id` so the (tenant_id, ...) indices serve it.
  */
-import type { TimelineEvent } from '@stellaops/telemetry-core';
 import type { SqlStore, SqlTx } from '../store/sql-store.js';
-import { TIMELINE_EVENT_COLUMNS, timelineEventFromRow } from '../timeline/timeline-row.js';
 import { ensureTenant } from '../store/tenants.js';
 import { retentionHoldCovering } from '../segments/retention-holds.js';
 
@@ -220,18 +218,6 @@ export class EvidenceRepository {
   }
 
   // --- timeline inputs and decision records
-
-  async timelineFor(tenant: string, resourceType: string, resourceId: string, limit: number): Promise<TimelineEvent[]> {
-    return this.tx(tenant, async (tx) =>
-      (
-        await tx.query<Record<string, unknown>>(
-          `SELECT ${TIMELINE_EVENT_COLUMNS} FROM timeline_events
-            WHERE tenant_id = $1 AND resource_type = $2 AND resource_id = $3 AND NOT starts_with(kind, 'audit.') ORDER BY ts, event_id LIMIT $4`,
-          [tenant, resourceType, resourceId, limit],
-        )
-      ).rows.map(timelineEventFromRow),
-    );
-  }
 
   async insertDecisions(tenant: string, records: readonly { id: string; ts: string; kind: string; trace_id: string | null; resource: string | null; record: unknown }[]): Promise<void> {
     if (records.length === 0) return;

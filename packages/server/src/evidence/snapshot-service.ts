@@ -12,6 +12,7 @@ import { ServiceError } from '../errors.js';
 import { newArtifactId, type EvidenceLocker } from './evidence-locker.js';
 import type { ArtifactRow, BundleRow, EvidenceRepository } from './evidence-repository.js';
 import type { ObjectStore } from '../blob/object-store.js';
+import type { TimelineRepository } from '../timeline/timeline-repository.js';
 
 /** Artifact roles and the bundle folder each lands in. */
 export const ARTIFACT_ROLES = {
@@ -69,6 +70,8 @@ export interface SnapshotDeps {
   locker: Pick<EvidenceLocker, 'commit'>;
   repository: EvidenceRepository;
   objects: ObjectStore;
+  /** The resource's recorded events (the timeline owns them). */
+  timeline: Pick<TimelineRepository, 'resourceEvents'>;
 }
 
 export class SnapshotService {
@@ -122,7 +125,7 @@ export class SnapshotService {
     const resourceType = request.resource_type ?? DEFAULT_RESOURCE_TYPE[request.kind];
     const [artifacts, events] = await Promise.all([
       repo.artifactsFor(tenant, resourceType, request.resource_id),
-      repo.timelineFor(tenant, resourceType, request.resource_id, MAX_EVENTS),
+      this.deps.timeline.resourceEvents(tenant, resourceType, request.resource_id, MAX_EVENTS),
     ]);
     if (artifacts.length === 0 && events.length === 0) {
       throw new ServiceError(

@@ -176,6 +176,34 @@ export class TimelineRepository {
     return previous;
   }
 
+  /** The non-audit events about one resource, oldest first (the inputs an evidence snapshot records). */
+  async resourceEvents(tenant: string, resourceType: string, resourceId: string, limit: number): Promise<TimelineEvent[]> {
+    return this.store.tenantTransaction(tenant, async (tx) =>
+      (
+        await tx.query<Record<string, unknown>>(
+          `SELECT ${TIMELINE_EVENT_COLUMNS} FROM timeline_events
+            WHERE tenant_id = $1 AND resource_type = $2 AND resource_id = $3 AND NOT starts_with(kind, 'audit.') ORDER BY ts, event_id LIMIT $4`,
+          [tenant, resourceType, resourceId, limit],
+        )
+      ).rows.map(timelineEventFromRow),
+    );
+  }
+
+  /** The chain-of-custody steps recorded about a resource (`details.custody`), oldest first. */
+  async custodyEvents(tenant: string, resourceType: string, resourceId: string, limit = 1000): Promise<TimelineEvent[]> {
+    return this.store.tenantTransaction(tenant, async (tx) =>
+      (
+        await tx.query<Record<string, unknown>>(
+          `SELECT ${TIMELINE_EVENT_COLUMNS} FROM timeline_events
+            WHERE tenant_id = $1 AND details ? 'custody'
+              AND ((resource_type = $2 AND resource_id = $3) OR (details -> 'custody' ->> 'subject') = $4)
+            ORDER BY ts, event_id LIMIT $5`,
+          [tenant, resourceType, resourceId, `${resourceType}/${resourceId}`, limit],
+        )
+      ).rows.map(timelineEventFromRow),
+    );
+  }
+
   /** Tenants the service has stored events for. */
   async tenants(): Promise<string[]> {
     return this.store.tenantTransaction(null, async (tx) => (await tx.query<{ tenant_id: string }>('SELECT tenant_id FROM tenants ORDER BY tenant_id')).rows.map((r) => r.tenant_id));
