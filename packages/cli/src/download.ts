@@ -116,9 +116,13 @@ export class Destination {
   /** Writes a whole web response body into the private file, counting its bytes on `progress`. */
   async writeResponse(body: ReadableStream<Uint8Array> | null, progress?: Progress): Promise<void> {
     if (!body) throw new Error('the answer has no body');
-    if (progress) await pipeline(Readable.fromWeb(body as never), meter(progress), this.stream());
-    else await pipeline(Readable.fromWeb(body as never), this.stream());
-    progress?.finish();
+    try {
+      if (progress) await pipeline(Readable.fromWeb(body as never), meter(progress), this.stream());
+      else await pipeline(Readable.fromWeb(body as never), this.stream());
+    } finally {
+      // The bar's line ends either way, so what is printed next starts on a line of its own.
+      progress?.finish();
+    }
   }
 
   /** Writes bytes into the private file. */
