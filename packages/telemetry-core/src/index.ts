@@ -56,5 +56,5 @@ export * from './sampling/index.js';
 export * from './metrics/index.js';
 export * from './export/index.js';
 export * from './egress/index.js';
-export { initTelemetry } from './init.js';
+export { createTelemetry, initTelemetry } from './init.js';
 export type { TelemetryOptions, TelemetryHandle, ShutdownResult } from './init.js';

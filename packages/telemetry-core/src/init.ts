@@ -5,10 +5,13 @@
  * flushes everything within a deadline. Calling it again while an instance is running
  * returns that instance; after `shutdown()` a new one can be started (tests do this with
  * in-memory exporters).
+ *
+ * `createTelemetry` builds the same pipeline as an instance its caller owns and wires, with
+ * nothing process-wide: several can run in one process.
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { metrics as otelMetrics, trace } from '@opentelemetry/api';
+import { metrics as otelMetrics, trace, type Tracer } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
@@ -18,6 +21,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, NoopSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { RequestObserver } from './context/http.js';
 import { TRACER_NAME } from './context/span-scope.js';
 import { checkEgress, sealedFromEnv, type EgressPolicy, type EgressVerdict } from './egress/egress-guard.js';
 import { BoundedLogProcessor, BoundedSpanProcessor, type BatchOptions } from './export/bounded-processors.js';
@@ -30,12 +34,12 @@ import { TelemetryStats, type TelemetrySignal, type TelemetryStatsSnapshot } fro
 import { setBreadcrumbPredicate } from './log/breadcrumbs.js';
 import { LEVELS, type LevelName } from './log/fields.js';
 import { getDefaultLogger, type Logger } from './log/logger.js';
-import { addLogSink } from './log/sinks.js';
+import { addLogSink, type LogSink } from './log/sinks.js';
 import { setActiveMetrics } from './metrics/active-metrics.js';
 import type { CardinalityLimits } from './metrics/cardinality-guard.js';
 import { ExemplarStore } from './metrics/exemplar-store.js';
 import { TelemetryMetrics } from './metrics/instruments.js';
-import { ExpositionReader, renderMetrics, setActiveExpositionReader } from './metrics/metrics-endpoint.js';
+import { ExpositionReader, setActiveExpositionReader } from './metrics/metrics-endpoint.js';
 import { StellaHeadSampler } from './sampling/head-sampler.js';
 import { IncidentModeRegistry, type IncidentModeSource } from './sampling/incident-mode.js';
 import { TailSamplingProcessor, type TailBufferOptions } from './sampling/tail-buffer.js';
@@ -119,6 +123,19 @@ export interface TelemetryHandle {
   readonly incidents: IncidentModeRegistry;
   readonly tail: TailSamplingProcessor;
   readonly metrics: TelemetryMetrics;
+  /** telemetry-core's tracer on this instance's provider (for `fastifyTelemetry`'s `tracer`). */
+  readonly tracer: Tracer;
+  /**
+   * Records a completed request in this instance's request metrics: the `observer` of
+   * `fastifyTelemetry` for a `createTelemetry` instance (an `initTelemetry` instance already
+   * observes every request of the process). Does nothing with `metrics.requestMetrics: false`.
+   */
+  readonly observeRequest: RequestObserver;
+  /**
+   * Where log lines enter this instance's log export (undefined without a log exporter): added
+   * process-wide by `initTelemetry`; a `createTelemetry` owner passes it to its logger's `sinks`.
+   */
+  readonly logSink: LogSink | undefined;
   /** Egress decision per configured endpoint (allowed or blocked, with reason). */
   readonly egress: ReadonlyArray<EgressVerdict & { signal: TelemetrySignal }>;
   /** Self-metric counters (also exposed as metrics). */
@@ -137,11 +154,26 @@ export function initTelemetry(options: TelemetryOptions): Promise<TelemetryHandl
   if (!options || typeof options.service !== 'string' || options.service === '') {
     return Promise.reject(new TypeError('initTelemetry: options.service (the service name) is required'));
   }
-  current ??= start(options).catch((err: unknown) => {
+  current ??= start(options, true).catch((err: unknown) => {
     current = undefined;
     throw err;
   });
   return current;
+}
+
+/**
+ * Builds a telemetry instance that touches nothing process-wide: no global tracer or meter
+ * provider, no process-wide log sink, request observer, metric helpers (`recordJourney`, ...)
+ * or incident breadcrumbs. Its owner wires it — `tracer` and `observeRequest` into
+ * `fastifyTelemetry`, `logSink` into its logger's `sinks`, `renderMetrics` behind its
+ * `/metrics` route — and stops it with `shutdown()`. Any number can run in one process, each
+ * with its own metrics. Set `logs.spillDir` per instance when several export logs.
+ */
+export function createTelemetry(options: TelemetryOptions): Promise<TelemetryHandle> {
+  if (!options || typeof options.service !== 'string' || options.service === '') {
+    return Promise.reject(new TypeError('createTelemetry: options.service (the service name) is required'));
+  }
+  return start(options, false);
 }
 
 const SIGNAL_PATHS: Record<TelemetrySignal, string> = { traces: '/v1/traces', metrics: '/v1/metrics', logs: '/v1/logs' };
@@ -160,7 +192,8 @@ function envRatio(): number | undefined {
   return Number.isFinite(n) && n >= 0 && n <= 1 ? n : undefined;
 }
 
-async function start(options: TelemetryOptions): Promise<TelemetryHandle> {
+/** Builds the pipeline; `global` also installs it as the process's (initTelemetry). */
+async function start(options: TelemetryOptions, global: boolean): Promise<TelemetryHandle> {
   const service = options.service;
   const now = options.now ?? Date.now;
   const logger = options.logger ?? getDefaultLogger();
@@ -235,8 +268,8 @@ async function start(options: TelemetryOptions): Promise<TelemetryHandle> {
     incidents,
   });
   const tracerProvider = new BasicTracerProvider({ resource, sampler, spanProcessors: [tail] });
-  const tracesRegistered = trace.setGlobalTracerProvider(tracerProvider);
-  if (!tracesRegistered) {
+  const tracesRegistered = global && trace.setGlobalTracerProvider(tracerProvider);
+  if (global && !tracesRegistered) {
     logger.warn({ action: 'telemetry.tracer_provider_exists' }, 'another OpenTelemetry tracer provider is registered; telemetry-core spans go to it');
   }
 
@@ -261,7 +294,7 @@ async function start(options: TelemetryOptions): Promise<TelemetryHandle> {
     );
   }
   const meterProvider = new MeterProvider({ resource, readers });
-  const metricsRegistered = otelMetrics.setGlobalMeterProvider(meterProvider);
+  const metricsRegistered = global && otelMetrics.setGlobalMeterProvider(meterProvider);
   const telemetryMetrics = new TelemetryMetrics({
     service,
     meter: meterProvider.getMeter(TRACER_NAME),
@@ -270,11 +303,16 @@ async function start(options: TelemetryOptions): Promise<TelemetryHandle> {
     limits: options.metrics?.cardinality,
     traceKept: (traceId, sampled) => sampled || tail.wasKept(traceId),
     eventLoopWindowMs: options.metrics?.eventLoopWindowMs,
-    requestMetrics: options.metrics?.requestMetrics,
+    // Only the process's instance observes every request; an owned one is handed its own.
+    requestMetrics: global && options.metrics?.requestMetrics !== false,
     exemplars: exemplarStore,
   });
-  setActiveMetrics(telemetryMetrics);
-  setActiveExpositionReader(exposition);
+  const observeRequest: RequestObserver =
+    options.metrics?.requestMetrics === false ? () => undefined : (completion) => telemetryMetrics.recordRequest(completion);
+  if (global) {
+    setActiveMetrics(telemetryMetrics);
+    setActiveExpositionReader(exposition);
+  }
 
   // Logs: logger sink → OTLP logs; error records that cannot be delivered are spilled.
   const logTarget =
@@ -285,6 +323,7 @@ async function start(options: TelemetryOptions): Promise<TelemetryHandle> {
         : new OTLPLogExporter({ url: allowedEndpoint.logs, headers: options.headers, timeoutMillis: exportTimeout })
       : undefined);
   let loggerProvider: LoggerProvider | undefined;
+  let logSink: LogSink | undefined;
   let removeSink: (() => void) | undefined;
   if (logTarget) {
     const spill = new ErrorLogSpill(
@@ -329,11 +368,12 @@ async function start(options: TelemetryOptions): Promise<TelemetryHandle> {
       exportBelowLevel: (tenant) => incidents.anyActive && incidents.isActive(tenant, service),
     });
     ref.bridge = bridge;
-    removeSink = addLogSink({ minLevel: Math.min(exportLevel, LEVELS.debug), write: (line, level) => bridge.write(line, level) });
+    logSink = { minLevel: Math.min(exportLevel, LEVELS.debug), write: (line, level) => bridge.write(line, level) };
+    if (global) removeSink = addLogSink(logSink);
   }
 
   // Incident mode: 100% sampling (in the sampler) and debug breadcrumbs for the scope.
-  setBreadcrumbPredicate(({ tenantId, service: svc }) => incidents.anyActive && incidents.isActive(tenantId, svc));
+  if (global) setBreadcrumbPredicate(({ tenantId, service: svc }) => incidents.anyActive && incidents.isActive(tenantId, svc));
   const unfollow = options.sampling?.incidentSource ? incidents.follow(options.sampling.incidentSource) : undefined;
 
   let stopping: Promise<ShutdownResult> | undefined;
@@ -345,6 +385,9 @@ async function start(options: TelemetryOptions): Promise<TelemetryHandle> {
     incidents,
     tail,
     metrics: telemetryMetrics,
+    tracer: tracerProvider.getTracer(TRACER_NAME),
+    observeRequest,
+    logSink,
     egress: verdicts,
     stats: () => stats.snapshot(),
     renderMetrics: async (accept) => {
@@ -352,7 +395,7 @@ async function start(options: TelemetryOptions): Promise<TelemetryHandle> {
       try {
         return { status: 200, ...(await exposition.render(format)) };
       } catch {
-        return renderMetrics(accept);
+        return { status: 503, contentType: 'text/plain; charset=utf-8', body: 'metrics collection failed\n' };
       }
     },
     forceFlush: async () => {
@@ -377,13 +420,15 @@ async function start(options: TelemetryOptions): Promise<TelemetryHandle> {
         removeSink?.();
         unfollow?.();
         await options.sampling?.incidentSource?.close().catch(() => undefined);
-        setBreadcrumbPredicate(undefined);
         telemetryMetrics.shutdown();
-        setActiveMetrics(undefined);
-        setActiveExpositionReader(undefined);
+        if (global) {
+          setBreadcrumbPredicate(undefined);
+          setActiveMetrics(undefined);
+          setActiveExpositionReader(undefined);
+          current = undefined;
+        }
         if (tracesRegistered) trace.disable();
         if (metricsRegistered) otelMetrics.disable();
-        current = undefined;
         return { flushed };
       })();
       return stopping;

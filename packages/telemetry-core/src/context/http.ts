@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context as otelContext, SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
+import { context as otelContext, SpanKind, SpanStatusCode, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { contextWithFields, currentFields, type TelemetryContext } from './context.js';
@@ -34,8 +34,8 @@ export function addRequestObserver(observer: RequestObserver): () => void {
   return () => observers.delete(observer);
 }
 
-function notify(completion: RequestCompletion): void {
-  for (const observer of observers) {
+function notify(completion: RequestCompletion, own: RequestObserver | undefined): void {
+  for (const observer of own ? [own] : observers) {
     try {
       observer(completion);
     } catch {
@@ -76,12 +76,14 @@ function begin(
   method: string,
   route: string,
   spanName: string,
+  tracer: Tracer | undefined,
 ): { state: RequestTelemetry; requestId: string; traceparent: string | undefined } {
   const requestId = requestIdFrom(headers['x-request-id']);
   const parent = extractTraceContext(headers);
   const scope = openSpan(spanName, {
     kind: SpanKind.SERVER,
     attributes: { 'http.request.method': method, 'http.route': route },
+    tracer,
   }, parent);
   const ctx = contextWithFields({ request_id: requestId, route, method }, scope.ctx);
   return {
@@ -91,7 +93,7 @@ function begin(
   };
 }
 
-function finish(state: RequestTelemetry, statusCode: number, service: string | undefined, error?: unknown): void {
+function finish(state: RequestTelemetry, statusCode: number, service: string | undefined, observer: RequestObserver | undefined, error?: unknown): void {
   const { span } = state;
   span.setAttribute('http.response.status_code', statusCode);
   if (error instanceof Error) span.recordException(error);
@@ -108,7 +110,7 @@ function finish(state: RequestTelemetry, statusCode: number, service: string | u
     traceId: sc.traceId,
     spanId: sc.spanId,
     sampled: (sc.traceFlags & 1) === 1,
-  });
+  }, observer);
 }
 
 /**
@@ -133,6 +135,14 @@ export interface FastifyTelemetryOptions {
   spanName?: (route: string) => string;
   /** Route patterns that get no span (health probes, metrics scrapes). Default: none. */
   ignoreRoutes?: string[];
+  /** Tracer for this app's server spans (a telemetry instance's own, see `createTelemetry`). Default: the global provider's. */
+  tracer?: Tracer;
+  /**
+   * Receives this app's request completions instead of the process-wide observers
+   * (`addRequestObserver`), e.g. `handle.observeRequest` of a `createTelemetry` instance.
+   * Default: the process-wide observers.
+   */
+  observer?: RequestObserver;
 }
 
 const fastifyTelemetryPlugin: FastifyPluginCallback<FastifyTelemetryOptions> = (fastify, options, done) => {
@@ -143,7 +153,7 @@ const fastifyTelemetryPlugin: FastifyPluginCallback<FastifyTelemetryOptions> = (
     const route = request.routeOptions.url ?? 'unmatched';
     if (ignore.has(route)) return next();
     const configured = (request.routeOptions.config as { telemetryName?: string } | undefined)?.telemetryName;
-    const { state, requestId, traceparent } = begin(request.headers, request.method, route, configured ?? nameOf(route));
+    const { state, requestId, traceparent } = begin(request.headers, request.method, route, configured ?? nameOf(route), options.tracer);
     (request.raw as WithTelemetry)[kTelemetry] = state;
     reply.header('x-request-id', requestId);
     if (traceparent) reply.header('traceparent', traceparent);
@@ -158,7 +168,7 @@ const fastifyTelemetryPlugin: FastifyPluginCallback<FastifyTelemetryOptions> = (
 
   fastify.addHook('onResponse', (request, reply, next) => {
     const state = (request.raw as WithTelemetry)[kTelemetry];
-    if (state) finish(state, reply.statusCode, options.service);
+    if (state) finish(state, reply.statusCode, options.service, options.observer);
     next();
   });
 
@@ -173,6 +183,10 @@ export interface HttpTelemetryOptions {
   /** Derives the route pattern from a request (keep ids out of it). Default: the path without query. */
   route?: (req: IncomingMessage) => string;
   spanName?: (route: string) => string;
+  /** As for `fastifyTelemetry`. */
+  tracer?: Tracer;
+  /** As for `fastifyTelemetry`. */
+  observer?: RequestObserver;
 }
 
 /**
@@ -185,7 +199,7 @@ export function httpTelemetry(options: HttpTelemetryOptions = {}): (req: Incomin
   return (req, res, next) => {
     const route = routeOf(req);
     const method = req.method ?? 'GET';
-    const { state, requestId, traceparent } = begin(req.headers, method, route, nameOf(route));
+    const { state, requestId, traceparent } = begin(req.headers, method, route, nameOf(route), options.tracer);
     (req as WithTelemetry)[kTelemetry] = state;
     res.setHeader('x-request-id', requestId);
     if (traceparent) res.setHeader('traceparent', traceparent);
@@ -193,7 +207,7 @@ export function httpTelemetry(options: HttpTelemetryOptions = {}): (req: Incomin
     const end = (): void => {
       if (ended) return;
       ended = true;
-      finish(state, res.statusCode, options.service);
+      finish(state, res.statusCode, options.service, options.observer);
     };
     res.once('finish', end);
     res.once('close', end);

@@ -16,6 +16,7 @@ import {
   type Link,
   type Span,
   type SpanKind,
+  type Tracer,
 } from '@opentelemetry/api';
 import { contextWithParentSpanId } from './context.js';
 
@@ -28,6 +29,8 @@ export interface OpenSpanOptions {
   /** Start a new trace even if `parent` carries one (the link mode of job restore). */
   root?: boolean;
   startTime?: number;
+  /** Tracer to start the span with. Default: telemetry-core's tracer of the global provider. */
+  tracer?: Tracer;
 }
 
 export interface SpanScope {
@@ -48,7 +51,7 @@ export function openSpan(name: string, options: OpenSpanOptions = {}, parent: Co
   const parentSpanContext = options.root ? undefined : trace.getSpanContext(parent);
   const validParent = parentSpanContext && trace.isSpanContextValid(parentSpanContext) ? parentSpanContext : undefined;
   const base = options.root ? trace.deleteSpan(parent) : parent;
-  const tracer = trace.getTracer(TRACER_NAME);
+  const tracer = options.tracer ?? trace.getTracer(TRACER_NAME);
   let span = tracer.startSpan(
     name,
     { kind: options.kind, attributes: options.attributes, links: options.links, root: options.root, startTime: options.startTime },

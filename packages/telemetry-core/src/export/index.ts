@@ -10,3 +10,5 @@ export { LogBridge, severityOf, toSpilled, LOG_RECORD_UID, SPILL_RESENT_ATTRIBUT
 export { OtlpJsonFileExporter } from './file-exporter.js';
 export type { FileExporterOptions } from './file-exporter.js';
 export { scrubSpans } from './scrub-spans.js';
+export { otlpRequestExporters } from './otlp-request-exporters.js';
+export type { OtlpRequestExporters, OtlpRequestSink } from './otlp-request-exporters.js';

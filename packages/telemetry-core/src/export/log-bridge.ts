@@ -5,9 +5,9 @@
  * `log.record.uid` so the spill/re-send path stays de-duplicable end to end.
  */
 import { randomBytes } from 'node:crypto';
-import { ROOT_CONTEXT, trace, type Context } from '@opentelemetry/api';
+import { context as otelContext, ROOT_CONTEXT, trace, type Context } from '@opentelemetry/api';
 import { SeverityNumber, type AnyValueMap, type Logger as OtelLogger } from '@opentelemetry/api-logs';
-import { hrTimeToMilliseconds } from '@opentelemetry/core';
+import { hrTimeToMilliseconds, isTracingSuppressed } from '@opentelemetry/core';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { currentFields } from '../context/context.js';
 import type { SpilledLogRecord } from './error-log-spill.js';
@@ -40,8 +40,13 @@ export class LogBridge {
     private readonly options: LogBridgeOptions,
   ) {}
 
-  /** Sink entry point: one finished NDJSON line. */
+  /**
+   * Sink entry point: one finished NDJSON line. Lines written while telemetry is being exported
+   * (the SDK suppresses tracing around every export) are not exported: an exporter that logs
+   * about its own work would otherwise feed itself.
+   */
   write(line: string, level: number): void {
+    if (isTracingSuppressed(otelContext.active())) return;
     if (level < this.options.exportLevel && !this.options.exportBelowLevel?.(currentFields().tenant_id)) return;
     let parsed: Record<string, unknown>;
     try {

@@ -18,7 +18,7 @@ import {
 import { breadcrumbsEnabled } from './breadcrumbs.js';
 import { foldError, isError } from './fold-error.js';
 import { LEVELS, isLevelName, type LevelName } from './fields.js';
-import { dispatchToSinks } from './sinks.js';
+import { dispatchToSinks, type LogSink } from './sinks.js';
 
 export interface LoggerOptions {
   /** Service name written on every line (`service`). Required. */
@@ -39,6 +39,11 @@ export interface LoggerOptions {
   repoRoot?: string;
   /** Scrub policy (allowlist, extra key rules, keyed-hash mode). Default: the built-in policy. */
   scrub?: ScrubPolicy;
+  /**
+   * Sinks of this logger only (a telemetry instance's `logSink`, see `createTelemetry`), besides
+   * the process-wide ones of `addLogSink`. Default none.
+   */
+  sinks?: readonly LogSink[];
 }
 
 type LogFn = {
@@ -285,10 +290,19 @@ export function createLogger(options: LoggerOptions): Logger {
   if (!isLevelName(level)) throw new TypeError(`createLogger: unknown level "${String(level)}"`);
   const policy = compileScrubPolicy({ ...options.scrub, repoRoot: options.repoRoot ?? options.scrub?.repoRoot });
   const dest = toDestination(options.destination);
+  const own = options.sinks ?? [];
   const sinkingDest: DestinationStream = {
     write(line: string) {
       dest.write(line);
       dispatchToSinks(line, pendingLevel);
+      for (const sink of own) {
+        if (pendingLevel < sink.minLevel) continue;
+        try {
+          sink.write(line, pendingLevel);
+        } catch {
+          // A sink's failure is its own to count; it never reaches the caller.
+        }
+      }
     },
   };
   const identity = compact({

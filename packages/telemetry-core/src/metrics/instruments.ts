@@ -155,7 +155,7 @@ export class TelemetryMetrics {
     );
     this.journeyDuration = this.histogram(METRIC_NAMES.journeyDuration, 'Duration of a StellaOps user journey (SBOM ingest, policy evaluate, ...).');
 
-    if (options.requestMetrics !== false) this.unsubscribe = addRequestObserver((c) => this.onRequest(c));
+    if (options.requestMetrics !== false) this.unsubscribe = addRequestObserver((c) => this.recordRequest(c));
 
     meter
       .createObservableGauge(METRIC_NAMES.queueDepth, { description: 'Depth of a work queue registered with observeQueueDepth.' })
@@ -239,6 +239,15 @@ export class TelemetryMetrics {
     return new GuardedCounter(name, this.options.meter.createCounter(name, { description }), this.shared);
   }
 
+  /**
+   * The label set an observable instrument of `metric` should report `attrs` under: `attrs`
+   * itself, or the overflow label set once the metric or the tenant is past its cap (counted in
+   * `telemetry_metric_overflow_total`). Guarded counters and histograms do this themselves.
+   */
+  admit(metric: string, attrs: Attributes): Attributes {
+    return this.guard.admit(metric, attributesKey(attrs), attrs) ? attrs : OVERFLOW_ATTRIBUTES;
+  }
+
   observeQueueDepth(queue: string, read: () => number): () => void {
     this.queueReaders.set(queue, read);
     return () => this.queueReaders.delete(queue);
@@ -250,7 +259,8 @@ export class TelemetryMetrics {
     this.loopDelay.disable();
   }
 
-  private onRequest(c: RequestCompletion): void {
+  /** Records one completed request (latency, and errors for 5xx). The HTTP middlewares call it through their observer. */
+  recordRequest(c: RequestCompletion): void {
     const attrs: Attributes = {
       'http.request.method': c.method,
       'http.route': c.route,
