@@ -24,7 +24,7 @@ const traceIds: string[] = [];
 async function stella(...argv: string[]): Promise<{ code: number; out: string; err: string; json: () => Record<string, any> }> {
   let out = '';
   let err = '';
-  const { run } = createProgram({ stdout: (s) => (out += s), stderr: (s) => (err += s), env: {}, cwd: dir });
+  const { run } = createProgram({ stdout: (s) => (out += s), stderr: (s) => (err += s), env: {}, cwd: dir, stderrIsTTY: true });
   const code = await run(argv);
   return { code, out, err, json: () => JSON.parse(out) };
 }
@@ -70,7 +70,7 @@ describe('forensic capture and replay', () => {
     await writeFile(join(dir, 'first.tar'), gunzipSync(first.rawPayload));
     const verified = await stella('forensic', 'verify', 'first.tar', '--key', 'capture.pub.pem', '--json');
     expect(verified.code, verified.out + verified.err).toBe(0);
-    expect(verified.json()).toMatchObject({ ok: true, manifest: { kind: 'export', tenant: TENANT, caseId: 'forensic-capture' }, files: 3 });
+    expect(verified.json()).toMatchObject({ ok: true, manifest: { kind: 'export', tenant: TENANT, case_id: 'forensic-capture' }, files: 3 });
 
     // Refusals come before any byte is streamed.
     const bad = await a.service.app.inject({ method: 'GET', url: '/telemetry/exports/forensic/yesterday', headers: { authorization: `Bearer ${exportToken}` } });

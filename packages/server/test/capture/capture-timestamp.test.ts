@@ -60,7 +60,7 @@ describe('RFC 3161 timestamps from a configured TSA', () => {
 
     const cli = await stella('forensic', 'verify', 'capture.tar.gz', '--key', 'capture.pub.pem', '--tsa-ca', tsa.caPath, '--require-timestamp', '--json');
     expect(cli.code).toBe(0);
-    expect(cli.json()).toMatchObject({ ok: true, container: 'tar.gz', signingTime: { source: 'tsa' } });
+    expect(cli.json()).toMatchObject({ ok: true, container: 'tar.gz', signing_time: { source: 'tsa' } });
     // Without the TSA root the same capture's time is only asserted, and a required timestamp fails.
     const asserted = await stella('forensic', 'verify', 'capture.tar.gz', '--key', 'capture.pub.pem');
     expect(asserted.code).toBe(0);
