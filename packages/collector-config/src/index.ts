@@ -4,3 +4,4 @@
  * promtool tests); collector profiles slot in beside them.
  */
 export * from './slo/index.js';
+export * from './dashboards/index.js';
