@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAuth } from './commands/auth.js';
 import { registerForensic } from './commands/forensic.js';
+import { registerSlo } from './commands/slo.js';
 import { registerTelemetry } from './commands/telemetry.js';
 import { createCommandContext } from './context.js';
 import { asCliError, CliError, EXIT, EXIT_CODES_HELP, emitError, type CliIO, type ExitCode } from './output.js';
@@ -29,6 +30,7 @@ export function createProgram(io: CliIO): { program: Command; run(argv: string[]
   registerForensic(program, ctx);
   registerAuth(program, ctx);
   registerTelemetry(program, ctx);
+  registerSlo(program, ctx);
 
   return {
     program,

@@ -62,7 +62,10 @@ describe.each(PAGES)('%s', (page) => {
       const [tool] = cmd.split(/\s+/);
       expect(['promtool', 'curl', 'stella', 'npm'], cmd).toContain(tool);
       if (tool === 'stella') {
-        const words = cmd.split(/\s+/).slice(1).filter((w) => !w.startsWith('-'));
+        // The subcommand words: those before the first option (later words are option values).
+        const rest = cmd.split(/\s+/).slice(1);
+        const firstFlag = rest.findIndex((w) => w.startsWith('-'));
+        const words = firstFlag === -1 ? rest : rest.slice(0, firstFlag);
         for (const w of words.slice(0, 3)) expect(cli, `${cmd}: ${w}`).toContain(`'${w}'`);
       }
       if (tool === 'npm') {
@@ -77,7 +80,8 @@ describe.each(PAGES)('%s', (page) => {
     for (const [, target] of text.matchAll(/\]\(([^)]+)\)/g)) {
       if (/^https?:/.test(target!)) continue;
       const [file, anchor] = target!.split('#');
-      const path = join(dirname(join(REPO_ROOT, page)), file!);
+      // `(#heading)` points into the page itself.
+      const path = file ? join(dirname(join(REPO_ROOT, page)), file) : join(REPO_ROOT, page);
       expect(existsSync(path), `${page} → ${target}`).toBe(true);
       if (anchor) {
         const headings = readFileSync(path, 'utf8')
