@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const execFileAsync = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const PACKAGES = ['@stellaops/telemetry-core', '@stellaops/forensics', '@stellaops/cli'];
+const PACKAGES = ['@stellaops/telemetry-core', '@stellaops/forensics', '@stellaops/collector-config', '@stellaops/cli'];
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const NPX = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 
@@ -58,7 +58,7 @@ beforeAll(async () => {
   app = join(dir, 'app');
   await mkdir(app);
   // dist/ is built by `npm ci` (prepare); this brings it up to date with the sources (a no-op when it is).
-  const projects = ['telemetry-core', 'cli'].map((p) => join('packages', p, 'tsconfig.build.json')); // the CLI's references forensics
+  const projects = ['telemetry-core', 'cli'].map((p) => join('packages', p, 'tsconfig.build.json')); // the CLI's references forensics and collector-config
   const build = await run(process.execPath, [join(REPO_ROOT, 'scripts', 'build.mjs'), ...projects], REPO_ROOT, 120_000);
   expect(build.code, build.stdout + build.stderr).toBe(0);
   const pack = await run(NPM, ['pack', '--json', '--pack-destination', dir, ...PACKAGES.flatMap((p) => ['-w', p])], REPO_ROOT);
