@@ -171,3 +171,29 @@ describe('packed tarballs in an empty Node project', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
   });
 });
+
+describe("the README's install steps", () => {
+  it('run as written: pack, install into a new project, stella --help, the logger scrubs', async () => {
+    const readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Installing the libraries and the CLI'));
+    const block = /^```sh\n([\s\S]*?)^```$/m.exec(section)?.[1];
+    expect(block, 'the install section has a sh block').toBeDefined();
+    // mktemp -d in the block creates its directory under TMPDIR: here, this test's own directory.
+    const tmp = join(dir, 'readme-tmp');
+    await mkdir(tmp);
+    let result: Run;
+    try {
+      const { stdout, stderr } = await execFileAsync('bash', ['-euo', 'pipefail', '-c', block!], { cwd: REPO_ROOT, env: { ...consumerEnv(), TMPDIR: tmp }, timeout: 240_000, maxBuffer: 16 * 2 ** 20 });
+      result = { code: 0, stdout, stderr };
+    } catch (error) {
+      const e = error as { code?: number; stdout?: string; stderr?: string };
+      result = { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    }
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Usage: stella/);
+    expect(result.stdout).toMatch(/Exit codes:/);
+    const logLine = result.stdout.split('\n').find((l) => l.includes('"msg":"hello"'));
+    expect(logLine).toBeDefined();
+    expect(JSON.parse(logLine!)).toMatchObject({ service: 'demo', password: expect.stringMatching(/^\[REDACTED/) });
+  }, 300_000);
+});
