@@ -162,16 +162,23 @@ describe('shipped dashboards', () => {
   });
 
   it("labels denials with the scope the service's access catalogue names for each route", () => {
-    const expected: Record<string, string[]> = {};
-    const privileged: string[] = [];
-    for (const [key, access] of Object.entries(ROUTE_ACCESS)) {
-      if (access.kind !== 'tenant') continue;
-      (expected[access.anyOf[0]] ??= []).push(key);
-      if (access.privileged) privileged.push(key);
+    // Strict where a label would be wrong; a route the table lacks only warns, since its 403s
+    // still show (scope "unlisted route") and the catalogue changes with the service.
+    const fix = 'update packages/collector-config/src/dashboards/route-scopes.ts from ROUTE_ACCESS and run npm run generate:dashboards -w @stellaops/collector-config';
+    const listed = new Map(Object.entries(DENIAL_SCOPES).flatMap(([scope, routes]) => routes.map((r) => [r, scope] as const)));
+    const unlisted: string[] = [];
+    for (const [route, access] of Object.entries(ROUTE_ACCESS)) {
+      if (access.kind !== 'tenant') {
+        expect(listed.has(route), `${route} is public: ${fix}`).toBe(false);
+        continue;
+      }
+      if (!listed.has(route)) unlisted.push(route);
+      else expect(listed.get(route), `${route}: ${fix}`).toBe(access.anyOf[0]);
+      if (PRIVILEGED_ROUTES.includes(route)) expect(access.privileged, `${route} is not privileged: ${fix}`).toBe(true);
+      else if (access.privileged && listed.has(route)) expect.fail(`${route} is privileged: ${fix}`);
     }
-    const sorted = (r: Record<string, readonly string[]>): Record<string, string[]> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, [...v].sort()]).sort(([a], [b]) => a!.localeCompare(b!)));
-    expect(sorted(DENIAL_SCOPES)).toEqual(sorted(expected));
-    expect([...PRIVILEGED_ROUTES].sort()).toEqual(privileged.sort());
+    const gone = [...listed.keys(), ...PRIVILEGED_ROUTES].filter((r) => !ROUTE_ACCESS[r]);
+    if (unlisted.length || gone.length) console.warn(`dashboards: routes not in the scope table: ${unlisted.join(', ') || 'none'}; listed but not in the catalogue: ${[...new Set(gone)].join(', ') || 'none'} — ${fix}`);
   });
 
   it('are listed in the Dashboards section of docs/metrics-and-slos.md, and its import command copies them as written', () => {

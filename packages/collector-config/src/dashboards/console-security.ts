@@ -27,7 +27,7 @@ export const consoleSecurityDashboard: DashboardSpec = {
       panels: [
         {
           title: 'Denials by required scope',
-          description: "403 answers per second, labelled with the scope the denial names (the first scope of the route's requirement): auth.scope_denied (the token lacks the scope) and auth.tenant_denied (it holds it for other tenants).",
+          description: "403 answers per second, labelled with the scope the denial names (the first scope of the route's requirement): auth.scope_denied (the token lacks the scope) and auth.tenant_denied (it holds it for other tenants). 'unlisted route': a route newer than this dashboard; see Denials by route.",
           type: 'timeseries',
           unit: 'reqps',
           source: 'service',
