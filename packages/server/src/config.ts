@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface ServiceConfig {
   /** TCP port. Default 8080 (`STELLA_PORT`). */
@@ -103,6 +104,28 @@ export interface ServiceConfig {
   incidentCaptureLookbackMinutes: number;
   /** Hours added on both sides of an incident window for extended retention. Default 24 (`STELLA_INCIDENT_RETENTION_MARGIN_HOURS`). */
   incidentRetentionMarginHours: number;
+  /** Prometheus the metrics query and the SLO evaluator ask instead of the embedded store, e.g. `http://prometheus:9090` (`STELLA_PROMETHEUS_URL`). */
+  prometheusUrl: string | undefined;
+  /** The label that carries the tenant id on every Prometheus series. Default `stella_tenant_id` (`STELLA_PROMETHEUS_TENANT_LABEL`). */
+  prometheusTenantLabel: string;
+  /** Longest wait for one Prometheus answer, in ms. Default 10000 (`STELLA_PROMETHEUS_TIMEOUT_MS`). */
+  prometheusTimeoutMs: number;
+  /** Most series one `/obs/metrics` answer holds; more is a 400. Default 500 (`STELLA_OBS_METRICS_MAX_SERIES`). */
+  obsMetricsMaxSeries: number;
+  /** Most points per series one `/obs/metrics` answer holds (window / step + 1); more is a 400. Default 11000, Prometheus' own limit (`STELLA_OBS_METRICS_MAX_POINTS`). */
+  obsMetricsMaxPoints: number;
+  /** Directory (or file) of the OpenSLO SLOs the service evaluates. Default: the shipped `deploy/slo` (`STELLA_SLO_DIR`). */
+  sloDir: string;
+  /** How often the SLOs are evaluated for every tenant, in ms. Default 60000 (`STELLA_SLO_EVALUATION_INTERVAL_MS`). */
+  sloEvaluationIntervalMs: number;
+  /** Burn rate from which a page-level breach switches incident mode on for the tenant and the SLO's service; undefined (`off`) never. Default 14.4 (`STELLA_SLO_INCIDENT_BURN_RATE`). */
+  sloIncidentBurnRate: number | undefined;
+  /** TTL of the incident mode an SLO breach switches on, in minutes. Default 240 (`STELLA_SLO_INCIDENT_TTL_MINUTES`). */
+  sloIncidentTtlMinutes: number;
+  /** Webhooks called on SLO breaches: comma-separated URLs, each optionally prefixed `alertmanager:` (Alertmanager webhook JSON) or `cloudevents:` (the default) (`STELLA_SLO_WEBHOOKS`). */
+  sloWebhooks: SloWebhook[];
+  /** HMAC-SHA256 key for the breach webhooks' `X-Stella-Signature` header (`STELLA_SLO_WEBHOOK_SECRET`). */
+  sloWebhookSecret: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -164,6 +187,17 @@ const KEYS = {
   incidentCooldownMinutes: ['incident-cooldown-minutes', 'STELLA_INCIDENT_COOLDOWN_MINUTES'],
   incidentCaptureLookbackMinutes: ['incident-capture-lookback-minutes', 'STELLA_INCIDENT_CAPTURE_LOOKBACK_MINUTES'],
   incidentRetentionMarginHours: ['incident-retention-margin-hours', 'STELLA_INCIDENT_RETENTION_MARGIN_HOURS'],
+  prometheusUrl: ['prometheus-url', 'STELLA_PROMETHEUS_URL'],
+  prometheusTenantLabel: ['prometheus-tenant-label', 'STELLA_PROMETHEUS_TENANT_LABEL'],
+  prometheusTimeoutMs: ['prometheus-timeout-ms', 'STELLA_PROMETHEUS_TIMEOUT_MS'],
+  obsMetricsMaxSeries: ['obs-metrics-max-series', 'STELLA_OBS_METRICS_MAX_SERIES'],
+  obsMetricsMaxPoints: ['obs-metrics-max-points', 'STELLA_OBS_METRICS_MAX_POINTS'],
+  sloDir: ['slo-dir', 'STELLA_SLO_DIR'],
+  sloEvaluationIntervalMs: ['slo-evaluation-interval-ms', 'STELLA_SLO_EVALUATION_INTERVAL_MS'],
+  sloIncidentBurnRate: ['slo-incident-burn-rate', 'STELLA_SLO_INCIDENT_BURN_RATE'],
+  sloIncidentTtlMinutes: ['slo-incident-ttl-minutes', 'STELLA_SLO_INCIDENT_TTL_MINUTES'],
+  sloWebhooks: ['slo-webhooks', 'STELLA_SLO_WEBHOOKS'],
+  sloWebhookSecret: ['slo-webhook-secret', 'STELLA_SLO_WEBHOOK_SECRET'],
 } as const satisfies Record<keyof ServiceConfig, readonly [string, string]>;
 
 /** Parses `--name value`, `--name=value` and bare `--flag` (true). */
@@ -277,6 +311,17 @@ export function resolveConfig(argv: readonly string[] = [], env: Source = proces
     incidentCooldownMinutes: integer('STELLA_INCIDENT_COOLDOWN_MINUTES', pick('incidentCooldownMinutes') ?? '15', 0, 24 * 60),
     incidentCaptureLookbackMinutes: integer('STELLA_INCIDENT_CAPTURE_LOOKBACK_MINUTES', pick('incidentCaptureLookbackMinutes') ?? '60', 1, 24 * 60 * 7),
     incidentRetentionMarginHours: integer('STELLA_INCIDENT_RETENTION_MARGIN_HOURS', pick('incidentRetentionMarginHours') ?? '24', 0, 24 * 365),
+    prometheusUrl: pick('prometheusUrl'),
+    prometheusTenantLabel: pick('prometheusTenantLabel') ?? 'stella_tenant_id',
+    prometheusTimeoutMs: integer('STELLA_PROMETHEUS_TIMEOUT_MS', pick('prometheusTimeoutMs') ?? '10000', 100, 600_000),
+    obsMetricsMaxSeries: integer('STELLA_OBS_METRICS_MAX_SERIES', pick('obsMetricsMaxSeries') ?? '500', 1, 100_000),
+    obsMetricsMaxPoints: integer('STELLA_OBS_METRICS_MAX_POINTS', pick('obsMetricsMaxPoints') ?? '11000', 2, 11_000),
+    sloDir: resolve(pick('sloDir') ?? fileURLToPath(new URL('../../../deploy/slo/', import.meta.url))),
+    sloEvaluationIntervalMs: integer('STELLA_SLO_EVALUATION_INTERVAL_MS', pick('sloEvaluationIntervalMs') ?? '60000', 1000, 3_600_000),
+    sloIncidentBurnRate: burnRate('STELLA_SLO_INCIDENT_BURN_RATE', pick('sloIncidentBurnRate') ?? '14.4'),
+    sloIncidentTtlMinutes: integer('STELLA_SLO_INCIDENT_TTL_MINUTES', pick('sloIncidentTtlMinutes') ?? '240', 1, 24 * 60 * 30),
+    sloWebhooks: sloWebhooks(pick('sloWebhooks')),
+    sloWebhookSecret: pick('sloWebhookSecret'),
   };
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
     throw new ConfigError(
@@ -318,6 +363,62 @@ export function resolveConfig(argv: readonly string[] = [], env: Source = proces
     }
     if (!config.incidentWebhookSecret) throw new ConfigError('STELLA_INCIDENT_WEBHOOK_URL needs STELLA_INCIDENT_WEBHOOK_SECRET to sign deliveries');
   }
+  checkMetricsAndSloSettings(config);
   if (config.authJwksFile) config.authJwksFile = resolve(config.authJwksFile);
   return config;
+}
+
+/** A webhook SLO breaches are posted to, and in which format. */
+export interface SloWebhook {
+  format: 'alertmanager' | 'cloudevents';
+  url: string;
+}
+
+function burnRate(name: string, value: string): number | undefined {
+  if (/^(off|none)$/i.test(value.trim())) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 1 || n > 1000) throw new ConfigError(`${name} must be a burn rate from 1 to 1000 or "off", got "${value}"`);
+  return n;
+}
+
+function sloWebhooks(value: string | undefined): SloWebhook[] {
+  if (value === undefined) return [];
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      const m = /^(alertmanager|cloudevents):(.*)$/.exec(entry);
+      const hook: SloWebhook = m ? { format: m[1] as SloWebhook['format'], url: m[2]! } : { format: 'cloudevents', url: entry };
+      try {
+        new URL(hook.url);
+      } catch {
+        throw new ConfigError(`STELLA_SLO_WEBHOOKS: "${hook.url}" is not a URL (entries are [alertmanager:|cloudevents:]<url>, comma-separated)`);
+      }
+      return hook;
+    });
+}
+
+const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'];
+
+function checkMetricsAndSloSettings(config: ServiceConfig): void {
+  if (config.prometheusUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(config.prometheusUrl);
+    } catch {
+      throw new ConfigError(`STELLA_PROMETHEUS_URL "${config.prometheusUrl}" is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('STELLA_PROMETHEUS_URL must be an http or https URL');
+  }
+  if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(config.prometheusTenantLabel)) throw new ConfigError('STELLA_PROMETHEUS_TENANT_LABEL must be a Prometheus label name');
+  if (config.sloIncidentTtlMinutes > config.incidentMaxTtlHours * 60) {
+    throw new ConfigError(`STELLA_SLO_INCIDENT_TTL_MINUTES (${config.sloIncidentTtlMinutes}) must not exceed STELLA_INCIDENT_MAX_TTL_HOURS (${config.incidentMaxTtlHours} h)`);
+  }
+  if (config.sloWebhooks.length > 0 && !config.sloWebhookSecret) throw new ConfigError('STELLA_SLO_WEBHOOKS needs STELLA_SLO_WEBHOOK_SECRET to sign deliveries');
+  if (config.sealed) {
+    for (const hook of config.sloWebhooks) {
+      if (!LOOPBACK.includes(new URL(hook.url).hostname)) throw new ConfigError(`the installation is sealed: the SLO webhook ${hook.url} must be a loopback address`);
+    }
+  }
 }

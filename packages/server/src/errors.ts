@@ -81,6 +81,15 @@ export const ERRORS = {
   'obs.limit_too_large': { http: 400, retryable: false, meaning: 'limit is above the result cap; narrow the window or add filters' },
   'obs.trace_id_invalid': { http: 400, retryable: false, meaning: 'a trace id is 32 hex characters, not all zero' },
   'obs.trace_not_found': { http: 404, retryable: false, meaning: "no span of this trace in the tenant's telemetry" },
+  // Metrics query (OBS-2) and SLO status (SLO-2).
+  'obs.metric_name_invalid': { http: 400, retryable: false, meaning: 'name is not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)' },
+  'obs.match_invalid': { http: 400, retryable: false, meaning: 'match is not a label selector such as {job="api",code=~"5.."}, or it names another metric than name' },
+  'obs.step_invalid': { http: 400, retryable: false, meaning: 'step is not a whole number of seconds (30, 15s, 1m, 1h) from 1 s up to the window' },
+  'obs.quantile_invalid': { http: 400, retryable: false, meaning: 'quantile is not a number from 0 to 1, or the metric is not a histogram' },
+  'obs.too_many_points': { http: 400, retryable: false, meaning: 'the window divided by step gives more points per series than allowed; `allowed.min_step_seconds` says the smallest step' },
+  'obs.too_many_series': { http: 400, retryable: false, meaning: 'more series match than one answer may hold; narrow match; `allowed.max_series` says how many' },
+  'obs.metrics_unavailable': { http: 503, retryable: true, meaning: 'Prometheus (STELLA_PROMETHEUS_URL) could not be reached or did not answer in time' },
+  'obs.metrics_backend_failed': { http: 502, retryable: false, meaning: 'Prometheus refused the query the service wrote; the message has its error' },
   // Forensic capture (FOR-1).
   'capture.window_invalid': { http: 400, retryable: false, meaning: 'the capture window is neither a duration (24h, 90m, 7d) nor an ISO interval, is empty, or starts after now' },
   'capture.window_too_wide': { http: 400, retryable: false, meaning: 'the capture window is longer than a capture may cover; split it' },

@@ -1,14 +1,15 @@
 /**
  * OBS-1 read APIs over the embedded store: a trace as a tree, log search with guardrails
  * (bounded window, result cap, tenant from the token — never from the query), and small
- * aggregates computed from server spans (rate, error ratio, p95 per service and route; a
- * per-service health summary).
+ * aggregates computed from server spans (`/obs/routes`: rate, error ratio and p95 per service
+ * and route; a per-service health summary). Ingested metrics are queried at `/obs/metrics`
+ * (metrics-routes.ts).
  */
 import type { ServiceConfig } from '../config.js';
 import { described } from '../http/openapi.js';
 import type { TelemetryReader } from '../segments/telemetry-reader.js';
 import type { ServiceApp } from '../service-feature.js';
-import { HealthResponse, LogsQuery, LogsResponse, MetricsResponse, TraceParams, TraceResponse, WindowQuery } from './obs-schemas.js';
+import { HealthResponse, LogsQuery, LogsResponse, RouteStatsResponse, TraceParams, TraceResponse, WindowQuery } from './obs-schemas.js';
 import { queryWindow } from './time-window.js';
 import { ServiceError } from '../errors.js';
 import { loadTrace } from './trace-view.js';
@@ -107,14 +108,14 @@ export function obsRoutes(app: ServiceApp, deps: ObsRouteDeps): void {
   );
 
   app.get(
-    '/obs/metrics',
+    '/obs/routes',
     {
       schema: {
-        operationId: 'getServiceMetrics',
+        operationId: 'getRouteStats',
         summary: `Request rate, error ratio and p95 latency per service and route from ingress spans (window at most ${maxHours} h, default 1 h)`,
         tags: ['obs'],
         querystring: WindowQuery,
-        response: { 200: described('One series per service and route over the window', MetricsResponse) },
+        response: { 200: described('One series per service and route over the window', RouteStatsResponse) },
         'x-error-codes': ['obs.window_invalid', 'obs.window_too_wide'],
       },
     },

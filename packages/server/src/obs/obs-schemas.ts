@@ -1,4 +1,4 @@
-/** TypeBox schemas of the OBS-1 read APIs: validation, response shape and the OpenAPI entry. */
+/** TypeBox schemas of the OBS-1 and OBS-2 read APIs: validation, response shape and the OpenAPI entry. */
 import { Type } from 'typebox';
 import { BoundedInteger, INT32_MAX, SafeId, SafeString } from '../http/safe-schema.js';
 
@@ -80,7 +80,7 @@ export const WindowQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const MetricsResponse = Type.Object({
+export const RouteStatsResponse = Type.Object({
   window: WindowOut,
   series: Type.Array(
     Type.Object({
@@ -106,6 +106,40 @@ export const HealthResponse = Type.Object({
       requests: Type.Integer(),
       error_ratio: Type.Number(),
       p95_ms: Type.Number(),
+    }),
+  ),
+});
+
+export const MetricsQueryString = Type.Object(
+  {
+    // Required; checked by the route, which names the rule (obs.metric_name_invalid).
+    name: Type.Optional(SafeId({ maxLength: 200, description: 'required: the metric name as Prometheus spells it, a family (http_server_request_duration_seconds) or a sample name (..._count, ..._total)' })),
+    match: Type.Optional(SafeString({ maxLength: 2000, description: 'label matchers, e.g. {job="api",http_response_status_code=~"5.."}' })),
+    from: Type.Optional(SafeId({ maxLength: 40 })),
+    to: Type.Optional(SafeId({ maxLength: 40 })),
+    step: Type.Optional(SafeId({ maxLength: 20, description: 'seconds between points: 30, 15s, 1m, 1h; a counter\'s rate is taken over one step. Default: the window / 300, at least 60 s' })),
+    quantile: Type.Optional(SafeId({ maxLength: 20, description: 'for histograms: the quantile (0 to 1) of each point instead of the observation rate' })),
+  },
+  { additionalProperties: false },
+);
+
+const Nullable = <T extends ReturnType<typeof Type.Number>>(t: T) => Type.Union([t, Type.Null()]);
+
+export const MetricSeriesResponse = Type.Object({
+  name: Type.String(),
+  type: Type.Union([Type.Literal('counter'), Type.Literal('gauge'), Type.Literal('histogram'), Type.Null()], { description: 'null when no series of this name exists in the window' }),
+  source: Type.Union([Type.Literal('embedded'), Type.Literal('prometheus')]),
+  value: Type.Union([Type.Literal('rate_per_second'), Type.Literal('value'), Type.Literal('quantile'), Type.Literal('observations_per_second')], {
+    description: 'what each point is: a counter\'s rate per second over one step, a gauge\'s value, a histogram quantile, or a histogram\'s observations per second',
+  }),
+  quantile: Nullable(Type.Number()),
+  window: WindowOut,
+  step_seconds: Type.Number(),
+  limits: Type.Object({ max_window_hours: Type.Integer(), max_series: Type.Integer(), max_points: Type.Integer() }),
+  series: Type.Array(
+    Type.Object({
+      labels: Type.Record(Type.String(), Type.String()),
+      points: Type.Array(Type.Array(Type.Number(), { minItems: 2, maxItems: 2 }), { description: '[unix seconds, value], ascending; steps without a value are left out' }),
     }),
   ),
 });

@@ -11,7 +11,7 @@
  * record and its index agree.
  */
 import type { RecordRows } from '../segments/index-rows.js';
-import { logRows, traceRows } from '../segments/index-rows.js';
+import { logRows, metricsRows, traceRows } from '../segments/index-rows.js';
 import { storableText } from '../store/storable-text.js';
 import { OtlpError } from './otlp-error.js';
 import { requestFromJson } from './otlp-proto.js';
@@ -38,7 +38,7 @@ export interface PreparedRequest {
   message?: string;
   /** What to append: the body as received when nothing changed, else the re-encoded request. */
   payload: Uint8Array;
-  /** Index rows of the record (traces and logs). */
+  /** Index rows of the record (traces, logs and metric samples). */
   rows: RecordRows;
 }
 
@@ -58,7 +58,14 @@ export function prepareRequest(tenant: string, signal: Signal, body: Uint8Array,
   const scrubbed = judge.accepted > 0 && scrubber.scrub(signal, request);
   // A clean protobuf request is stored exactly as received; anything altered is re-encoded.
   const payload = format === 'protobuf' && !scrubbed && !judge.changed ? body : encodeRequest(signal, request);
-  const rows = judge.accepted === 0 ? { traceIds: [], spans: [], logs: [] } : signal === 'traces' ? traceRows(request as TraceRequest) : signal === 'logs' ? logRows(request as LogsRequest, receivedAtMs) : { traceIds: [], spans: [], logs: [] };
+  const rows =
+    judge.accepted === 0
+      ? { traceIds: [], spans: [], logs: [] }
+      : signal === 'traces'
+        ? traceRows(request as TraceRequest)
+        : signal === 'logs'
+          ? logRows(request as LogsRequest, receivedAtMs)
+          : metricsRows(request as MetricsRequest, receivedAtMs);
   const message = judge.message(signal);
   return message ? { accepted: judge.accepted, rejected: judge.rejected, message, payload, rows } : { accepted: judge.accepted, rejected: judge.rejected, payload, rows };
 }

@@ -20,7 +20,7 @@ import { OtlpError, type OtlpErrorCode } from './otlp-error.js';
 import type { OtlpFormat, PreparedRequest, PrepareLimits } from './otlp-prepare.js';
 import type { Signal } from '../segments/signal-records.js';
 import type { Census, CensusLimits } from './request-census.js';
-import type { LogRow, SpanRow } from '../segments/index-rows.js';
+import type { LogRow, MetricRow, SpanRow } from '../segments/index-rows.js';
 
 export interface PrepareWorkerData {
   /** URL of the TypeScript worker module the entry imports. */
@@ -53,7 +53,7 @@ export interface WorkerError {
 export type FromWorker =
   | { type: 'ready'; id?: undefined }
   | { type: 'census'; id: number; census: Census }
-  | { type: 'rows'; id: number; traceIds?: string[]; spans?: SpanRow[]; logs?: LogRow[] }
+  | { type: 'rows'; id: number; traceIds?: string[]; spans?: SpanRow[]; logs?: LogRow[]; metrics?: MetricRow[] }
   | { type: 'done'; id: number; prepared: PreparedRequest }
   | { type: 'error'; id: number; error: WorkerError };
 
@@ -94,7 +94,7 @@ interface Job {
   onCensus: (census: Census) => void;
   resolve: (prepared: PreparedRequest) => void;
   reject: (error: unknown) => void;
-  rows: { traceIds: string[]; spans: SpanRow[]; logs: LogRow[] };
+  rows: { traceIds: string[]; spans: SpanRow[]; logs: LogRow[]; metrics?: MetricRow[] };
 }
 
 interface Slot {
@@ -300,6 +300,7 @@ export class PreparePool {
         if (message.traceIds) for (const r of message.traceIds) job.rows.traceIds.push(r);
         if (message.spans) for (const r of message.spans) job.rows.spans.push(r);
         if (message.logs) for (const r of message.logs) job.rows.logs.push(r);
+        if (message.metrics) for (const r of message.metrics) (job.rows.metrics ??= []).push(r);
         slot.worker.postMessage({ type: 'more', id: job.id } satisfies ToWorker);
         return;
       case 'done': {
@@ -308,6 +309,8 @@ export class PreparePool {
         for (const r of prepared.rows.traceIds) rows.traceIds.push(r);
         for (const r of prepared.rows.spans) rows.spans.push(r);
         for (const r of prepared.rows.logs) rows.logs.push(r);
+        if (prepared.rows.metrics) for (const r of prepared.rows.metrics) (rows.metrics ??= []).push(r);
+        if (prepared.rows.metrics && !rows.metrics) rows.metrics = [];
         const result: PreparedRequest = { ...prepared, rows };
         this.settle(slot, undefined, result);
         this.release(slot);

@@ -49,7 +49,7 @@ function owned(bytes: Uint8Array): Uint8Array {
 
 function finish(id: number, prepared: PreparedRequest): void {
   const payload = owned(prepared.payload);
-  const { traceIds, spans, logs } = prepared.rows;
+  const { traceIds, spans, logs, metrics } = prepared.rows;
   chunks = [];
   const split = <T>(list: T[], wrap: (part: T[]) => FromWorker): T[] => {
     if (list.length <= ROWS_PER_CHUNK) return list;
@@ -60,6 +60,7 @@ function finish(id: number, prepared: PreparedRequest): void {
     traceIds: split(traceIds, (part) => ({ type: 'rows', id, traceIds: part })),
     spans: split(spans, (part) => ({ type: 'rows', id, spans: part })),
     logs: split(logs, (part) => ({ type: 'rows', id, logs: part })),
+    ...(metrics ? { metrics: split(metrics, (part) => ({ type: 'rows', id, metrics: part })) } : {}),
   };
   last = { type: 'done', id, prepared: { ...prepared, payload, rows } };
   lastTransfer = [payload.buffer as ArrayBuffer];

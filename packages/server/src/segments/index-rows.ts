@@ -6,10 +6,15 @@
  *   request rate, errors, latency and health are computed from those), and, for a trace
  *   in which a service has neither in the record, that service's earliest span (so every
  *   service seen is known to health);
- * - one row per log record (`/obs/logs` searches them).
+ * - one row per log record (`/obs/logs` searches them);
+ * - one row per metric sample, with its series (metric-rows.ts: `/obs/metrics` and the SLO
+ *   evaluator query them).
  * Index text is cut to lengths an index can hold; the record keeps the original.
  */
-import { int64ToNumber, type AnyValue, type KeyValue, type LogsRequest, type TraceRequest } from './signal-records.js';
+import { metricRows, type MetricRow } from './metric-rows.js';
+import { int64ToNumber, type AnyValue, type KeyValue, type LogsRequest, type MetricsRequest, type TraceRequest } from './signal-records.js';
+
+export type { MetricRow } from './metric-rows.js';
 
 export interface SpanRow {
   trace_id: string;
@@ -41,6 +46,8 @@ export interface RecordRows {
   traceIds: string[];
   spans: SpanRow[];
   logs: LogRow[];
+  /** Metric samples with their series (metric-rows.ts); absent for traces and logs. */
+  metrics?: MetricRow[];
 }
 
 /** Span kinds the obs APIs count as requests (SERVER, CONSUMER). */
@@ -157,4 +164,8 @@ export function logRows(request: LogsRequest, receivedAtMs: number): RecordRows 
     }
   }
   return { traceIds: [], spans: [], logs };
+}
+
+export function metricsRows(request: MetricsRequest, receivedAtMs: number): RecordRows {
+  return { traceIds: [], spans: [], logs: [], metrics: metricRows(request, receivedAtMs) };
 }

@@ -131,16 +131,46 @@ export interface ResourceLogs {
 export interface LogsRequest {
   resourceLogs: ResourceLogs[];
 }
-/** Metric data points are carried through untouched except for their attributes. */
+/** What every metric data point has: the receiver judges its attributes, the index reads the rest. */
 export interface DataPointLike {
   attributes: KeyValue[];
+  startTimeUnixNano?: Int64 | null;
+  timeUnixNano?: Int64 | null;
+  /** Bit 0: no recorded value (a staleness marker). */
+  flags?: number | null;
 }
+export interface NumberDataPoint extends DataPointLike {
+  asDouble?: number | null;
+  asInt?: Int64 | null;
+}
+export interface HistogramDataPoint extends DataPointLike {
+  count?: Int64 | null;
+  sum?: number | null;
+  bucketCounts: Int64[];
+  explicitBounds: number[];
+}
+export interface ExponentialBuckets {
+  offset?: number | null;
+  bucketCounts: Int64[];
+}
+export interface ExponentialHistogramDataPoint extends DataPointLike {
+  count?: Int64 | null;
+  sum?: number | null;
+  scale?: number | null;
+  zeroCount?: Int64 | null;
+  zeroThreshold?: number | null;
+  positive?: ExponentialBuckets | null;
+  negative?: ExponentialBuckets | null;
+}
+/** OTLP AggregationTemporality: 1 = delta, 2 = cumulative. */
+export const TEMPORALITY_DELTA = 1;
 export interface Metric {
   name: string;
-  gauge?: { dataPoints: DataPointLike[] } | null;
-  sum?: { dataPoints: DataPointLike[] } | null;
-  histogram?: { dataPoints: DataPointLike[] } | null;
-  exponentialHistogram?: { dataPoints: DataPointLike[] } | null;
+  unit?: string | null;
+  gauge?: { dataPoints: NumberDataPoint[] } | null;
+  sum?: { dataPoints: NumberDataPoint[]; aggregationTemporality?: number | null; isMonotonic?: boolean | null } | null;
+  histogram?: { dataPoints: HistogramDataPoint[]; aggregationTemporality?: number | null } | null;
+  exponentialHistogram?: { dataPoints: ExponentialHistogramDataPoint[]; aggregationTemporality?: number | null } | null;
   summary?: { dataPoints: DataPointLike[] } | null;
 }
 export interface ResourceMetrics {

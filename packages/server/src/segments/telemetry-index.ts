@@ -14,10 +14,10 @@
  */
 import type { Logger } from '@stellaops/telemetry-core';
 import type { Quarantine, QuarantineEntry } from '../ingest/quarantine.js';
-import { decodeRequest, type LogsRequest, type Signal, type TraceRequest } from './signal-records.js';
+import { decodeRequest, type LogsRequest, type MetricsRequest, type Signal, type TraceRequest } from './signal-records.js';
 import { describeStoreError, isRecordRejection } from '../store/sql-errors.js';
 import type { SqlStore, SqlTx } from '../store/sql-store.js';
-import { logRows, traceRows, type RecordRows } from './index-rows.js';
+import { logRows, metricsRows, traceRows, type RecordRows } from './index-rows.js';
 import { parseSegmentId, segmentId } from './segment-path.js';
 import { FRAME_HEADER_BYTES } from './segment-frame.js';
 import type { AppendedRecord, SegmentStore } from './segment-store.js';
@@ -37,7 +37,7 @@ export interface TelemetryIndexOptions {
 }
 
 /** The signals with index rows. */
-const INDEXED_SIGNALS = ['traces', 'logs'] as const;
+const INDEXED_SIGNALS = ['traces', 'logs', 'metrics'] as const;
 
 interface PendingRecord {
   segment: string;
@@ -74,6 +74,24 @@ const LOG_COLUMNS = [
   ['record_offset', 'bigint'],
 ] as const;
 
+const METRIC_SERIES_COLUMNS = [
+  ['series_id', 'text'],
+  ['name', 'text'],
+  ['family', 'text'],
+  ['family_type', 'text'],
+  ['delta', 'boolean'],
+  ['unit', 'text'],
+  ['labels', 'jsonb'],
+] as const;
+
+const METRIC_POINT_COLUMNS = [
+  ['series_id', 'text'],
+  ['ts_ms', 'bigint'],
+  ['value', 'double precision'],
+  ['segment', 'text'],
+  ['record_offset', 'bigint'],
+] as const;
+
 const REF_COLUMNS = [
   ['trace_id', 'text'],
   ['segment', 'text'],
@@ -91,18 +109,21 @@ function insertSql(table: string, columns: readonly (readonly [string, string])[
 const SPAN_INSERT = insertSql('telemetry_spans', SPAN_COLUMNS);
 const LOG_INSERT = insertSql('telemetry_logs', LOG_COLUMNS);
 const REF_INSERT = insertSql('telemetry_trace_records', REF_COLUMNS);
+// A series is written once per batch; later batches find it there.
+const METRIC_SERIES_INSERT = `${insertSql('telemetry_metric_series', METRIC_SERIES_COLUMNS)} ON CONFLICT (tenant_id, series_id) DO NOTHING`;
+const METRIC_POINT_INSERT = insertSql('telemetry_metric_points', METRIC_POINT_COLUMNS);
 const CURSOR_UPSERT = `INSERT INTO telemetry_index_cursor (tenant_id, segment, indexed_to) SELECT $1, * FROM unnest($2::text[], $3::bigint[])
   ON CONFLICT (tenant_id, segment) DO UPDATE SET indexed_to = GREATEST(telemetry_index_cursor.indexed_to, EXCLUDED.indexed_to)`;
 
 function rowCount(rows: RecordRows): number {
-  return rows.traceIds.length + rows.spans.length + rows.logs.length;
+  return rows.traceIds.length + rows.spans.length + rows.logs.length + (rows.metrics?.length ?? 0);
 }
 
 /** Rows of one stored record, derived again from its bytes (recovery and reindexing). */
 export function rowsFromPayload(signal: Signal, payload: Uint8Array, receivedAtMs: number): RecordRows {
   if (signal === 'traces') return traceRows(decodeRequest('traces', payload) as TraceRequest);
   if (signal === 'logs') return logRows(decodeRequest('logs', payload) as LogsRequest, receivedAtMs);
-  return { traceIds: [], spans: [], logs: [] };
+  return metricsRows(decodeRequest('metrics', payload) as MetricsRequest, receivedAtMs);
 }
 
 export interface RecoveryResult {
@@ -222,7 +243,7 @@ export class TelemetryIndex {
 
   /** Deletes the index rows and cursor of one segment (retention removes the segment next). */
   static async removeSegmentRows(tx: SqlTx, tenant: string, segment: string): Promise<void> {
-    for (const table of ['telemetry_spans', 'telemetry_logs', 'telemetry_trace_records', 'telemetry_index_cursor']) {
+    for (const table of ['telemetry_spans', 'telemetry_logs', 'telemetry_trace_records', 'telemetry_metric_points', 'telemetry_index_cursor']) {
       await tx.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND segment = $2`, [tenant, segment]);
     }
   }
@@ -367,6 +388,9 @@ export class TelemetryIndex {
     const refs: unknown[][] = REF_COLUMNS.map(() => []);
     const spans: unknown[][] = SPAN_COLUMNS.map(() => []);
     const logs: unknown[][] = LOG_COLUMNS.map(() => []);
+    const series: unknown[][] = METRIC_SERIES_COLUMNS.map(() => []);
+    const seriesSeen = new Set<string>();
+    const points: unknown[][] = METRIC_POINT_COLUMNS.map(() => []);
     const cursor = new Map<string, number>();
     for (const r of records) {
       for (const traceId of r.rows.traceIds) {
@@ -382,11 +406,22 @@ export class TelemetryIndex {
         const values = [l.ts_ms, l.severity, l.severity_text, l.service, l.trace_id, l.span_id, l.body, l.attributes, r.segment, r.offset];
         for (let i = 0; i < values.length; i++) logs[i]!.push(values[i]);
       }
+      for (const m of r.rows.metrics ?? []) {
+        if (!seriesSeen.has(m.series_id)) {
+          seriesSeen.add(m.series_id);
+          const values = [m.series_id, m.name, m.family, m.family_type, m.delta, m.unit, m.labels];
+          for (let i = 0; i < values.length; i++) series[i]!.push(values[i]);
+        }
+        const values = [m.series_id, m.ts_ms, m.value, r.segment, r.offset];
+        for (let i = 0; i < values.length; i++) points[i]!.push(values[i]);
+      }
       cursor.set(r.segment, Math.max(cursor.get(r.segment) ?? 0, r.end));
     }
     if (refs[0]!.length > 0) await tx.query(REF_INSERT, [tenant, ...refs]);
     if (spans[0]!.length > 0) await tx.query(SPAN_INSERT, [tenant, ...spans]);
     if (logs[0]!.length > 0) await tx.query(LOG_INSERT, [tenant, ...logs]);
+    if (series[0]!.length > 0) await tx.query(METRIC_SERIES_INSERT, [tenant, ...series]);
+    if (points[0]!.length > 0) await tx.query(METRIC_POINT_INSERT, [tenant, ...points]);
     await tx.query(CURSOR_UPSERT, [tenant, [...cursor.keys()], [...cursor.values()]]);
   }
 }

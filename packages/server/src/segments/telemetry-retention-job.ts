@@ -3,8 +3,8 @@
  * retention policy (retention/policy.ts), per tenant and signal (the tenant's own tiers, else
  * the service defaults):
  *
- * - hot: once an hour is older than `hot_days`, its index rows (spans, trace records, log rows)
- *   are removed — the raw segment stays, for forensic capture and reindexing;
+ * - hot: once an hour is older than `hot_days`, its index rows (spans, trace records, log rows,
+ *   metric samples) are removed — the raw segment stays, for forensic capture and reindexing;
  * - warm / cold: once an hour is older than `cold_days` (when set) or `warm_days`, the segment,
  *   its manifest and any index rows left are removed;
  *
@@ -52,7 +52,7 @@ export interface RetentionRun {
 }
 
 /** The index tables that hold rows per segment (the cursor stays: see migration 0202). */
-const INDEX_TABLES = ['telemetry_spans', 'telemetry_logs', 'telemetry_trace_records'];
+const INDEX_TABLES = ['telemetry_spans', 'telemetry_logs', 'telemetry_trace_records', 'telemetry_metric_points'];
 
 export class TelemetryRetentionJob extends PeriodicJob<RetentionRun> {
   constructor(private readonly options: TelemetryRetentionOptions) {

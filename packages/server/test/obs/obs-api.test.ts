@@ -64,8 +64,8 @@ const get = async (url: string, token = read) => {
 };
 
 describe('observability read APIs', () => {
-  it('GET /obs/metrics: rate, error ratio and p95 per service and route from ingress spans', async () => {
-    const { status, body } = await get('/obs/metrics');
+  it('GET /obs/routes: rate, error ratio and p95 per service and route from ingress spans', async () => {
+    const { status, body } = await get('/obs/routes');
     expect(status).toBe(200);
     expect(body.series).toHaveLength(1);
     const s = body.series[0];
@@ -111,6 +111,6 @@ describe('observability read APIs', () => {
     expect((await get('/obs/trace/not-hex')).body.error_code).toBe('obs.trace_id_invalid');
     const other = await t.token('globex', ['stella:obs:read#tenant/globex']);
     expect((await get(`/obs/trace/${id}`, other)).status).toBe(404);
-    expect((await get('/obs/metrics', other)).body.series).toEqual([]);
+    expect((await get('/obs/routes', other)).body.series).toEqual([]);
   });
 });
