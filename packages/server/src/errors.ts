@@ -90,6 +90,7 @@ export const ERRORS = {
   'obs.too_many_series': { http: 400, retryable: false, meaning: 'more series match than one answer may hold; narrow match; `allowed.max_series` says how many' },
   'obs.metrics_unavailable': { http: 503, retryable: true, meaning: 'Prometheus (STELLA_PROMETHEUS_URL) could not be reached or did not answer in time' },
   'obs.metrics_backend_failed': { http: 502, retryable: false, meaning: 'Prometheus refused the query the service wrote; the message has its error' },
+  'slo.not_found': { http: 404, retryable: false, meaning: 'no SLO of this name is loaded (STELLA_SLO_DIR); `allowed.slos` lists them' },
   // Forensic capture (FOR-1).
   'capture.window_invalid': { http: 400, retryable: false, meaning: 'the capture window is neither a duration (24h, 90m, 7d) nor an ISO interval, is empty, or starts after now' },
   'capture.window_too_wide': { http: 400, retryable: false, meaning: 'the capture window is longer than a capture may cover; split it' },

@@ -10,6 +10,7 @@ import { obsFeature } from './obs/obs-feature.js';
 import { otlpFeature } from './otlp/otlp-feature.js';
 import { segmentsFeature } from './segments/segments-feature.js';
 import type { ServiceFeature } from './service-feature.js';
+import { sloFeature } from './slo/slo-feature.js';
 import { timelineFeature } from './timeline/timeline-feature.js';
 
 export const FEATURES: readonly ServiceFeature[] = [
@@ -20,6 +21,7 @@ export const FEATURES: readonly ServiceFeature[] = [
   obsFeature,
   captureFeature,
   incidentFeature,
+  sloFeature,
   evidenceFeature,
   keysFeature,
   attestFeature,

@@ -33,6 +33,13 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /obs/logs': { kind: 'tenant', anyOf: ['stella:obs:read'], why: "search the tenant's logs within the window and result guardrails" },
   'GET /obs/routes': { kind: 'tenant', anyOf: ['stella:obs:read'], why: 'request rate, error ratio and p95 per service and route' },
   'GET /obs/metrics': { kind: 'tenant', anyOf: ['stella:obs:read'], why: "the tenant's ingested metrics as series: rates, gauges, histogram quantiles" },
+  'GET /obs/slo': { kind: 'tenant', anyOf: ['stella:obs:read'], why: "each SLO's SLI, remaining error budget and burn rates for the tenant, and its latest breaches" },
+  'POST /telemetry/alerts/alertmanager': {
+    kind: 'tenant',
+    anyOf: ['stella:incident:admin'],
+    why: "Alertmanager's webhook: firing page-level SLO burn alerts act as the tenant's SLO breaches (bus event, webhooks, incident mode)",
+    privileged: true,
+  },
   'GET /obs/health': { kind: 'tenant', anyOf: ['stella:obs:read'], why: 'per-service health summary from recent telemetry' },
   'GET /telemetry/exports/forensic/:window': { kind: 'tenant', anyOf: ['stella:evidence:export'], why: "signed forensic capture of the tenant's telemetry", privileged: true },
   'GET /telemetry/exports/signing-key': { kind: 'tenant', anyOf: ['stella:evidence:export', 'stella:evidence:read', 'stella:obs:read'], why: 'the public key forensic captures are signed with' },

@@ -96,7 +96,8 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await Promise.all([prometheus?.stop(), embedded?.stop(), viaPrometheus?.stop()]);
+  await Promise.all([embedded?.stop(), viaPrometheus?.stop()]);
+  await prometheus?.stop();
 });
 
 interface Answer {

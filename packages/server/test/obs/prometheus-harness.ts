@@ -148,10 +148,11 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
 export async function startAlertmanager(configYaml: string): Promise<RunningProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'stella-alertmanager-'));
   writeFileSync(join(dir, 'alertmanager.yml'), configYaml);
-  const [port, cluster] = [await freePort(), await freePort()];
+  const port = await freePort();
   return startProcess(
     'prometheus-alertmanager',
-    ['--config.file=alertmanager.yml', '--storage.path=data', `--web.listen-address=127.0.0.1:${port}`, `--cluster.listen-address=127.0.0.1:${cluster}`, '--cluster.advertise-address=127.0.0.1:0'],
+    // An empty cluster address runs it alone (no gossip port).
+    ['--config.file=alertmanager.yml', '--storage.path=data', `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='],
     dir,
     `http://127.0.0.1:${port}`,
     '/-/ready',
