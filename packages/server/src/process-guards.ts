@@ -6,8 +6,8 @@
  * leaves state unknown: it is logged as fatal, the service shuts down gracefully (acknowledged
  * data is already durable), and the process exits 1 so a supervisor restarts it.
  */
-import { metrics } from '@opentelemetry/api';
 import type { Logger } from '@stellaops/telemetry-core';
+import type { CounterPoint } from './self/service-metrics.js';
 
 export interface ProcessGuardOptions {
   logger: Logger;
@@ -16,14 +16,14 @@ export interface ProcessGuardOptions {
   /** Longest the shutdown may take before the process exits anyway, in ms. Default 10000. */
   shutdownTimeoutMs?: number;
   exit?: (code: number) => void;
+  /** `stella_process_defects_total{kind}` (the service's own metrics). Default: not counted. */
+  defects?: CounterPoint;
 }
 
 export function installProcessGuards(options: ProcessGuardOptions): () => void {
   const { logger } = options;
   const exit = options.exit ?? ((code: number) => process.exit(code));
-  const defects = metrics.getMeter('stella-observability.process').createCounter('stella_process_defects', {
-    description: 'Errors that reached the process (unhandled rejections, uncaught exceptions): each is a defect.',
-  });
+  const defects: CounterPoint = options.defects ?? { add: () => undefined };
   let dying = false;
   const onRejection = (reason: unknown): void => {
     defects.add(1, { kind: 'unhandled_rejection' });

@@ -295,6 +295,17 @@ export class OutboxBus implements Bus {
     return this.durables.get(durable)?.active?.queue.length ?? 0;
   }
 
+  /**
+   * Messages of this process not yet done with, from memory: publishes waiting for their group
+   * commit plus what every consumer holds (waiting, or in the batch in hand). The queue-depth
+   * metric reads it on every scrape; `backlog()` counts the table instead.
+   */
+  depth(): number {
+    let n = this.publishQueue.length;
+    for (const d of this.durables.values()) n += d.active?.queue.length ?? 0;
+    return n;
+  }
+
   /** Rows in the log, i.e. not yet acknowledged by every consumer (for tests and metrics). */
   async backlog(): Promise<number> {
     return this.store.tenantTransaction(null, async (tx) => toNumber((await tx.query<{ n: string }>('SELECT count(*)::text AS n FROM bus_outbox')).rows[0]?.n));

@@ -30,7 +30,6 @@ import { dirname } from 'node:path';
 import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, type Gzip } from 'node:zlib';
-import { metrics, type Counter, type Histogram } from '@opentelemetry/api';
 import { buildEvidenceBundle, type EvidenceBundle, type JsonObject, type Signer } from '@stellaops/forensics';
 import type { Logger } from '@stellaops/telemetry-core';
 import { SIGNALS, type Signal } from '../segments/signal-records.js';
@@ -38,6 +37,7 @@ import { FRAME_HEADER_BYTES } from '../segments/segment-frame.js';
 import { hourStart } from '../segments/segment-path.js';
 import type { SegmentStore } from '../segments/segment-store.js';
 import type { Window } from '../obs/time-window.js';
+import type { CounterPoint, HistogramPoint } from '../self/service-metrics.js';
 
 export const CAPTURE_TYPE = 'stellaops.telemetry.forensic-capture/v1';
 const REQUEST_TYPES: Record<Signal, string> = {
@@ -81,6 +81,8 @@ export interface ForensicCaptureOptions {
   timestamper?: (data: Uint8Array) => Promise<Uint8Array>;
   /** Clock. Default Date.now. */
   clock?: () => number;
+  /** FOR-4: `telemetry_bundle_generation_seconds{outcome}` and `telemetry_bundle_generation_failures_total`. Default: not measured. */
+  metrics?: { duration: HistogramPoint; failures: CounterPoint };
 }
 
 /**
@@ -105,18 +107,7 @@ function fixedGzipHeader(): Transform {
 }
 
 export class ForensicCapture {
-  private readonly duration: Histogram;
-  private readonly failures: Counter;
-
-  constructor(private readonly options: ForensicCaptureOptions) {
-    const meter = metrics.getMeter('stella-observability.capture');
-    this.duration = meter.createHistogram('telemetry_bundle_generation_seconds', {
-      unit: 's',
-      description: 'Time to build a forensic capture bundle (FOR-4).',
-      advice: { explicitBucketBoundaries: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300] },
-    });
-    this.failures = meter.createCounter('telemetry_bundle_generation_failures', { description: 'Forensic capture bundles that failed to build (FOR-4 alert input).' });
-  }
+  constructor(private readonly options: ForensicCaptureOptions) {}
 
   /** Selects the records of the window (frame headers only; no payload is read). */
   async plan(tenant: string, window: Window & { requestedToMs?: number }): Promise<CapturePlan> {
@@ -156,11 +147,11 @@ export class ForensicCapture {
       const bundle = await this.build(plan, gzip, onProgress);
       gzip.end();
       await piping;
-      this.duration.record((performance.now() - started) / 1000, { outcome: 'success' });
+      this.options.metrics?.duration.record((performance.now() - started) / 1000, { outcome: 'success' });
       return { bundle, plan };
     } catch (error) {
-      this.failures.add(1);
-      this.duration.record((performance.now() - started) / 1000, { outcome: 'failure' });
+      this.options.metrics?.failures.add(1);
+      this.options.metrics?.duration.record((performance.now() - started) / 1000, { outcome: 'failure' });
       gzip.destroy(error as Error);
       await piping.catch(() => undefined);
       throw error;

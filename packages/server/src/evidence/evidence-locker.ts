@@ -32,6 +32,7 @@ import { archiveSize, bundleArchive, type ArchiveEntry } from './bundle-archive.
 import { ServiceError } from '../errors.js';
 import type { BundleRow, EvidenceRepository, HoldRow } from './evidence-repository.js';
 import type { AuditTrail } from '../timeline/audit-trail.js';
+import type { CounterPoint } from '../self/service-metrics.js';
 
 const DAY_MS = 86_400_000;
 
@@ -50,6 +51,8 @@ export interface EvidenceLockerOptions {
   tsaTrustAnchors?: readonly string[];
   /** Object Lock mode for S3. Default `COMPLIANCE`. */
   lockMode?: 'GOVERNANCE' | 'COMPLIANCE';
+  /** `stella_evidence_commits_total{kind,outcome}`. Default: not counted. */
+  commits?: CounterPoint;
 }
 
 export interface CommitRequest {
@@ -126,6 +129,17 @@ export class EvidenceLocker {
 
   /** Builds, signs and commits a bundle; returns its recorded row. */
   async commit(tenant: string, request: CommitRequest): Promise<BundleRow> {
+    try {
+      const row = await this.commitBundle(tenant, request);
+      this.options.commits?.add(1, { kind: request.kind, outcome: 'success' });
+      return row;
+    } catch (error) {
+      this.options.commits?.add(1, { kind: request.kind, outcome: 'failure' });
+      throw error;
+    }
+  }
+
+  private async commitBundle(tenant: string, request: CommitRequest): Promise<BundleRow> {
     if (!isValidSegment(request.caseId)) {
       throw new ServiceError('evidence.id_invalid', 'case_id must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit', { field: 'body.case_id' });
     }

@@ -8,7 +8,6 @@
  * which the TTL job runs on the injectable clock.
  */
 import { join } from 'node:path';
-import { metrics } from '@opentelemetry/api';
 import { incidentModeSubject, uuidv7, type Bus, type IncidentMode, type Logger, type TimelineEventInput } from '@stellaops/telemetry-core';
 import type { ForensicCapture } from '../capture/forensic-capture.js';
 import type { ServiceConfig } from '../config.js';
@@ -18,6 +17,7 @@ import { cloudEvent, type WebhookNotifier } from './webhook-notifier.js';
 import { ensureTenant } from '../store/tenants.js';
 import { placeRetentionHold, setRetentionHoldEnd } from '../segments/retention-holds.js';
 import type { AuditTrail } from '../timeline/audit-trail.js';
+import type { IncidentModeGauge } from '../self/service-metrics.js';
 
 export type IncidentTrigger = 'operator' | 'slo_burn' | 'orchestrator';
 
@@ -62,6 +62,8 @@ export interface IncidentControllerOptions {
   webhook: WebhookNotifier | undefined;
   logger: Logger;
   clock: () => number;
+  /** INC-4: `telemetry_incident_mode{tenant,state}`. Default: kept in `gaugeState()` only. */
+  modeGauge?: IncidentModeGauge;
 }
 
 interface Row {
@@ -108,17 +110,7 @@ export class IncidentController {
   private readonly gauge = new Map<string, number>();
   private readonly background = new Set<Promise<unknown>>();
 
-  constructor(private readonly options: IncidentControllerOptions) {
-    metrics
-      .getMeter('stella-observability.incident')
-      .createObservableGauge('telemetry_incident_mode', { description: 'Incident mode per tenant: 1 on the series of its current state (INC-4).' })
-      .addCallback((result) => {
-        for (const [tenant, active] of this.gauge) {
-          result.observe(active > 0 ? 1 : 0, { tenant, state: 'on' });
-          result.observe(active > 0 ? 0 : 1, { tenant, state: 'off' });
-        }
-      });
-  }
+  constructor(private readonly options: IncidentControllerOptions) {}
 
   /** Current gauge values (what the metric reports), by tenant. */
   gaugeState(): Record<string, 'on' | 'off'> {
@@ -273,12 +265,17 @@ export class IncidentController {
 
   private async refreshGauge(tenant: string): Promise<void> {
     const modes = await this.modes(tenant);
-    if (modes.length > 0 || this.gauge.has(tenant)) this.gauge.set(tenant, modes.length);
+    if (modes.length > 0 || this.gauge.has(tenant)) this.setGauge(tenant, modes.length);
+  }
+
+  private setGauge(tenant: string, active: number): void {
+    this.gauge.set(tenant, active);
+    this.options.modeGauge?.set(tenant, active > 0);
   }
 
   private async broadcast(tenant: string, incident: IncidentRecord, state: 'on' | 'off'): Promise<void> {
     const modes = await this.modes(tenant);
-    this.gauge.set(tenant, modes.length);
+    this.setGauge(tenant, modes.length);
     const message: IncidentModeMessage = { tenant, modes, change: { incident_id: incident.incident_id, state, at: new Date(this.options.clock()).toISOString() } };
     try {
       await this.options.bus.publish(incidentModeSubject(tenant, this.options.config.subjectPrefix), Buffer.from(JSON.stringify(message)), {

@@ -4,8 +4,8 @@
  * counted, and the line moves on: one record never blocks the records behind it or another
  * tenant. Entries are inspectable (`list`) and replayable by the feature that owns the flow.
  */
-import { metrics, type Counter } from '@opentelemetry/api';
 import { uuidv7, type Logger } from '@stellaops/telemetry-core';
+import type { CounterPoint } from '../self/service-metrics.js';
 import type { SqlStore, SqlTx } from '../store/sql-store.js';
 import { storableText } from '../store/storable-text.js';
 import { ensureTenant } from '../store/tenants.js';
@@ -39,7 +39,6 @@ export interface QuarantinedRecord {
 const MAX_ERROR_CHARS = 2000;
 
 export class Quarantine {
-  private readonly counter: Counter;
   /** Entries per `signal/tenant/reason` since start (the counter's value, readable in-process). */
   readonly counts = new Map<string, number>();
 
@@ -47,11 +46,9 @@ export class Quarantine {
     private readonly store: SqlStore,
     private readonly logger: Logger,
     private readonly clock: () => number = Date.now,
-  ) {
-    this.counter = metrics.getMeter('stella-observability.ingest').createCounter('stella_ingest_quarantined', {
-      description: 'Acknowledged records that could not be stored where they belong and were quarantined, by signal, tenant and reason.',
-    });
-  }
+    /** `stella_ingest_quarantined_total{signal,tenant,reason}`. Default: counted in `counts` only. */
+    private readonly counter?: CounterPoint,
+  ) {}
 
   /** Stores entries for one tenant in one transaction. */
   async add(tenant: string, entries: readonly QuarantineEntry[]): Promise<void> {
@@ -87,7 +84,7 @@ export class Quarantine {
 
   /** Counts a quarantined record (also for records the caller could not write here). */
   count(tenant: string, signal: QuarantineSignal, reason: string): void {
-    this.counter.add(1, { signal, tenant, reason });
+    this.counter?.add(1, { signal, tenant, reason });
     const key = `${signal}/${tenant}/${reason}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
   }

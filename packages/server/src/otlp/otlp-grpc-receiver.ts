@@ -94,16 +94,18 @@ export class OtlpGrpcReceiver {
   private async export(signal: Signal, call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): Promise<void> {
     const { pipeline } = this.options;
     const reservation = this.options.budget.open();
+    let tenant: string | undefined;
     try {
       // grpc-js already holds the decompressed message: account for it first.
       reservation.add(call.request.length);
       const caller = await this.options.auth.authenticate(firstString(call.metadata, 'authorization'), firstString(call.metadata, 'x-stella-tenant'), GRPC_PATHS[signal]);
+      tenant = caller.tenant;
       const result = await pipeline.process(caller.tenant, signal, call.request, 'protobuf', reservation);
       callback(null, Buffer.from(encodeResponse(signal, result.rejected, result.message)));
     } catch (error) {
       const e = toOtlpError(error);
       if (e.code === 'otlp.internal') this.options.logger.error({ err: error, route: GRPC_PATHS[signal] }, 'OTLP gRPC request failed');
-      pipeline.countRefusal(signal, error);
+      pipeline.countRefusal(signal, error, tenant);
       const trailer = new Metadata();
       trailer.set('x-stella-error-code', e.code);
       if (e.retryAfterSeconds !== undefined) trailer.set('retry-after', String(e.retryAfterSeconds));

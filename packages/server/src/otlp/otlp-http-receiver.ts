@@ -106,6 +106,7 @@ export class OtlpHttpReceiver {
     const format = formatOf(req.headers['content-type']) ?? 'protobuf';
     const { pipeline, maxMessageBytes } = this.options;
     const reservation = this.options.budget.open();
+    let tenant: string | undefined;
     try {
       if (!signal) throw new OtlpError('otlp.not_found', `no OTLP endpoint ${path.slice(0, 100)}; use /v1/traces, /v1/metrics or /v1/logs`);
       if (req.method !== 'POST') throw new OtlpError('otlp.method_not_allowed', `${req.method} is not allowed; OTLP/HTTP uses POST`);
@@ -119,6 +120,7 @@ export class OtlpHttpReceiver {
       const auth = req.headers.authorization;
       const tenantHeader = req.headers['x-stella-tenant'];
       const caller = await this.options.auth.authenticate(auth, Array.isArray(tenantHeader) ? tenantHeader[0] : tenantHeader, `POST ${path}`);
+      tenant = caller.tenant;
 
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > maxMessageBytes) {
@@ -138,7 +140,7 @@ export class OtlpHttpReceiver {
     } catch (error) {
       const e = toOtlpError(error);
       if (e.code === 'otlp.internal') this.options.logger.error({ err: error, route: path }, 'OTLP request failed');
-      pipeline.countRefusal(signal ?? 'traces', error);
+      pipeline.countRefusal(signal ?? 'traces', error, tenant);
       this.fail(req, res, format, e);
     } finally {
       reservation.release();

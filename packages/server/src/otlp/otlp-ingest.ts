@@ -6,8 +6,8 @@
  * a 2xx means the record survives a crash; the index catches up from the segments if needed.
  * Either the whole record is appended or nothing is: a refusal never leaves anything behind.
  */
-import { metrics, type Counter } from '@opentelemetry/api';
 import type { Logger } from '@stellaops/telemetry-core';
+import type { CounterPoint } from '../self/service-metrics.js';
 import { SegmentError, type SegmentStore } from '../segments/segment-store.js';
 import type { TelemetryIndex } from '../segments/telemetry-index.js';
 import { OtlpError } from './otlp-error.js';
@@ -36,25 +36,28 @@ export interface OtlpIngestorOptions {
   /** Index rows waiting beyond which requests are refused with 503 + Retry-After. Default 500000. */
   maxIndexBacklog?: number;
   limits?: PrepareLimits;
+  /** `telemetry_receiver_accepted_total{tenant,signal}` and `telemetry_receiver_refused_total{tenant,signal,error_code}`. Default: not counted. */
+  metrics?: { accepted: CounterPoint; refused: CounterPoint };
 }
+
+const UNCOUNTED: CounterPoint = { add: () => undefined };
 
 export class OtlpIngestor {
   private readonly maxBacklog: number;
-  private readonly accepted: Counter;
-  private readonly refused: Counter;
+  private readonly accepted: CounterPoint;
+  private readonly refused: CounterPoint;
   /** Refusals already counted (an error passes `refusal` more than once on its way out). */
   private readonly counted = new WeakSet<OtlpError>();
 
   constructor(private readonly options: OtlpIngestorOptions) {
     this.maxBacklog = options.maxIndexBacklog ?? 500_000;
-    const meter = metrics.getMeter('stella-observability.otlp');
-    this.accepted = meter.createCounter('telemetry_receiver_accepted', { description: 'Spans, log records and data points the OTLP receiver stored.' });
-    this.refused = meter.createCounter('telemetry_receiver_refused', { description: 'OTLP requests refused, by error code.' });
+    this.accepted = options.metrics?.accepted ?? UNCOUNTED;
+    this.refused = options.metrics?.refused ?? UNCOUNTED;
   }
 
-  /** Counts a refusal that happened before `ingest` (transport-level errors). */
-  countRefusal(signal: Signal, code: string): void {
-    this.refused.add(1, { signal, error_code: code });
+  /** Counts a refusal that happened before `ingest` (transport-level errors; `tenant` once the caller is known). */
+  countRefusal(signal: Signal, code: string, tenant?: string): void {
+    this.refused.add(1, refusalLabels(signal, code, tenant));
   }
 
   /** The item limits `prepare` applies (for callers that prepare elsewhere, e.g. in a worker). */
@@ -77,7 +80,7 @@ export class OtlpIngestor {
       this.checkBacklog();
       return await this.store(tenant, signal, this.prepare(tenant, signal, body, format), body.byteLength);
     } catch (error) {
-      throw this.refusal(signal, error);
+      throw this.refusal(signal, error, tenant);
     }
   }
 
@@ -102,19 +105,19 @@ export class OtlpIngestor {
         await segments.durable();
         index.addRecord(tenant, at, prepared.rows);
       }
-      this.accepted.add(prepared.accepted, { signal });
+      this.accepted.add(prepared.accepted, { tenant, signal });
       return prepared.rejected > 0 ? { accepted: prepared.accepted, rejected: prepared.rejected, message: prepared.message } : { accepted: prepared.accepted, rejected: 0 };
     } catch (error) {
-      throw this.refusal(signal, error);
+      throw this.refusal(signal, error, tenant);
     }
   }
 
   /** Maps a failure to the `OtlpError` the client sees (storage faults are 503, retryable) and counts it. */
-  private refusal(signal: Signal, error: unknown): unknown {
+  private refusal(signal: Signal, error: unknown, tenant: string): unknown {
     if (error instanceof OtlpError) {
       if (!this.counted.has(error)) {
         this.counted.add(error);
-        this.refused.add(1, { signal, error_code: error.code });
+        this.refused.add(1, refusalLabels(signal, error.code, tenant));
       }
       return error;
     }
@@ -122,9 +125,13 @@ export class OtlpIngestor {
       this.options.logger.error({ err: error, error_code: error.code }, 'telemetry segment write failed; answering 503');
       const e = new OtlpError('otlp.unavailable', 'the telemetry store cannot write right now; retry after the delay', 5, { cause: error });
       this.counted.add(e);
-      this.refused.add(1, { signal, error_code: e.code });
+      this.refused.add(1, refusalLabels(signal, e.code, tenant));
       return e;
     }
     return error;
   }
+}
+
+function refusalLabels(signal: Signal, code: string, tenant: string | undefined): Record<string, string> {
+  return tenant === undefined ? { signal, error_code: code } : { tenant, signal, error_code: code };
 }

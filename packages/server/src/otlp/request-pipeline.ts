@@ -50,13 +50,13 @@ export class RequestPipeline {
 
   constructor(private readonly options: RequestPipelineOptions) {}
 
-  /** Counts a refusal on the receiver's refusal counter, unless it was counted already. */
-  countRefusal(signal: Signal, error: unknown): void {
+  /** Counts a refusal on the receiver's refusal counter (with the tenant once the caller is known), unless it was counted already. */
+  countRefusal(signal: Signal, error: unknown, tenant?: string): void {
     if (typeof error === 'object' && error !== null) {
       if (this.counted.has(error)) return;
       this.counted.add(error);
     }
-    this.options.ingestor.countRefusal(signal, error instanceof OtlpError ? error.code : 'otlp.internal');
+    this.options.ingestor.countRefusal(signal, error instanceof OtlpError ? error.code : 'otlp.internal', tenant);
   }
 
   /**
@@ -72,7 +72,7 @@ export class RequestPipeline {
       ingestor.checkBacklog();
       prepared = await this.prepare(tenant, signal, body, format, reservation);
     } catch (error) {
-      this.countRefusal(signal, error);
+      this.countRefusal(signal, error, tenant);
       throw error;
     }
     try {

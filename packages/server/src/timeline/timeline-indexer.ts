@@ -24,6 +24,7 @@ import {
   type TimelineEvent,
 } from '@stellaops/telemetry-core';
 import type { Quarantine, QuarantineEntry } from '../ingest/quarantine.js';
+import type { HistogramPoint } from '../self/service-metrics.js';
 import { describeStoreError, isRecordRejection, sqlState } from '../store/sql-errors.js';
 import type { TimelineRepository } from './timeline-repository.js';
 
@@ -39,6 +40,10 @@ export interface TimelineIndexerOptions {
   subjectPrefix?: string;
   /** Largest batch per commit. Default 2000. */
   maxBatch?: number;
+  /** Ingest lag: seconds from each stored event's time to its commit (`stella_timeline_ingest_lag_seconds`). Default: not measured. */
+  lag?: HistogramPoint;
+  /** Clock for the lag. Default `Date.now`. */
+  clock?: () => number;
 }
 
 export interface IndexerStats {
@@ -133,6 +138,7 @@ export class TimelineIndexer {
         );
         this.stats.stored += stored;
         this.stats.duplicates += items.length - refused.length - stored;
+        this.measureLag(items, refused.map((r) => r.index));
         for (const r of refused) {
           unstorable.push({ message: items[r.index]!.message, tenant, reason: TIMELINE_QUARANTINE_REASONS.storeRejected, error: describeStoreError(r.error) });
         }
@@ -161,6 +167,18 @@ export class TimelineIndexer {
     await this.setAside(lastOnes);
     if (exhausted.length === unstored.length && lastOnes.length === unstorable.length + exhausted.length) return;
     throw failure.error;
+  }
+
+  /** Records the lag of every event of a committed batch, refused ones aside. */
+  private measureLag(items: readonly Decoded[], refused: readonly number[]): void {
+    const lag = this.options.lag;
+    if (!lag) return;
+    const now = (this.options.clock ?? Date.now)();
+    const skip = new Set(refused);
+    items.forEach((item, i) => {
+      const at = Date.parse(item.event.ts);
+      if (!skip.has(i) && Number.isFinite(at)) lag.record(Math.max(0, now - at) / 1000);
+    });
   }
 
   private decode(message: BusMessage): Decoded | Unstorable {
