@@ -1,15 +1,17 @@
 /**
  * The Fastify application: TypeBox type provider, OpenAPI from the route schemas (each route's
- * error answers from the error catalogue, http/openapi.ts), telemetry, authentication, the one
+ * error answers from the error catalogue, http/openapi.ts), telemetry (server spans and request
+ * metrics on the service's own telemetry instance, `/metrics`), authentication, the one
  * error handler — for route, router, not-found and shutdown errors alike — and each feature's
  * routes. Requests are bounded in time (headers, whole request, keep-alive idle, socket
  * inactivity) and in content: the query-string parser and the schema rules of
  * http/safe-schema.ts refuse what the database cannot take before a handler runs.
  */
+import type { Tracer } from '@opentelemetry/api';
 import Fastify from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { fastifyTelemetry, type Bus, type Logger } from '@stellaops/telemetry-core';
+import { fastifyTelemetry, type Bus, type Logger, type RequestObserver } from '@stellaops/telemetry-core';
 import { authentication } from './auth/auth-plugin.js';
 import { ROUTE_ACCESS, routeKey } from './auth/scope-catalogue.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
@@ -21,6 +23,7 @@ import { errorHandler } from './http/error-handler.js';
 import { documentErrors } from './http/openapi.js';
 import { parseQueryString } from './http/query-string.js';
 import { safeSchemaPlugin } from './http/safe-schema.js';
+import { metricsRoute, type MetricsSource } from './self/metrics-route.js';
 import type { FeatureRuntime, ServiceApp } from './service-feature.js';
 import type { SqlStore } from './store/sql-store.js';
 
@@ -33,6 +36,8 @@ export interface BuildAppOptions {
   store: SqlStore;
   bus: Bus;
   features: readonly FeatureRuntime[];
+  /** The service's own telemetry: its server spans, request metrics and `/metrics` (self/self-telemetry.ts). */
+  telemetry: MetricsSource & { tracer: Tracer; observeRequest: RequestObserver };
   /** Listener timeouts; each defaults to `HTTP_TIMEOUT_DEFAULTS`. */
   http?: Partial<Pick<ServiceConfig, 'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs' | 'httpKeepAliveTimeoutMs' | 'httpConnectionTimeoutMs'>>;
 }
@@ -97,7 +102,12 @@ export async function buildApp(options: BuildAppOptions): Promise<ServiceApp> {
   });
   // Every route's error responses come from the catalogue (@fastify/swagger reads the schemas when it builds the document).
   app.addHook('onRoute', documentErrors(ROUTE_ACCESS));
-  await app.register(fastifyTelemetry, { service: SERVICE_NAME, ignoreRoutes: ['/healthz', '/readyz'] });
+  await app.register(fastifyTelemetry, {
+    service: SERVICE_NAME,
+    tracer: options.telemetry.tracer,
+    observer: options.telemetry.observeRequest,
+    ignoreRoutes: ['/healthz', '/readyz', '/metrics'],
+  });
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
@@ -121,6 +131,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ServiceApp> {
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   healthRoutes(app, { store: options.store, bus: options.bus });
+  metricsRoute(app, options.telemetry);
   for (const feature of options.features) await feature.routes?.(app);
   return app;
 }

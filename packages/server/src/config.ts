@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isValidTenantId, tenantIdProblem } from '@stellaops/telemetry-core/tenant-id';
 
 export interface ServiceConfig {
   /** TCP port. Default 8080 (`STELLA_PORT`). */
@@ -126,6 +127,14 @@ export interface ServiceConfig {
   sloWebhooks: SloWebhook[];
   /** HMAC-SHA256 key for the breach webhooks' `X-Stella-Signature` header (`STELLA_SLO_WEBHOOK_SECRET`). */
   sloWebhookSecret: string | undefined;
+  /** Tenant the service files its own traces and logs under; read them with `stella:obs:read#tenant/<it>`. Default `stella-ops` (`STELLA_SELF_TENANT`). */
+  selfTenant: string;
+  /** Store the service's own traces and logs in its telemetry store, under `selfTenant`. Default true (`STELLA_SELF_TELEMETRY`). */
+  selfTelemetry: boolean;
+  /** Share of the service's own requests traced when the caller sends no `traceparent` (a caller's sampling decision is followed; failed and slow requests are kept anyway). Default 0.1 (`STELLA_SELF_SAMPLING_RATIO`). */
+  selfSamplingRatio: number;
+  /** Port of a listener serving only `GET /metrics`, besides the API port's; absent → none (`STELLA_METRICS_PORT`). */
+  metricsPort: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -139,66 +148,83 @@ type Source = Record<string, string | undefined>;
 export const HTTP_TIMEOUT_DEFAULTS = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 72_000, connectionMs: 120_000 } as const;
 
 const KEYS = {
-  port: ['port', 'STELLA_PORT'],
-  host: ['host', 'STELLA_HOST'],
-  httpHeadersTimeoutMs: ['http-headers-timeout-ms', 'STELLA_HTTP_HEADERS_TIMEOUT_MS'],
-  httpRequestTimeoutMs: ['http-request-timeout-ms', 'STELLA_HTTP_REQUEST_TIMEOUT_MS'],
-  httpKeepAliveTimeoutMs: ['http-keep-alive-timeout-ms', 'STELLA_HTTP_KEEP_ALIVE_TIMEOUT_MS'],
-  httpConnectionTimeoutMs: ['http-connection-timeout-ms', 'STELLA_HTTP_CONNECTION_TIMEOUT_MS'],
-  dataDir: ['data-dir', 'STELLA_DATA_DIR'],
-  databaseUrl: ['database-url', 'STELLA_DATABASE_URL'],
-  databaseOwnerUrl: ['database-owner-url', 'STELLA_DATABASE_OWNER_URL'],
-  databaseAppRole: ['database-app-role', 'STELLA_DATABASE_APP_ROLE'],
-  databasePoolSize: ['database-pool-size', 'STELLA_DATABASE_POOL_SIZE'],
-  natsUrl: ['nats-url', 'STELLA_NATS_URL'],
-  natsStream: ['nats-stream', 'STELLA_NATS_STREAM'],
-  subjectPrefix: ['subject-prefix', 'STELLA_SUBJECT_PREFIX'],
-  indexerDurable: ['indexer-durable', 'STELLA_INDEXER_DURABLE'],
-  sealed: ['sealed', 'STELLA_SEALED'],
-  authJwksUrl: ['auth-jwks-url', 'STELLA_AUTH_JWKS_URL'],
-  authJwksFile: ['auth-jwks-file', 'STELLA_AUTH_JWKS_FILE'],
-  authIssuer: ['auth-issuer', 'STELLA_AUTH_ISSUER'],
-  authAudience: ['auth-audience', 'STELLA_AUTH_AUDIENCE'],
-  timelineRetentionDays: ['timeline-retention-days', 'STELLA_TIMELINE_RETENTION_DAYS'],
-  retentionIntervalMs: ['retention-interval-ms', 'STELLA_RETENTION_INTERVAL_MS'],
-  logLevel: ['log-level', 'STELLA_LOG_LEVEL'],
-  otlpHttpPort: ['otlp-http-port', 'STELLA_OTLP_HTTP_PORT'],
-  otlpGrpcPort: ['otlp-grpc-port', 'STELLA_OTLP_GRPC_PORT'],
-  otlpMaxMessageBytes: ['otlp-max-message-bytes', 'STELLA_OTLP_MAX_MESSAGE_BYTES'],
-  otlpMaxInflightBytes: ['otlp-max-inflight-bytes', 'STELLA_OTLP_MAX_INFLIGHT_BYTES'],
-  otlpMaxItemsPerRequest: ['otlp-max-items-per-request', 'STELLA_OTLP_MAX_ITEMS_PER_REQUEST'],
-  otlpMaxAttributesPerRequest: ['otlp-max-attributes-per-request', 'STELLA_OTLP_MAX_ATTRIBUTES_PER_REQUEST'],
-  otlpPrepareWorkers: ['otlp-prepare-workers', 'STELLA_OTLP_PREPARE_WORKERS'],
-  otlpTenantRecordsPerSec: ['otlp-tenant-records-per-sec', 'STELLA_OTLP_TENANT_RECORDS_PER_SEC'],
-  otlpTenantBytesPerSec: ['otlp-tenant-bytes-per-sec', 'STELLA_OTLP_TENANT_BYTES_PER_SEC'],
-  telemetryTracesRetentionDays: ['telemetry-traces-retention-days', 'STELLA_TELEMETRY_TRACES_RETENTION_DAYS'],
-  telemetryLogsRetentionDays: ['telemetry-logs-retention-days', 'STELLA_TELEMETRY_LOGS_RETENTION_DAYS'],
-  telemetryMetricsRetentionDays: ['telemetry-metrics-retention-days', 'STELLA_TELEMETRY_METRICS_RETENTION_DAYS'],
-  segmentSealIntervalMs: ['segment-seal-interval-ms', 'STELLA_SEGMENT_SEAL_INTERVAL_MS'],
-  obsMaxWindowHours: ['obs-max-window-hours', 'STELLA_OBS_MAX_WINDOW_HOURS'],
-  obsMaxResults: ['obs-max-results', 'STELLA_OBS_MAX_RESULTS'],
-  traceDeepLink: ['trace-deep-link', 'STELLA_TRACE_DEEP_LINK'],
-  captureMaxWindowHours: ['capture-max-window-hours', 'STELLA_CAPTURE_MAX_WINDOW_HOURS'],
-  incidentWebhookUrl: ['incident-webhook-url', 'STELLA_INCIDENT_WEBHOOK_URL'],
-  incidentWebhookSecret: ['incident-webhook-secret', 'STELLA_INCIDENT_WEBHOOK_SECRET'],
-  incidentWebhookMaxAttempts: ['incident-webhook-max-attempts', 'STELLA_INCIDENT_WEBHOOK_MAX_ATTEMPTS'],
-  incidentWebhookRetryBaseMs: ['incident-webhook-retry-base-ms', 'STELLA_INCIDENT_WEBHOOK_RETRY_BASE_MS'],
-  incidentMaxTtlHours: ['incident-max-ttl-hours', 'STELLA_INCIDENT_MAX_TTL_HOURS'],
-  incidentCooldownMinutes: ['incident-cooldown-minutes', 'STELLA_INCIDENT_COOLDOWN_MINUTES'],
-  incidentCaptureLookbackMinutes: ['incident-capture-lookback-minutes', 'STELLA_INCIDENT_CAPTURE_LOOKBACK_MINUTES'],
-  incidentRetentionMarginHours: ['incident-retention-margin-hours', 'STELLA_INCIDENT_RETENTION_MARGIN_HOURS'],
-  prometheusUrl: ['prometheus-url', 'STELLA_PROMETHEUS_URL'],
-  prometheusTenantLabel: ['prometheus-tenant-label', 'STELLA_PROMETHEUS_TENANT_LABEL'],
-  prometheusTimeoutMs: ['prometheus-timeout-ms', 'STELLA_PROMETHEUS_TIMEOUT_MS'],
-  obsMetricsMaxSeries: ['obs-metrics-max-series', 'STELLA_OBS_METRICS_MAX_SERIES'],
-  obsMetricsMaxPoints: ['obs-metrics-max-points', 'STELLA_OBS_METRICS_MAX_POINTS'],
-  sloDir: ['slo-dir', 'STELLA_SLO_DIR'],
-  sloEvaluationIntervalMs: ['slo-evaluation-interval-ms', 'STELLA_SLO_EVALUATION_INTERVAL_MS'],
-  sloIncidentBurnRate: ['slo-incident-burn-rate', 'STELLA_SLO_INCIDENT_BURN_RATE'],
-  sloIncidentTtlMinutes: ['slo-incident-ttl-minutes', 'STELLA_SLO_INCIDENT_TTL_MINUTES'],
-  sloWebhooks: ['slo-webhooks', 'STELLA_SLO_WEBHOOKS'],
-  sloWebhookSecret: ['slo-webhook-secret', 'STELLA_SLO_WEBHOOK_SECRET'],
-} as const satisfies Record<keyof ServiceConfig, readonly [string, string]>;
+  port: ['port', 'STELLA_PORT', 'TCP port. Default 8080.'],
+  host: ['host', 'STELLA_HOST', 'Listen address. Default `0.0.0.0`.'],
+  httpHeadersTimeoutMs: ['http-headers-timeout-ms', 'STELLA_HTTP_HEADERS_TIMEOUT_MS', 'Longest wait for a client\'s request headers, in ms; then 408 and the socket closes. Default 10000.'],
+  httpRequestTimeoutMs: ['http-request-timeout-ms', 'STELLA_HTTP_REQUEST_TIMEOUT_MS', 'Longest wait for a whole request (headers and body), in ms; then 408 and the socket closes. Default 30000.'],
+  httpKeepAliveTimeoutMs: ['http-keep-alive-timeout-ms', 'STELLA_HTTP_KEEP_ALIVE_TIMEOUT_MS', 'How long an idle keep-alive connection stays open, in ms. Default 72000.'],
+  httpConnectionTimeoutMs: ['http-connection-timeout-ms', 'STELLA_HTTP_CONNECTION_TIMEOUT_MS', 'A socket with no traffic either way for this long, in ms, is closed. Default 120000.'],
+  dataDir: ['data-dir', 'STELLA_DATA_DIR', 'Data directory for the embedded store and development authority. Default `./.stella`.'],
+  databaseUrl: ['database-url', 'STELLA_DATABASE_URL', 'PostgreSQL URL the service queries with; absent → embedded PGlite in <data dir>/db.'],
+  databaseOwnerUrl: ['database-owner-url', 'STELLA_DATABASE_OWNER_URL', 'PostgreSQL URL migrations run with (the schema owner). Default: --database-url.'],
+  databaseAppRole: ['database-app-role', 'STELLA_DATABASE_APP_ROLE', 'The NOSUPERUSER NOBYPASSRLS role every query runs as. Default `stella_app`.'],
+  databasePoolSize: ['database-pool-size', 'STELLA_DATABASE_POOL_SIZE', 'PostgreSQL pool size. Default 10.'],
+  natsUrl: ['nats-url', 'STELLA_NATS_URL', 'NATS server URL(s), comma-separated; absent → in-process bus.'],
+  natsStream: ['nats-stream', 'STELLA_NATS_STREAM', 'JetStream stream name. Default `STELLA`.'],
+  subjectPrefix: ['subject-prefix', 'STELLA_SUBJECT_PREFIX', 'Subject prefix. Default `stella`.'],
+  indexerDurable: ['indexer-durable', 'STELLA_INDEXER_DURABLE', 'Durable consumer of the timeline indexer. Default `stella-timeline-indexer`.'],
+  sealed: ['sealed', 'STELLA_SEALED', 'Air-gapped installation: no non-loopback egress (a JWKS URL must be loopback). Default false.'],
+  authJwksUrl: ['auth-jwks-url', 'STELLA_AUTH_JWKS_URL', 'JWKS URL of StellaOps Authority.'],
+  authJwksFile: ['auth-jwks-file', 'STELLA_AUTH_JWKS_FILE', 'JWKS file for air-gapped installs. Neither set → the development authority in the data dir.'],
+  authIssuer: ['auth-issuer', 'STELLA_AUTH_ISSUER', 'Required `iss` claim. Default: the development authority\'s issuer when it is used, else none.'],
+  authAudience: ['auth-audience', 'STELLA_AUTH_AUDIENCE', 'Required `aud` claim. Default `stella-observability`.'],
+  timelineRetentionDays: ['timeline-retention-days', 'STELLA_TIMELINE_RETENTION_DAYS', 'Days of timeline kept for tenants without their own setting. Default 180.'],
+  retentionIntervalMs: ['retention-interval-ms', 'STELLA_RETENTION_INTERVAL_MS', 'Interval of the retention job in ms. Default 3600000.'],
+  logLevel: ['log-level', 'STELLA_LOG_LEVEL', 'Log level. Default `info`.'],
+  otlpHttpPort: ['otlp-http-port', 'STELLA_OTLP_HTTP_PORT', 'OTLP/HTTP receiver port; 0 picks a free one. Default 4318.'],
+  otlpGrpcPort: ['otlp-grpc-port', 'STELLA_OTLP_GRPC_PORT', 'OTLP/gRPC receiver port; 0 picks a free one. Default 4317.'],
+  otlpMaxMessageBytes: ['otlp-max-message-bytes', 'STELLA_OTLP_MAX_MESSAGE_BYTES', 'Largest OTLP request, compressed or decompressed, in bytes. Default 16777216.'],
+  otlpMaxInflightBytes: ['otlp-max-inflight-bytes', 'STELLA_OTLP_MAX_INFLIGHT_BYTES', 'Memory held by OTLP requests in progress (bodies, decompressed bodies, an estimate of the decoded objects) before new requests get 503 + Retry-After. Default 134217728.'],
+  otlpMaxItemsPerRequest: ['otlp-max-items-per-request', 'STELLA_OTLP_MAX_ITEMS_PER_REQUEST', 'Most spans, log records or data points in one OTLP request; more → 413 `otlp.too_many_items`. Default 100000.'],
+  otlpMaxAttributesPerRequest: ['otlp-max-attributes-per-request', 'STELLA_OTLP_MAX_ATTRIBUTES_PER_REQUEST', 'Most attributes and other nested values (events, links, array elements, buckets) in one OTLP request; more → 413. Default 500000.'],
+  otlpPrepareWorkers: ['otlp-prepare-workers', 'STELLA_OTLP_PREPARE_WORKERS', 'Worker threads preparing large OTLP requests off the event loop; 0 prepares everything on it. Default: cores − 1, at least 1.'],
+  otlpTenantRecordsPerSec: ['otlp-tenant-records-per-sec', 'STELLA_OTLP_TENANT_RECORDS_PER_SEC', 'Per-tenant ingest quota in records (spans, log records, data points) per second. Default 200000.'],
+  otlpTenantBytesPerSec: ['otlp-tenant-bytes-per-sec', 'STELLA_OTLP_TENANT_BYTES_PER_SEC', 'Per-tenant ingest quota in bytes per second. Default 67108864.'],
+  telemetryTracesRetentionDays: ['telemetry-traces-retention-days', 'STELLA_TELEMETRY_TRACES_RETENTION_DAYS', 'Days traces are kept in the embedded store unless a tenant sets its own. Default 7.'],
+  telemetryLogsRetentionDays: ['telemetry-logs-retention-days', 'STELLA_TELEMETRY_LOGS_RETENTION_DAYS', 'Days logs are kept. Default 7.'],
+  telemetryMetricsRetentionDays: ['telemetry-metrics-retention-days', 'STELLA_TELEMETRY_METRICS_RETENTION_DAYS', 'Days metrics are kept. Default 30.'],
+  segmentSealIntervalMs: ['segment-seal-interval-ms', 'STELLA_SEGMENT_SEAL_INTERVAL_MS', 'Interval of the segment seal and telemetry retention job in ms. Default 60000.'],
+  obsMaxWindowHours: ['obs-max-window-hours', 'STELLA_OBS_MAX_WINDOW_HOURS', 'Widest window `/obs/logs`, `/obs/metrics` and `/obs/health` accept, in hours. Default 24.'],
+  obsMaxResults: ['obs-max-results', 'STELLA_OBS_MAX_RESULTS', 'Most rows one `/obs/*` answer returns. Default 1000.'],
+  traceDeepLink: ['trace-deep-link', 'STELLA_TRACE_DEEP_LINK', 'Link to an external trace UI, `{trace_id}` replaced, e.g. `https://tempo.example/trace/{trace_id}`.'],
+  captureMaxWindowHours: ['capture-max-window-hours', 'STELLA_CAPTURE_MAX_WINDOW_HOURS', 'Widest forensic capture window in hours. Default 168.'],
+  incidentWebhookUrl: ['incident-webhook-url', 'STELLA_INCIDENT_WEBHOOK_URL', 'Notify webhook for incident start/stop (CloudEvents 1.0 JSON).'],
+  incidentWebhookSecret: ['incident-webhook-secret', 'STELLA_INCIDENT_WEBHOOK_SECRET', 'HMAC-SHA256 key for the webhook\'s `X-Stella-Signature` header.'],
+  incidentWebhookMaxAttempts: ['incident-webhook-max-attempts', 'STELLA_INCIDENT_WEBHOOK_MAX_ATTEMPTS', 'Delivery attempts per webhook event. Default 6.'],
+  incidentWebhookRetryBaseMs: ['incident-webhook-retry-base-ms', 'STELLA_INCIDENT_WEBHOOK_RETRY_BASE_MS', 'First retry delay in ms, doubling per attempt. Default 1000.'],
+  incidentMaxTtlHours: ['incident-max-ttl-hours', 'STELLA_INCIDENT_MAX_TTL_HOURS', 'Longest incident TTL in hours. Default 72.'],
+  incidentCooldownMinutes: ['incident-cooldown-minutes', 'STELLA_INCIDENT_COOLDOWN_MINUTES', 'Minutes after an incident ends during which automatic triggers cannot start another. Default 15.'],
+  incidentCaptureLookbackMinutes: ['incident-capture-lookback-minutes', 'STELLA_INCIDENT_CAPTURE_LOOKBACK_MINUTES', 'Minutes before the start an incident\'s automatic capture covers. Default 60.'],
+  incidentRetentionMarginHours: ['incident-retention-margin-hours', 'STELLA_INCIDENT_RETENTION_MARGIN_HOURS', 'Hours added on both sides of an incident window for extended retention. Default 24.'],
+  prometheusUrl: ['prometheus-url', 'STELLA_PROMETHEUS_URL', 'Prometheus the metrics query and the SLO evaluator ask instead of the embedded store, e.g. `http://prometheus:9090`.'],
+  prometheusTenantLabel: ['prometheus-tenant-label', 'STELLA_PROMETHEUS_TENANT_LABEL', 'The label that carries the tenant id on every Prometheus series. Default `stella_tenant_id`.'],
+  prometheusTimeoutMs: ['prometheus-timeout-ms', 'STELLA_PROMETHEUS_TIMEOUT_MS', 'Longest wait for one Prometheus answer, in ms. Default 10000.'],
+  obsMetricsMaxSeries: ['obs-metrics-max-series', 'STELLA_OBS_METRICS_MAX_SERIES', 'Most series one `/obs/metrics` answer holds; more is a 400. Default 500.'],
+  obsMetricsMaxPoints: ['obs-metrics-max-points', 'STELLA_OBS_METRICS_MAX_POINTS', 'Most points per series one `/obs/metrics` answer holds; more is a 400. Default 11000.'],
+  sloDir: ['slo-dir', 'STELLA_SLO_DIR', 'Directory (or file) of the OpenSLO SLOs the service evaluates. Default: the shipped deploy/slo.'],
+  sloEvaluationIntervalMs: ['slo-evaluation-interval-ms', 'STELLA_SLO_EVALUATION_INTERVAL_MS', 'How often the SLOs are evaluated for every tenant, in ms. Default 60000.'],
+  sloIncidentBurnRate: ['slo-incident-burn-rate', 'STELLA_SLO_INCIDENT_BURN_RATE', 'Burn rate from which a page-level SLO breach switches incident mode on, or `off`. Default 14.4.'],
+  sloIncidentTtlMinutes: ['slo-incident-ttl-minutes', 'STELLA_SLO_INCIDENT_TTL_MINUTES', 'TTL of the incident mode an SLO breach switches on, in minutes. Default 240.'],
+  sloWebhooks: ['slo-webhooks', 'STELLA_SLO_WEBHOOKS', 'Webhooks called on SLO breaches: comma-separated URLs, each optionally prefixed `alertmanager:` or `cloudevents:` (the default).'],
+  sloWebhookSecret: ['slo-webhook-secret', 'STELLA_SLO_WEBHOOK_SECRET', 'HMAC-SHA256 key for the breach webhooks\' `X-Stella-Signature` header.'],
+  selfTenant: ['self-tenant', 'STELLA_SELF_TENANT', 'Tenant the service files its own traces and logs under; read them with `stella:obs:read#tenant/<it>`. Default `stella-ops`.'],
+  selfTelemetry: ['self-telemetry', 'STELLA_SELF_TELEMETRY', 'Store the service\'s own traces and logs in its telemetry store, under --self-tenant. Default true.'],
+  selfSamplingRatio: ['self-sampling-ratio', 'STELLA_SELF_SAMPLING_RATIO', 'Share of the service\'s own requests traced when the caller sends no `traceparent` (a caller\'s sampling decision is followed; failed and slow requests are kept anyway). Default 0.1.'],
+  metricsPort: ['metrics-port', 'STELLA_METRICS_PORT', 'Port of a listener serving only `GET /metrics`, besides the API port\'s; absent → none.'],
+} as const satisfies Record<keyof ServiceConfig, readonly [flag: string, env: string, help: string]>;
+
+/** What `--help` prints: every setting as its flag, environment variable and config-file key, with what it does. */
+export function configHelp(): string {
+  const lines = [
+    'Usage: stella-observability [--<setting> <value>]...',
+    '',
+    'Every setting is a flag, an environment variable, or a key of the JSON file named by --config (STELLA_CONFIG);',
+    'a flag wins over the environment, the environment over the file.',
+    '',
+  ];
+  for (const [key, [flag, env, help]] of Object.entries(KEYS)) lines.push(`  --${flag}  ${env}  (file: ${key})`, `      ${help}`);
+  return `${lines.join('\n')}\n`;
+}
 
 /** Parses `--name value`, `--name=value` and bare `--flag` (true). */
 export function parseFlags(argv: readonly string[]): Source {
@@ -223,6 +249,12 @@ export function parseFlags(argv: readonly string[]): Source {
 function integer(name: string, value: string, min: number, max: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
+  return n;
+}
+
+function ratio(name: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(`${name} must be a number from 0 to 1, got "${value}"`);
   return n;
 }
 
@@ -322,7 +354,12 @@ export function resolveConfig(argv: readonly string[] = [], env: Source = proces
     sloIncidentTtlMinutes: integer('STELLA_SLO_INCIDENT_TTL_MINUTES', pick('sloIncidentTtlMinutes') ?? '240', 1, 24 * 60 * 30),
     sloWebhooks: sloWebhooks(pick('sloWebhooks')),
     sloWebhookSecret: pick('sloWebhookSecret'),
+    selfTenant: pick('selfTenant') ?? 'stella-ops',
+    selfTelemetry: bool('STELLA_SELF_TELEMETRY', pick('selfTelemetry') ?? 'true'),
+    selfSamplingRatio: ratio('STELLA_SELF_SAMPLING_RATIO', pick('selfSamplingRatio') ?? '0.1'),
+    metricsPort: pick('metricsPort') === undefined ? undefined : integer('STELLA_METRICS_PORT', pick('metricsPort')!, 0, 65535),
   };
+  if (!isValidTenantId(config.selfTenant)) throw new ConfigError(tenantIdProblem(`STELLA_SELF_TENANT "${config.selfTenant}"`));
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
     throw new ConfigError(
       `STELLA_HTTP_HEADERS_TIMEOUT_MS (${config.httpHeadersTimeoutMs}) must not exceed STELLA_HTTP_REQUEST_TIMEOUT_MS (${config.httpRequestTimeoutMs}): the headers are part of the request`,

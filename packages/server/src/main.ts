@@ -2,14 +2,19 @@
  * `npm start`: resolves the configuration from flags, environment and an optional file,
  * starts the service and shuts it down gracefully on SIGINT/SIGTERM.
  */
-import { ConfigError, resolveConfig } from './config.js';
+import { ConfigError, configHelp, resolveConfig } from './config.js';
 import { installProcessGuards } from './process-guards.js';
 import { createService } from './service.js';
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(configHelp());
+    return;
+  }
   let config;
   try {
-    config = resolveConfig(process.argv.slice(2));
+    config = resolveConfig(argv);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`stella-observability: ${error.message}\n`);
@@ -18,7 +23,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const service = await createService({ config });
-  installProcessGuards({ logger: service.logger, shutdown: () => service.close() });
+  installProcessGuards({ logger: service.logger, shutdown: () => service.close(), defects: service.self.metrics.processDefects });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

@@ -1,7 +1,8 @@
 /**
  * The parts of the service, built once by `createService` and handed to the features: the store,
- * the bus, the audit trail, the quarantine, the telemetry store (segments and their index), the
- * evidence locker with its object store and keys, and the forensic capture. Each feature's
+ * the bus, the service's own metrics, the audit trail, the quarantine, the telemetry store
+ * (segments and their index) with the OTLP ingest path into it, the evidence locker with its
+ * object store and keys, and the forensic capture. Each feature's
  * factory takes what it uses from here; nothing is found through module-level lookups, so the
  * order of the features is only their start order.
  *
@@ -11,7 +12,7 @@
  */
 import { join } from 'node:path';
 import { createHttpTimestamper, type Signer } from '@stellaops/forensics';
-import type { Bus, Logger, TimelineEmitter } from '@stellaops/telemetry-core';
+import { compileScrubPolicy, type Bus, type Logger, type TimelineEmitter } from '@stellaops/telemetry-core';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import { openObjectStore } from './blob/open-object-store.js';
 import type { ObjectStore } from './blob/object-store.js';
@@ -24,6 +25,10 @@ import { resolveForensicsSettings, type ForensicsSettings } from './evidence/for
 import { Quarantine } from './ingest/quarantine.js';
 import { KeyManager } from './keys/key-manager.js';
 import { FileSignerBackend, type SignerBackend } from './keys/signer-backend.js';
+import { OtlpIngestor } from './otlp/otlp-ingest.js';
+import { OtlpScrubber } from './otlp/otlp-scrub.js';
+import { TenantQuota } from './otlp/tenant-quota.js';
+import type { ServiceMetrics } from './self/service-metrics.js';
 import { SegmentStore } from './segments/segment-store.js';
 import { TelemetryIndex } from './segments/telemetry-index.js';
 import type { TelemetryStore } from './segments/telemetry-store.js';
@@ -77,6 +82,8 @@ export interface BaseParts {
   clock: () => number;
   /** Verifies bearer tokens for the API and the OTLP receivers (the development authority's key when no JWKS is configured). */
   verifier: TokenVerifier;
+  /** The service's own instruments (self/service-metrics.ts): what a part or feature counts, it counts there. */
+  selfMetrics: ServiceMetrics;
 }
 
 export interface ServiceParts extends BaseParts {
@@ -85,16 +92,32 @@ export interface ServiceParts extends BaseParts {
   /** Records that were acknowledged but cannot be stored where they belong (STO-5). */
   quarantine: Quarantine;
   telemetry: TelemetryStore;
+  /**
+   * The OTLP ingest path into the telemetry store (prepare, quota, append, index): the receivers
+   * and the service's own telemetry write through it. Its scrubber has the default policy, as the
+   * receivers' prepare workers do.
+   */
+  otlpIngestor: OtlpIngestor;
   forensics: ForensicsParts;
   capture: CaptureParts;
 }
 
 export function buildParts(base: BaseParts, options: { forensics?: ForensicsOptions } = {}): ServiceParts {
-  const { config, store, emitter, logger, clock } = base;
+  const { config, store, emitter, logger, clock, selfMetrics } = base;
   const audit = new AuditTrail({ store, emitter, logger });
-  const quarantine = new Quarantine(store, logger, clock);
+  const quarantine = new Quarantine(store, logger, clock, selfMetrics.quarantined);
   const segments = new SegmentStore(join(config.dataDir, 'telemetry', 'segments'), logger);
   const telemetry: TelemetryStore = { segments, index: new TelemetryIndex({ store, segments, quarantine, logger }) };
+  const otlpIngestor = new OtlpIngestor({
+    segments,
+    index: telemetry.index,
+    scrubber: new OtlpScrubber(compileScrubPolicy({})),
+    quota: new TenantQuota(config.otlpTenantRecordsPerSec, config.otlpTenantBytesPerSec, clock),
+    logger,
+    clock,
+    metrics: { accepted: selfMetrics.receiverAccepted, refused: selfMetrics.receiverRefused },
+  });
+  selfMetrics.observeQueueDepth('telemetry.index', () => telemetry.index.backlog);
 
   const f = options.forensics ?? {};
   const settings = { ...resolveForensicsSettings(config, f.env ?? process.env), ...f.settings };
@@ -116,19 +139,28 @@ export function buildParts(base: BaseParts, options: { forensics?: ForensicsOpti
     logger,
     clock,
     lockMode: settings.lockMode,
+    commits: selfMetrics.evidenceCommits,
     ...(timestamper ? { timestamper } : {}),
     ...(settings.tsaTrustAnchors.length ? { tsaTrustAnchors: settings.tsaTrustAnchors } : {}),
   });
 
   let captureSigner: Signer | undefined;
   const signer = (): Signer => (captureSigner ??= openCaptureSigner(config.dataDir));
-  const capture = new ForensicCapture({ segments, signer, logger, clock, ...(timestamper ? { timestamper } : {}) });
+  const capture = new ForensicCapture({
+    segments,
+    signer,
+    logger,
+    clock,
+    metrics: { duration: selfMetrics.bundleDuration, failures: selfMetrics.bundleFailures },
+    ...(timestamper ? { timestamper } : {}),
+  });
 
   return {
     ...base,
     audit,
     quarantine,
     telemetry,
+    otlpIngestor,
     forensics: { settings, objects, keys, repository, locker },
     capture: { capture, signer },
   };

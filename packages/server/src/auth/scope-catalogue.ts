@@ -19,6 +19,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /healthz': { kind: 'public', why: 'liveness probe for orchestrators' },
   'GET /readyz': { kind: 'public', why: 'readiness probe: reports only whether the store and bus answer' },
   'GET /openapi.json': { kind: 'public', why: 'the API description' },
+  'GET /metrics': { kind: 'public', why: "Prometheus scrapes the service's own metrics; they hold no tenant data beyond bounded tenant labels" },
   'GET /timeline': { kind: 'tenant', anyOf: ['stella:timeline:read'], why: "page through the tenant's timeline" },
   'GET /timeline/:event_id': { kind: 'tenant', anyOf: ['stella:timeline:read'], why: 'one event with links to its trace and evidence' },
   'POST /timeline/events': { kind: 'tenant', anyOf: ['stella:timeline:write'], why: 'service ingest for producers without bus access' },

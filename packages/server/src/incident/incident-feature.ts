@@ -13,7 +13,7 @@ export interface IncidentRuntime extends FeatureRuntime {
 export const incidentFeature: ServiceFeature = {
   name: 'incident',
   migrations: { name: 'incident', dir: new URL('./migrations/', import.meta.url) },
-  create({ config, store, bus, audit, capture, logger, clock }) {
+  create({ config, store, bus, audit, capture, logger, clock, selfMetrics }) {
     const webhook =
       config.incidentWebhookUrl && config.incidentWebhookSecret
         ? new WebhookNotifier({
@@ -33,6 +33,7 @@ export const incidentFeature: ServiceFeature = {
       webhook,
       logger,
       clock,
+      modeGauge: selfMetrics.incidentModes,
     });
     // The TTL check runs with the segment seal job's cadence (default every minute).
     const ttl = new IncidentTtlJob(controller, logger, config.segmentSealIntervalMs);

@@ -6,14 +6,12 @@
  * the pool of prepare workers (`STELLA_OTLP_PREPARE_WORKERS`) that keeps large requests off the
  * event loop.
  */
-import { compileScrubPolicy, type Logger, type ScrubPolicy } from '@stellaops/telemetry-core';
+import type { Logger, ScrubPolicy } from '@stellaops/telemetry-core';
 import type { FeatureRuntime, ServiceFeature } from '../service-feature.js';
 import { OtlpAuthenticator } from './otlp-auth.js';
 import { OtlpGrpcReceiver } from './otlp-grpc-receiver.js';
 import { OtlpHttpReceiver } from './otlp-http-receiver.js';
-import { OtlpIngestor } from './otlp-ingest.js';
-import { OtlpScrubber } from './otlp-scrub.js';
-import { TenantQuota } from './tenant-quota.js';
+import type { OtlpIngestor } from './otlp-ingest.js';
 import { InflightBudget } from './inflight-budget.js';
 import { defaultPrepareWorkers, PreparePool } from './prepare-pool.js';
 import { decodedBytesEstimate, RequestPipeline } from './request-pipeline.js';
@@ -37,23 +35,16 @@ export interface OtlpRuntime extends FeatureRuntime {
 
 export const otlpFeature: ServiceFeature = {
   name: 'otlp',
-  async create({ config, telemetry, verifier, logger, clock }) {
-    // One policy for the event loop's scrubber and the workers' (each thread compiles its own).
+  async create({ config, otlpIngestor: ingestor, selfMetrics, verifier, logger, clock }) {
+    // The workers' policy is the ingest path's (the default; each thread compiles its own).
     const scrubPolicy: ScrubPolicy = {};
-    const ingestor = new OtlpIngestor({
-      segments: telemetry.segments,
-      index: telemetry.index,
-      scrubber: new OtlpScrubber(compileScrubPolicy(scrubPolicy)),
-      quota: new TenantQuota(config.otlpTenantRecordsPerSec, config.otlpTenantBytesPerSec, clock),
-      logger,
-      clock,
-    });
     const auth = new OtlpAuthenticator(verifier, clock);
     const limits = { maxItems: config.otlpMaxItemsPerRequest, maxValues: config.otlpMaxAttributesPerRequest };
     const workers = config.otlpPrepareWorkers ?? defaultPrepareWorkers();
     // A worker's heap holds at most one request: room for the largest the limits admit, twice over.
     const largest = decodedBytesEstimate({ items: limits.maxItems, values: limits.maxValues }, config.otlpMaxMessageBytes, 'json');
     const pool = workers > 0 ? new PreparePool({ logger, size: workers, scrubPolicy, heapLimitMb: Math.max(256, Math.ceil(largest / 2 ** 20) + 128) }) : undefined;
+    const stopObserving = pool ? selfMetrics.observeQueueDepth('otlp.prepare', () => pool.pending) : () => undefined;
     const pipeline = new RequestPipeline({ ingestor, pool, clock, limits });
     const budget = new InflightBudget(config.otlpMaxInflightBytes);
     const http = new OtlpHttpReceiver({ pipeline, auth, logger, maxMessageBytes: config.otlpMaxMessageBytes, budget });
@@ -94,6 +85,7 @@ export const otlpFeature: ServiceFeature = {
         });
       },
       stop: async () => {
+        stopObserving();
         await Promise.all([http.close(), grpc.close()]);
         await pool?.close();
       },

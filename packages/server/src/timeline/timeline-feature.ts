@@ -18,7 +18,7 @@ export interface TimelineRuntime extends FeatureRuntime {
 export const timelineFeature: ServiceFeature = {
   name: 'timeline',
   // The timeline's tables are part of the core migrations (TL-3 ships with the store).
-  create({ config, store, bus, emitter, audit, quarantine, logger, clock }) {
+  create({ config, store, bus, emitter, audit, quarantine, logger, clock, selfMetrics }) {
     // The service defaults must sit within the policy's bounds too (a ConfigError stops the start).
     const defaults = retentionDefaults(config);
     const repository = new TimelineRepository(store, config.timelineRetentionDays);
@@ -29,6 +29,8 @@ export const timelineFeature: ServiceFeature = {
       quarantine,
       durable: config.indexerDurable,
       subjectPrefix: config.subjectPrefix,
+      lag: selfMetrics.timelineLag,
+      clock,
     });
     const retention = new RetentionJob({
       repository,

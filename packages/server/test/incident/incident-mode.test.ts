@@ -5,24 +5,15 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { metrics } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { verifyBundleStream } from '@stellaops/forensics';
 import { BusIncidentModeSource, HttpIncidentModeSource, initTelemetry, withContext, withSpan, type TelemetryHandle } from '@stellaops/telemetry-core';
 import type { CaptureRuntime } from '../../src/capture/capture-feature.js';
 import type { IncidentRuntime } from '../../src/incident/incident-feature.js';
 import { exportWith, makeSpans, startReceiver, type ReceiverService } from '../otlp/otlp-helpers.js';
-
-class TestReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-}
+import { scrape } from '../self/helpers.js';
 
 interface Delivery {
   body: string;
@@ -38,7 +29,6 @@ let t: ReceiverService;
 let hook: Server;
 const deliveries: Delivery[] = [];
 const attemptsById = new Map<string, number>();
-let reader: TestReader;
 let telemetry: TelemetryHandle;
 let spans: InMemorySpanExporter;
 let admin: string;
@@ -62,8 +52,6 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
 
-  const provider = new MeterProvider({ readers: [(reader = new TestReader())] });
-  metrics.setGlobalMeterProvider(provider);
   t = await startReceiver(
     {},
     [
@@ -101,7 +89,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await telemetry?.shutdown();
   await t?.stop();
-  metrics.disable();
   hook?.close();
 });
 
@@ -121,14 +108,11 @@ async function traffic(): Promise<Record<string, number>> {
   return count;
 }
 
+/** The service's per-tenant `telemetry_incident_mode{tenant,state}` series, from its /metrics. */
 async function gauge(): Promise<Record<string, number>> {
-  const { resourceMetrics } = await reader.collect();
   const out: Record<string, number> = {};
-  for (const sm of resourceMetrics.scopeMetrics) {
-    for (const m of sm.metrics) {
-      if (m.descriptor.name !== 'telemetry_incident_mode') continue;
-      for (const p of m.dataPoints) out[`${p.attributes['tenant']}/${p.attributes['state']}`] = p.value as number;
-    }
+  for (const s of (await scrape(t.service)).samples) {
+    if (s.name === 'telemetry_incident_mode' && s.labels['service'] === undefined) out[`${s.labels['tenant']}/${s.labels['state']}`] = s.value;
   }
   return out;
 }
