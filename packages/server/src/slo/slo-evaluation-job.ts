@@ -55,22 +55,33 @@ export class SloEvaluationJob extends PeriodicJob<EvaluationPass> {
     return e && this.options.clock() - e.atMs <= 2 * this.options.intervalMs ? e : undefined;
   }
 
-  /** Evaluates one tenant now, keeps the result and acts on its breaches. */
-  async evaluateTenant(tenant: string): Promise<{ evaluation: TenantEvaluation; opened: number; resolved: number }> {
+  /**
+   * Evaluates one tenant now and keeps the result; with `act`, opens and resolves its breaches
+   * (the job does; a read that finds no recent evaluation does not).
+   */
+  async evaluateTenant(tenant: string, options: { act: boolean }): Promise<{ evaluation: TenantEvaluation; opened: number; resolved: number }> {
     const { evaluator, slos, clock } = this.options;
     const evaluation = await evaluator.evaluate(tenant, slos, clock());
     this.latest.set(tenant, evaluation);
-    const acted = await this.act(evaluation);
+    const acted = options.act ? await this.act(evaluation) : { opened: 0, resolved: 0 };
     return { evaluation, ...acted };
   }
 
   protected async pass(): Promise<EvaluationPass> {
     const run: EvaluationPass = { tenants: 0, failed: 0, opened: 0, resolved: 0 };
     if (this.options.slos.length === 0) return run;
-    for (const tenant of await this.tenants()) {
+    let tenants: string[];
+    try {
+      tenants = await this.tenants();
+    } catch (error) {
+      run.failed++;
+      this.failed(error, undefined);
+      return run;
+    }
+    for (const tenant of tenants) {
       run.tenants++;
       try {
-        const { opened, resolved } = await this.evaluateTenant(tenant);
+        const { opened, resolved } = await this.evaluateTenant(tenant, { act: true });
         run.opened += opened;
         run.resolved += resolved;
       } catch (error) {

@@ -79,7 +79,7 @@ export function sloRoutes(app: ServiceApp, deps: SloRouteDeps): void {
       }
       let evaluation: TenantEvaluation;
       if (at !== undefined) evaluation = await evaluator.evaluate(tenant, selected, parseAt(at, clock()));
-      else evaluation = job.latestFor(tenant) ?? (await job.evaluateTenant(tenant)).evaluation;
+      else evaluation = job.latestFor(tenant) ?? (await job.evaluateTenant(tenant, { act: false })).evaluation;
       return {
         tenant,
         source: metrics.source,
