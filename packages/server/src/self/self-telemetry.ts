@@ -66,6 +66,10 @@ export class LogLines implements LogSink {
 class StoreHandOver {
   private ingest: SelfIngest | undefined;
   private closed = false;
+
+  get connected(): boolean {
+    return this.ingest !== undefined;
+  }
   private readonly waiting: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
   connect(ingest: SelfIngest): void {
@@ -156,6 +160,8 @@ export class SelfTelemetry {
   /** Stores what is buffered, then stops; later exports fail. Idempotent. */
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
+      // A service that never opened its store has nowhere to put what is buffered: fail it now rather than at the deadline.
+      if (!this.store.connected) this.store.close();
       const { flushed } = await this.handle.shutdown({ timeoutMs: 5000 });
       this.options.logLines?.detach();
       this.store.close();
