@@ -8,6 +8,7 @@
  * docs/metrics-and-slos.md lists every metric with its labels.
  */
 import type { Attributes } from '@opentelemetry/api';
+import { EVIDENCE_KINDS } from '@stellaops/forensics';
 import type { TelemetryHandle } from '@stellaops/telemetry-core';
 
 /** A counter as the code that counts sees it. */
@@ -72,6 +73,7 @@ export class ServiceMetrics {
     this.bundleFailures.add(0);
     for (const kind of DEFECT_KINDS) this.processDefects.add(0, { kind });
     for (const signal of SIGNALS) this.receiverAccepted.add(0, { tenant: options.selfTenant, signal });
+    for (const kind of EVIDENCE_KINDS) for (const outcome of ['success', 'failure']) this.evidenceCommits.add(0, { kind, outcome });
 
     this.incidentModes = {
       set: (tenant, active) => {

@@ -54,6 +54,9 @@ describe('GET /metrics', () => {
       expect(sampleValue(samples, 'collector_export_failures_total', { signal })).toBe(0);
       expect(sampleValue(samples, 'telemetry_receiver_accepted_total', { tenant: 'stella-ops', signal })).toBe(0);
     }
+    for (const kind of ['evaluation', 'job-capsule', 'export']) {
+      for (const outcome of ['success', 'failure']) expect(sampleValue(samples, 'stella_evidence_commits_total', { kind, outcome })).toBe(0);
+    }
   });
 
   it('is public and untraced, and passes promtool check metrics after real traffic', async () => {
