@@ -115,6 +115,11 @@ describe('--json output of every command', () => {
     await stella(['forensic', 'keygen', '--out', 'keys2']);
     await run(3, ['forensic', 'keyring', 'rotate', '--keyring', 'ring.json', '--key', 'keys/signing.key.pem', '--new-public', 'keys2/signing.pub.pem']);
     await run(3, ['forensic', 'keyring', 'revoke', '--keyring', 'ring.json', '--key', 'keys2/signing.key.pem', '--key-id', key.key_id, '--reason', 'test']);
+    await writeFile(
+      join(dir, 'slo.yaml'),
+      'apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: api-availability\nspec:\n  service: api\n  budgetingMethod: Occurrences\n  indicator:\n    metadata:\n      name: availability\n    spec:\n      ratioMetric:\n        counter: true\n        bad:\n          metricSource:\n            type: Prometheus\n            spec:\n              query: http_server_request_duration_seconds_count{http_response_status_code=~"5.."}\n        total:\n          metricSource:\n            type: Prometheus\n            spec:\n              query: http_server_request_duration_seconds_count\n  objectives:\n    - target: 0.999\n  timeWindow:\n    - duration: 30d\n      isRolling: true\n',
+    );
+    await run(2, ['slo', 'rules', '--in', 'slo.yaml', '--out', 'slo-rules.yaml', '--tests', 'slo-rules.test.yaml']);
 
     // Against the service.
     await run(2, ['auth', 'token', '--data-dir', svc.dataDir, '--tenant', TENANT, '--scope', 'timeline:read']);

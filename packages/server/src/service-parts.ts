@@ -22,6 +22,8 @@ import type { ServiceConfig } from './config.js';
 import { EvidenceLocker } from './evidence/evidence-locker.js';
 import { EvidenceRepository } from './evidence/evidence-repository.js';
 import { resolveForensicsSettings, type ForensicsSettings } from './evidence/forensics-settings.js';
+import { IncidentController } from './incident/incident-controller.js';
+import { WebhookNotifier } from './incident/webhook-notifier.js';
 import { Quarantine } from './ingest/quarantine.js';
 import { KeyManager } from './keys/key-manager.js';
 import { FileSignerBackend, type SignerBackend } from './keys/signer-backend.js';
@@ -100,6 +102,8 @@ export interface ServiceParts extends BaseParts {
   otlpIngestor: OtlpIngestor;
   forensics: ForensicsParts;
   capture: CaptureParts;
+  /** Incident mode: switched by operators (incident/), by SLO breaches (slo/), expired by the TTL job. */
+  incidents: IncidentController;
 }
 
 export function buildParts(base: BaseParts, options: { forensics?: ForensicsOptions } = {}): ServiceParts {
@@ -155,6 +159,18 @@ export function buildParts(base: BaseParts, options: { forensics?: ForensicsOpti
     ...(timestamper ? { timestamper } : {}),
   });
 
+  const webhook =
+    config.incidentWebhookUrl && config.incidentWebhookSecret
+      ? new WebhookNotifier({
+          url: config.incidentWebhookUrl,
+          secret: config.incidentWebhookSecret,
+          logger,
+          maxAttempts: config.incidentWebhookMaxAttempts,
+          retryBaseMs: config.incidentWebhookRetryBaseMs,
+        })
+      : undefined;
+  const incidents = new IncidentController({ config, store, bus: base.bus, audit, capture, webhook, logger, clock, modeGauge: selfMetrics.incidentModes });
+
   return {
     ...base,
     audit,
@@ -163,6 +179,7 @@ export function buildParts(base: BaseParts, options: { forensics?: ForensicsOpti
     otlpIngestor,
     forensics: { settings, objects, keys, repository, locker },
     capture: { capture, signer },
+    incidents,
   };
 }
 
@@ -171,8 +188,9 @@ export async function startParts(parts: ServiceParts): Promise<void> {
   await parts.telemetry.index.recover();
 }
 
-/** Flushes the index and syncs and closes the segments, after the features stopped. */
+/** Finishes incident captures and webhook deliveries, flushes the index and syncs and closes the segments, after the features stopped. */
 export async function stopParts(parts: ServiceParts): Promise<void> {
+  await parts.incidents.settled();
   await parts.telemetry.index.stop();
   parts.telemetry.segments.close();
 }

@@ -6,15 +6,13 @@
  * page-level breaches — found here or posted by Alertmanager — publish
  * `stella.<tenant>.slo.breach`, call the breach webhooks and switch incident mode on.
  *
- * Incident mode is switched through an `IncidentController` of this feature, over the same store,
- * bus, audit trail and captures as the incident feature's: the state is the store's, so both
- * see the same modes.
+ * Incident mode is switched through the service's incident controller (a part, shared with the
+ * incident feature's API and TTL job).
  */
 import { loadSlos, SloError, type Slo } from '@stellaops/collector-config';
 import type { Logger } from '@stellaops/telemetry-core';
 import { ConfigError } from '../config.js';
-import { IncidentController } from '../incident/incident-controller.js';
-import { WebhookNotifier } from '../incident/webhook-notifier.js';
+import type { IncidentController } from '../incident/incident-controller.js';
 import { openMetricsQuery } from '../obs/open-metrics-query.js';
 import type { FeatureRuntime, ServiceFeature } from '../service-feature.js';
 import { SloBreaches } from './slo-breaches.js';
@@ -48,15 +46,10 @@ async function readSlos(path: string, logger: Logger): Promise<Slo[]> {
 export const sloFeature: ServiceFeature = {
   name: 'slo',
   migrations: { name: 'slo', dir: new URL('./migrations/', import.meta.url) },
-  async create({ config, store, bus, audit, capture, telemetry, logger, clock }) {
+  async create({ config, store, bus, audit, incidents, telemetry, logger, clock }) {
     const slos = await readSlos(config.sloDir, logger);
     const metrics = openMetricsQuery(config, store, telemetry);
     const evaluator = new SloEvaluator(metrics);
-    const notify =
-      config.incidentWebhookUrl && config.incidentWebhookSecret
-        ? new WebhookNotifier({ url: config.incidentWebhookUrl, secret: config.incidentWebhookSecret, logger, maxAttempts: config.incidentWebhookMaxAttempts, retryBaseMs: config.incidentWebhookRetryBaseMs })
-        : undefined;
-    const incidents = new IncidentController({ config, store, bus, audit, capture: capture.capture, webhook: notify, logger, clock });
     const breaches = new SloBreaches({ config, store, bus, audit, incidents, logger, clock });
     const job = new SloEvaluationJob({ slos, evaluator, metrics, breaches, store, logger, clock, intervalMs: config.sloEvaluationIntervalMs });
     const runtime: SloRuntime = {
