@@ -7,6 +7,7 @@
 import { initTelemetry } from '@stellaops/telemetry-core';
 import { TenantIncidentModeSource } from '../telemetry/tenant-incident-source.js';
 import { tenantRoutingLogExporter, tenantRoutingSpanExporter } from '../telemetry/tenant-routing-exporter.js';
+import { tenantRoutingMetricExporter } from '../telemetry/tenant-routing-metric-exporter.js';
 import { SERVICE_ROUTES } from './registry.js';
 import { createRuntime, createWorkloadApp, WORKLOAD_VERSION } from './service-host.js';
 import { readWorkloadConfig, type WorkloadConfig } from './workload-config.js';
@@ -39,11 +40,12 @@ const telemetry = await initTelemetry({
   env: config.env ?? 'demo',
   ...(t.otlpEndpoint
     ? {
-        // Traces and logs go to the service per tenant; metrics stay on /metrics (pulled), since
-        // the receiver files each request under one tenant and a metric series mixes tenants.
+        // Traces, logs and metrics go to the service split per tenant (the receiver files each
+        // request under one tenant); metrics are also served on /metrics for scrapers.
         exporters: {
           spans: tenantRoutingSpanExporter({ endpoint: t.otlpEndpoint, token: config.serviceToken, platformTenant: t.platformTenant ?? 'platform' }),
           logs: tenantRoutingLogExporter({ endpoint: t.otlpEndpoint, token: config.serviceToken, platformTenant: t.platformTenant ?? 'platform' }),
+          metrics: tenantRoutingMetricExporter({ endpoint: t.otlpEndpoint, token: config.serviceToken, platformTenant: t.platformTenant ?? 'platform' }),
         },
       }
     : t.fileDir ? { endpoints: { traces: fileUrl('traces'), metrics: fileUrl('metrics'), logs: fileUrl('logs') } } : {}),
