@@ -46,6 +46,18 @@ describe('workload fixtures', () => {
     for (const s of notAffected) expect(s.justification).toBeTruthy();
   });
 
+  it('hold one malformed SBOM that is refused with the component named', () => {
+    let error: unknown;
+    try {
+      readCycloneDx(read('sbom/payments-api-next.cdx.json'));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(WorkloadError);
+    expect((error as WorkloadError).code).toBe('sbom.invalid');
+    expect((error as WorkloadError).field).toBe('components[17].purl');
+  });
+
   it('hold one malformed advisory that is refused with the field named', () => {
     let error: unknown;
     try {
