@@ -15,6 +15,8 @@ export {
   timelineSubject,
   sloBreachSubject,
   incidentModeSubject,
+  incidentRequestSubject,
+  incidentRequestFilterSubject,
   streamSubjects,
   timelineFilterSubject,
   tenantOfSubject,

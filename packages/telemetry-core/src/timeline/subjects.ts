@@ -1,6 +1,6 @@
 /**
  * Bus subjects (SPEC TL-6): `<prefix>.<tenant>.timeline.<kind>`, `<prefix>.<tenant>.slo.breach`,
- * `<prefix>.<tenant>.incident.mode`; `<prefix>.global.kb.*` stays tenant-free, so `global` is
+ * `<prefix>.<tenant>.incident.mode`, `<prefix>.<tenant>.incident.request`; `<prefix>.global.kb.*` stays tenant-free, so `global` is
  * not a tenant id. The prefix is `stella` in production; tests and benchmarks pick their own so
  * they never collide with an installation on the same NATS server.
  */
@@ -48,9 +48,20 @@ export function incidentModeSubject(tenant: string, prefix = DEFAULT_SUBJECT_PRE
   return `${prefix}.${tenant}.incident.mode`;
 }
 
+/** Requests to switch a tenant's incident mode (the Orchestrator's; INC-3): `<prefix>.<tenant>.incident.request`. */
+export function incidentRequestSubject(tenant: string, prefix = DEFAULT_SUBJECT_PREFIX): string {
+  assertTenantId(tenant);
+  return `${prefix}.${tenant}.incident.request`;
+}
+
+/** Filter subject for every tenant's incident requests. */
+export function incidentRequestFilterSubject(prefix = DEFAULT_SUBJECT_PREFIX): string {
+  return `${prefix}.*.incident.request`;
+}
+
 /** Filter subjects of the one stream the platform uses (TL-6). */
 export function streamSubjects(prefix = DEFAULT_SUBJECT_PREFIX): string[] {
-  return [`${prefix}.*.timeline.>`, `${prefix}.*.slo.breach`, `${prefix}.*.incident.mode`];
+  return [`${prefix}.*.timeline.>`, `${prefix}.*.slo.breach`, `${prefix}.*.incident.mode`, `${prefix}.*.incident.request`];
 }
 
 /** Filter subject for every tenant's timeline events. */
