@@ -6,7 +6,7 @@
 import { expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEMO_TENANTS, EVALUATION_CHAIN, checkLogs, SERVICE_NAMES, type DemoResult } from '../src/index.js';
+import { BURN_SERVICE, BURN_SLO, DEMO_TENANTS, EVALUATION_CHAIN, FAILING_EVALUATIONS, checkLogs, SERVICE_NAMES, type DemoResult } from '../src/index.js';
 
 export async function assertDemoRun(result: DemoResult): Promise<void> {
   const failed = result.steps.filter((s) => !s.ok).map((s) => `${s.name}: ${s.detail}`);
@@ -27,7 +27,7 @@ export async function assertDemoRun(result: DemoResult): Promise<void> {
   // The chain of custody of tenant A's SBOM is complete and verifies as a whole.
   expect(result.custody!.json?.['complete']).toBe(true);
   expect(result.custody!.json?.['verified']).toBe(true);
-  // Incident mode raised the trace volume of its tenant.
+  // Incident mode switched on by an operator raised the trace volume of its tenant.
   expect(result.incident!.storedDuring).toBeGreaterThan(result.incident!.storedBefore);
   expect(result.incident!.storedDuring).toBeGreaterThanOrEqual(Math.ceil(result.incident!.requests * 0.9));
   // The forensic capture verified.
@@ -61,7 +61,7 @@ export async function assertDemoRun(result: DemoResult): Promise<void> {
   const runB = result.runs.find((r) => r.plan.tenant === b!.tenant)!;
   const page = await fetch(`${stack.stellaUrl}/timeline?limit=1000`, { headers: { authorization: `Bearer ${tokenA}` } });
   expect(page.status).toBe(200);
-  const events = ((await page.json()) as { events: { kind: string; tenant_id: string; trace_id: string | null; resource_id: string | null; details: Record<string, unknown> }[] }).events;
+  const events = ((await page.json()) as { events: { kind: string; tenant_id: string; actor: string; trace_id: string | null; resource_id: string | null; details: Record<string, unknown> }[] }).events;
   expect(events.every((e) => e.tenant_id === a!.tenant)).toBe(true);
   expect(events.some((e) => e.trace_id === runB.evaluation.job.trace_id)).toBe(false);
   const chain = events.filter((e) => e.trace_id === runA.evaluation.job.trace_id).reverse();
@@ -77,12 +77,62 @@ export async function assertDemoRun(result: DemoResult): Promise<void> {
   expect(byKind['export.completed']!.resource_id).toBe(evalResult.export_id);
   expect(byKind['export.completed']!.details['export_digest']).toBe(evalResult.export_digest);
 
+  // The injected failure burnt tenant A's SBOM ingest SLO fast enough to page, and the service
+  // switched incident mode on for the tenant and sbom-service by itself.
+  const burnt = result.sloBurn!;
+  expect([burnt.tenant, burnt.slo, burnt.service, burnt.period]).toEqual([a!.tenant, BURN_SLO, BURN_SERVICE, '30d']);
+  expect(burnt.failures.map((f) => [f.record.state, f.record.error?.code, f.record.error?.message.includes('components[17].purl')])).toEqual(
+    Array.from({ length: FAILING_EVALUATIONS }, () => ['failed', 'sbom.invalid', true]),
+  );
+  // The journey metrics reached the service over OTLP: one good ingest before, the failed ones after.
+  expect(burnt.ingestsBefore).toBe(1);
+  expect(burnt.ingestsAfter).toBe(1 + FAILING_EVALUATIONS);
+  // GET /obs/slo before: nothing burnt. After: 4 failures of 5 ingests, an 80% error ratio on a 5% budget.
+  expect(burnt.before).toMatchObject({ state: 'ok', firing: false, sli: 1, long_burn_rate: 0, short_burn_rate: 0, budget_remaining: 1, burn_rate_threshold: 14.4 });
+  const after = burnt.after!;
+  expect([after.state, after.firing]).toEqual(['page', true]);
+  expect(Date.parse(after.evaluated_at)).toBeGreaterThan(Date.parse(burnt.before.evaluated_at));
+  expect(after.long_burn_rate).toBeCloseTo(16, 6);
+  expect(after.short_burn_rate).toBeCloseTo(16, 6);
+  expect(after.sli).toBeCloseTo(0.2, 9);
+  expect(after.budget_remaining).toBeCloseTo(-15, 6);
+  // The breach of the fast page switched incident mode on: trigger slo_burn, by the service, for sbom-service only.
+  const incident = burnt.incident!;
+  expect(incident).toMatchObject({ trigger: 'slo_burn', started_by: 'system:slo', service: BURN_SERVICE, ended_at: null });
+  expect(Date.parse(incident.started_at)).toBeGreaterThanOrEqual(Date.parse(burnt.failedAt));
+  expect(burnt.breach).toMatchObject({ slo: BURN_SLO, service: BURN_SERVICE, long_window: '1h', short_window: '5m', incident_id: incident.incident_id });
+  expect(['on', 'extended']).toContain(burnt.breach!.incident);
+  expect(burnt.breach!.burn_rate).toBeGreaterThanOrEqual(14.4);
+  expect(burnt.onTimeline).toBe(true);
+  expect(burnt.followed).toBe(true);
+
   // The injected failure is red, explained, and has a trace id.
   const failure = runA.failure!;
   expect(failure.record.state).toBe('failed');
   expect(failure.record.error!.code).toBe('advisory.malformed');
   const failedEvents = events.filter((e) => e.trace_id === failure.job.trace_id).map((e) => e.kind);
   expect(failedEvents).toEqual(expect.arrayContaining(['job.scheduled', 'job.started', 'advisory.rejected', 'job.failed']));
+  for (const f of burnt.failures) {
+    expect(events.filter((e) => e.trace_id === f.job.trace_id).map((e) => e.kind)).toEqual(expect.arrayContaining(['job.scheduled', 'job.started', 'source.fetched', 'job.failed']));
+  }
+
+  // The tenant's own records say the service did it, and that nobody called the incident API for it.
+  const tokenA2 = await stack.token(a!.tenant, ['obs:read', 'timeline:read']);
+  const breachEvents = events.filter((e) => e.kind === 'slo.breach.firing' && e.resource_id === BURN_SLO);
+  expect(breachEvents.map((e) => e.details['breach_id'])).toContain(burnt.breach!.breach_id);
+  const modeOn = events.filter((e) => e.kind === 'audit.incident.mode_on');
+  expect(modeOn.length).toBeGreaterThan(0);
+  expect(modeOn.every((e) => e.actor === 'system:slo')).toBe(true);
+  const modes = await fetch(`${stack.stellaUrl}/telemetry/incidents/mode`, { headers: { authorization: `Bearer ${tokenA2}` } });
+  expect(modes.status).toBe(200);
+  const modesBody = (await modes.json()) as { modes: { service: string | null }[]; incidents: { trigger: string; service: string | null; ended_at: string | null }[] };
+  expect(modesBody.modes.map((m) => m.service)).toContain(BURN_SERVICE);
+  expect(modesBody.incidents.every((i) => i.trigger === 'slo_burn')).toBe(true);
+  const slo = await fetch(`${stack.stellaUrl}/obs/slo?slo=${BURN_SLO}`, { headers: { authorization: `Bearer ${tokenA2}` } });
+  expect(slo.status).toBe(200);
+  const sloBody = (await slo.json()) as { slos: { state: string }[]; breaches: { breach_id: string; resolved_at: string | null }[] };
+  expect(sloBody.slos[0]!.state).toBe('page');
+  expect(sloBody.breaches.find((x) => x.breach_id === burnt.breach!.breach_id)?.resolved_at).toBeNull();
 
   // A wrong-tenant token gets a 403 that explains the denial without PII.
   const tokenB = await stack.token(b!.tenant, ['timeline:read'], 'user:jane.doe@globex.example');

@@ -1,6 +1,7 @@
 /**
- * Incident mode, observed from outside: the same unsampled requests for one tenant before and
- * during incident mode, and how many of their traces the service stored (GET /obs/trace/:id).
+ * Incident mode switched by an operator, observed from outside: the same unsampled requests for
+ * one tenant before and during a tenant-wide incident mode (`stella telemetry incident on`), and
+ * how many of their traces the service stored (GET /obs/trace/:id).
  * Whether every process follows the switch is read from each one's
  * `telemetry_incident_mode` gauge, not assumed after a sleep.
  */
@@ -18,7 +19,7 @@ export interface IncidentOutcome {
   requests: number;
   storedBefore: number;
   storedDuring: number;
-  /** Incident modes the service lists for the tenant after "off". */
+  /** Tenant-wide incident modes the service lists for the tenant after "off" (modes of one service, such as an SLO's, are not this switch's). */
   modesAfterOff: number | undefined;
 }
 
@@ -67,8 +68,8 @@ export async function incidentModeRaisesTraceVolume(stack: Stack, run: TenantRun
   // The end is read from the service (the processes' gauge keeps its last series, see the overview doc).
   outcome.modesAfterOff = await eventually(`incident mode to be off for ${tenant}`, async () => {
     const res = await fetch(`${stack.stellaUrl}/telemetry/incidents/mode`, { headers: { authorization: `Bearer ${token}`, 'x-stella-tenant': tenant } });
-    const body = (await res.json()) as { modes?: unknown[] };
-    return res.ok && Array.isArray(body.modes) && body.modes.length === 0 ? 0 : undefined;
+    const body = (await res.json()) as { modes?: { service: string | null }[] };
+    return res.ok && Array.isArray(body.modes) && body.modes.every((m) => m.service !== null) ? 0 : undefined;
   }, 10_000, 200);
   await stack.flush();
   // Stored traces arrive a moment after the flush; wait (bounded) for the incident batch.

@@ -1,7 +1,8 @@
 /**
- * The demo as a library: starts the system, runs the journey for two tenants with one
- * injected failure, verifies what the platform recorded, and returns everything a summary
- * (or a test) needs. Each step reports as it goes; a step whose API this build of the service
+ * The demo as a library: starts the system, runs the journey for two tenants, injects a
+ * failure that burns a journey SLO until the service pages and switches incident mode on by
+ * itself, verifies what the platform recorded, and returns everything a summary (or a test)
+ * needs. Each step reports as it goes; a step whose API this build of the service
  * does not offer is not run and the summary says so — nothing is faked.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { captureForensicBundle, incidentModeRaisesTraceVolume, type IncidentOutc
 import type { CliRun } from './stella-cli.js';
 import { checkLogs, timelineChain, wrongTenantDenial, type LogCheck } from './checks.js';
 import { DEMO_TENANTS, runTenantJourney, type TenantRun } from './journey.js';
+import { BROKEN_SOURCE, burn, BURN_PAIR, BURN_SERVICE, BURN_SLO, FAILING_EVALUATIONS, injectBrokenSbom, percent, sloAfter, sloBefore, type SloBurnOutcome } from './slo-steps.js';
 import { startStack, type Stack } from './stack.js';
 import { spansFromFiles, spansFromObs, telemetryCoverage, type Coverage, type ExportedSpan } from './telemetry-coverage.js';
 import type { TimelineEvent } from '@stellaops/telemetry-core';
@@ -53,6 +55,8 @@ export interface DemoResult {
   attestations: { subject: string; id: string | null; show: CliRun | undefined }[];
   custody: CliRun | undefined;
   incident: IncidentOutcome | undefined;
+  /** The injected failure and the SLO burn it caused: GET /obs/slo before and after, the automatic incident mode. */
+  sloBurn: SloBurnOutcome | undefined;
   capture: CliRun | undefined;
   /** Spans exported by the workload during the run. */
   spans: ExportedSpan[];
@@ -66,7 +70,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'stella-demo-'));
   const steps: StepResult[] = [];
-  const result: DemoResult = { ok: false, durationMs: 0, dataDir, dataDirKept: !ownDir || !!options.keepRunning, steps, notAvailable: [], runs: [], timeline: {}, logs: undefined, denial: undefined, coverage: undefined, spans: [], stack: undefined, evidence: undefined, attestations: [], custody: undefined, incident: undefined, capture: undefined };
+  const result: DemoResult = { ok: false, durationMs: 0, dataDir, dataDirKept: !ownDir || !!options.keepRunning, steps, notAvailable: [], runs: [], timeline: {}, logs: undefined, denial: undefined, coverage: undefined, spans: [], stack: undefined, evidence: undefined, attestations: [], custody: undefined, incident: undefined, sloBurn: undefined, capture: undefined };
 
   async function step<T>(name: string, fn: () => Promise<{ value: T; detail: string; ok?: boolean }>): Promise<T | undefined> {
     const t0 = Date.now();
@@ -95,6 +99,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     if (!stack) return result;
     const s = stack;
 
+    const journeysStarted = Date.now();
     const runs = await step('run the journey for two tenants (feed ingest → source fetch → SBOM compute → advisory match → VEX reconcile → policy evaluate → advisory link → export)', async () => {
       const value = await Promise.all(DEMO_TENANTS.map((plan) => runTenantJourney(s, plan)));
       const lines = value.map((r) => {
@@ -109,15 +114,85 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     if (!runs) return result;
     result.runs = runs;
 
-    await step('injected failure: the partner feed with a malformed advisory', async () => {
+    await step('the partner feed with a malformed advisory is refused whole, and its job fails with the reason', async () => {
       const f = runs.find((r) => r.failure)?.failure;
-      if (!f) throw new Error('no failure was injected');
+      if (!f) throw new Error('the partner feed was not ingested');
       const ok = f.record.state === 'failed' && f.record.error?.code === 'advisory.malformed';
       return { value: f, ok, detail: `job ${f.job.job_id} ${f.record.state}: ${f.record.error?.code ?? 'no error'} — trace ${f.job.trace_id}` };
     });
 
     const tokens = new Map<string, string>();
     for (const plan of DEMO_TENANTS) tokens.set(plan.tenant, await s.token(plan.tenant, ['timeline:read', 'obs:read', 'evidence:read', 'evidence:create', 'evidence:export', 'attest:read', 'incident:admin']));
+
+    const [runA, runB] = [runs[0]!, runs[1]!];
+    if (s.features.slo && s.features.metrics && s.features.otlp) {
+      const plan = runA.plan;
+      const token = tokens.get(plan.tenant)!;
+      const ingests = runs.filter((r) => r.plan.tenant === plan.tenant && r.evaluation.result).length;
+      const before = await step(`GET /obs/slo before the failure: ${plan.tenant}'s SBOM ingests reached the service's metrics over OTLP, and ${BURN_SLO} is evaluated from them`, async () => {
+        const b = await sloBefore(s, plan, token, journeysStarted, ingests);
+        const r = b.before;
+        return {
+          value: b,
+          ok: !r.firing && r.state !== 'page',
+          detail: `${b.ingests} ingest(s) in GET /obs/metrics; ${BURN_SLO} ${r.state}, burn rate ${BURN_PAIR.long}/${BURN_PAIR.short} ${burn(r.long_burn_rate)}/${burn(r.short_burn_rate)}, error budget remaining ${percent(r.budget_remaining)} (evaluated ${r.evaluated_at})${r.firing ? ' — already paging before the failure: an earlier run in this data dir burnt it; use a fresh --data-dir' : ''}`,
+        };
+      });
+      if (before) {
+        const failedAt = Date.now();
+        const failures = await step(`injected failure: ${plan.tenant}'s next release publishes a malformed SBOM (${BROKEN_SOURCE.source_id}); ${FAILING_EVALUATIONS} evaluations of it fail at SBOM compute`, async () => {
+          const f = await injectBrokenSbom(s, plan);
+          const codes = [...new Set(f.map((x) => `${x.record.state}: ${x.record.error?.code ?? 'no error'}`))];
+          return {
+            value: f,
+            ok: f.every((x) => x.record.state === 'failed' && x.record.error?.code === 'sbom.invalid'),
+            detail: `jobs ${f.map((x) => x.job.job_id).join(', ')} ${codes.join('; ')} — ${f[0]?.record.error?.message ?? ''}`,
+          };
+        });
+        if (failures) {
+          result.sloBurn = {
+            tenant: plan.tenant,
+            slo: BURN_SLO,
+            service: BURN_SERVICE,
+            objective: before.objective,
+            period: before.period,
+            ingestsBefore: before.ingests,
+            before: before.before,
+            failedAt: new Date(failedAt).toISOString(),
+            failures,
+            ingestsAfter: 0,
+            after: undefined,
+            breach: undefined,
+            incident: undefined,
+            onTimeline: false,
+            followed: false,
+            problem: undefined,
+          };
+          const burnt = result.sloBurn;
+          await step(`${BURN_SLO} burns ${plan.tenant}'s error budget fast enough to page: the service switches incident mode on for ${plan.tenant} (${BURN_SERVICE}) by itself, and ${BURN_SERVICE} follows`, async () => {
+            Object.assign(burnt, await sloAfter(s, plan, token, journeysStarted, ingests + failures.length, failedAt));
+            const a = burnt.after;
+            const i = burnt.incident;
+            const ok = !!a && a.firing && a.state === 'page' && !!i && i.trigger === 'slo_burn' && i.started_by === 'system:slo' && i.service === BURN_SERVICE && burnt.onTimeline && burnt.followed;
+            return {
+              value: burnt,
+              ok,
+              detail: [
+                a ? `${burnt.ingestsAfter} ingests in GET /obs/metrics; ${BURN_SLO} ${a.state}, burn rate ${BURN_PAIR.long}/${BURN_PAIR.short} ${burn(a.long_burn_rate)}/${burn(a.short_burn_rate)} (page from ${a.burn_rate_threshold}), error budget remaining ${percent(a.budget_remaining)}` : undefined,
+                burnt.breach ? `breach ${burnt.breach.breach_id} at ${burnt.breach.started_at}, incident ${burnt.breach.incident}${burnt.onTimeline ? ', on the timeline' : ''}` : undefined,
+                i ? `incident mode on for ${plan.tenant} (${i.service}) by ${i.trigger} at ${i.started_at}, by ${i.started_by}` : undefined,
+                burnt.followed ? `${BURN_SERVICE} samples it` : undefined,
+                burnt.problem,
+              ]
+                .filter(Boolean)
+                .join('; '),
+            };
+          });
+        }
+      }
+    } else {
+      result.notAvailable.push('SLO burn and automatic incident mode (GET /obs/slo, GET /obs/metrics, OTLP metrics)');
+    }
 
     await step('tenant timelines show the full chain of each evaluation, and only their own events', async () => {
       const details: string[] = [];
@@ -148,7 +223,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     });
     result.denial = denial;
 
-    const [runA, runB] = [runs[0]!, runs[1]!];
     // One folder per run: downloads never overwrite, so a kept data dir can be run again.
     const outDir = join(dataDir, 'evidence-out', new Date(started).toISOString().replace(/[:.]/g, '-'));
     if (s.features.evidence && runA.evaluation.result) {
@@ -181,14 +255,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       });
     }
     if (s.features.incident && s.features.obs && runB.evaluation.result) {
-      await step(`incident mode on and off for ${runB.plan.tenant}: unsampled requests are traced while it is on`, async () => {
+      await step(`an operator switches incident mode on and off for ${runB.plan.tenant} (stella telemetry incident): unsampled requests are traced while it is on`, async () => {
         const o = await incidentModeRaisesTraceVolume(s, runB, tokens.get(runB.plan.tenant)!);
         result.incident = o;
         const ok = o.on.exitCode === 0 && o.off?.exitCode === 0 && o.modesAfterOff === 0 && o.storedDuring > o.storedBefore && o.storedDuring >= Math.ceil(o.requests * 0.9);
         return {
           value: o,
           ok,
-          detail: `${o.requests} unsampled requests before: ${o.storedBefore} traces stored; with incident mode on: ${o.storedDuring}; switched off again (${o.modesAfterOff ?? '?'} modes left)${o.on.exitCode !== 0 ? `; ${cliProblem(o.on)}` : ''}${o.off && o.off.exitCode !== 0 ? `; ${cliProblem(o.off)}` : ''}`,
+          detail: `${o.requests} unsampled requests before: ${o.storedBefore} traces stored; with incident mode on: ${o.storedDuring}; switched off again (${o.modesAfterOff ?? '?'} tenant-wide modes left)${o.on.exitCode !== 0 ? `; ${cliProblem(o.on)}` : ''}${o.off && o.off.exitCode !== 0 ? `; ${cliProblem(o.off)}` : ''}`,
         };
       });
     }

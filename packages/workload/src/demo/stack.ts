@@ -2,6 +2,11 @@
  * The running system of the demo: the Observability & Forensics service (started exactly as
  * `npm start` starts it, on embedded defaults unless STELLA_DATABASE_URL / STELLA_NATS_URL are
  * set) and the seven workload services, each its own process with its own telemetry.
+ *
+ * Demo settings of the service (a caller's `serviceEnv` wins): it evaluates the journey SLOs
+ * (deploy/slo/journeys.yaml) every 2 s rather than every minute, so a burn shows within
+ * seconds. The workload pushes its traces, logs and metrics to the service's OTLP receiver
+ * (metrics every second), so the SLOs are read from the service's own metrics store.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +14,11 @@ import { connect } from 'node:net';
 import { DevAuthority } from '@stellaops/server';
 import { FIXTURES_DIR } from '../fixtures/generate.js';
 import { SERVICE_NAMES, type WorkloadConfig, type WorkloadServiceName } from '../services/workload-config.js';
-import { eventually, freePort, nextMessage, startProcess, type ManagedProcess } from './processes.js';
+import { eventually, freePort, nextMessage, REPO_ROOT, startProcess, type ManagedProcess } from './processes.js';
+
+/** SLO evaluation interval of the demo's service, and the workload's metric push interval. */
+export const DEMO_SLO_INTERVAL_MS = 2000;
+export const DEMO_METRICS_INTERVAL_MS = 1000;
 
 /** Which APIs this build of the service offers, read from its OpenAPI document. */
 export interface ServiceFeatures {
@@ -20,6 +29,10 @@ export interface ServiceFeatures {
   incident: boolean;
   capture: boolean;
   otlp: boolean;
+  /** `GET /obs/metrics`: the metrics the service received, queryable. */
+  metrics: boolean;
+  /** `GET /obs/slo`: the service evaluates SLOs. */
+  slo: boolean;
 }
 
 export interface StackOptions {
@@ -38,6 +51,8 @@ export interface Stack {
   stellaUrl: string;
   otlpUrl: string;
   features: ServiceFeatures;
+  /** How often the service evaluates the SLOs (STELLA_SLO_EVALUATION_INTERVAL_MS), in ms. */
+  sloIntervalMs: number;
   peers: Record<WorkloadServiceName, string>;
   authority: DevAuthority;
   /** A token for one tenant with short scopes (`timeline:read`, ...). */
@@ -70,6 +85,8 @@ async function detectFeatures(stellaUrl: string, otlpPort: number): Promise<Serv
     incident: has('/telemetry/incidents/mode'),
     capture: has('/telemetry/exports/forensic/'),
     otlp: await listening(otlpPort),
+    metrics: has('/obs/metrics'),
+    slo: has('/obs/slo'),
   };
 }
 
@@ -93,9 +110,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
   try {
     const [port, otlpHttp, otlpGrpc] = await Promise.all([freePort(), freePort(), freePort()]);
+    const serviceEnv: NodeJS.ProcessEnv = {
+      STELLA_ENV: 'demo',
+      STELLA_SLO_DIR: join(REPO_ROOT, 'deploy', 'slo', 'journeys.yaml'),
+      STELLA_SLO_EVALUATION_INTERVAL_MS: String(DEMO_SLO_INTERVAL_MS),
+      ...options.serviceEnv,
+    };
     const service = startProcess('stella-observability', 'packages/server/src/main.ts', {
       args: ['--data-dir', join(dataDir, 'service'), '--host', '127.0.0.1', '--port', String(port), '--otlp-http-port', String(otlpHttp), '--otlp-grpc-port', String(otlpGrpc)],
-      env: { STELLA_ENV: 'demo', ...options.serviceEnv },
+      env: serviceEnv,
       logDir,
     });
     processes.push(service);
@@ -144,6 +167,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           env: 'demo',
           telemetry: {
             ratio: options.samplingRatio ?? 0.1,
+            metricsIntervalMs: DEMO_METRICS_INTERVAL_MS,
             ...(features.otlp ? { otlpEndpoint: `http://127.0.0.1:${otlpHttp}` } : { fileDir: telemetryDir }),
             ...(features.incident ? { incidentModeUrl: stellaUrl } : {}),
           },
@@ -162,6 +186,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stellaUrl,
       otlpUrl: `http://127.0.0.1:${otlpHttp}`,
       features,
+      sloIntervalMs: Number(serviceEnv['STELLA_SLO_EVALUATION_INTERVAL_MS']) || 60_000,
       peers,
       authority,
       token,

@@ -1,6 +1,7 @@
 /** The short human summary printed at the end of the demo. */
 import { isAbsolute, relative } from 'node:path';
 import type { DemoResult } from './run-demo.js';
+import { BROKEN_SOURCE, burn, BURN_PAIR, percent } from './slo-steps.js';
 
 /** Paths under the working directory are shown relative to it, so the summary reads the same on every machine. */
 function shown(path: unknown): string {
@@ -24,11 +25,31 @@ export function renderSummary(r: DemoResult): string {
     if (e) out.push(`          sbom ${e.sbom_id}  evaluation ${e.evaluation_id}  export ${e.export_id}`, `          trace ${run.evaluation.job.trace_id}`);
   }
   const failure = r.runs.find((x) => x.failure)?.failure;
+  const burnt = r.sloBurn;
+  if (failure || burnt) out.push('', 'Something red to explain');
+  if (burnt && burnt.failures.length > 0) {
+    const first = burnt.failures[0]!;
+    const codes = [...new Set(burnt.failures.map((f) => `${f.record.state}: ${f.record.error?.code ?? ''}`))].join(', ');
+    out.push(`  injected: ${burnt.failures.length} jobs (evaluation.run of ${BROKEN_SOURCE.source_id}) of ${burnt.tenant} ${codes}`);
+    out.push(`  ${first.record.error?.message ?? ''}`);
+    out.push(`  trace ids ${burnt.failures.map((f) => f.job.trace_id).join(', ')}`);
+  }
   if (failure) {
-    out.push('', 'Something red to explain');
     out.push(`  job ${failure.job.job_id} (${failure.record.type}) ${failure.record.state}: ${failure.record.error?.code ?? ''}`);
     out.push(`  ${failure.record.error?.message ?? ''}`);
     out.push(`  trace id ${failure.job.trace_id}`);
+  }
+  if (burnt) {
+    out.push('', `SLO burn (GET /obs/slo, tenant ${burnt.tenant})`);
+    out.push(`  ${burnt.slo} (${burnt.service}): ${burnt.objective}, over ${burnt.period}`);
+    const row = (when: string, x: typeof burnt.before | undefined): string =>
+      x
+        ? `  ${when.padEnd(19)} ${x.state.padEnd(5)} SLI ${percent(x.sli).padEnd(7)} burn rate ${BURN_PAIR.long}/${BURN_PAIR.short} ${`${burn(x.long_burn_rate)} / ${burn(x.short_burn_rate)}`.padEnd(11)} (page from ${x.burn_rate_threshold})  error budget remaining ${percent(x.budget_remaining)}`
+        : `  ${when.padEnd(19)} (not read)`;
+    out.push(row('before the failure', burnt.before), row('after the failure', burnt.after));
+    const i = burnt.incident;
+    if (i) out.push(`  incident mode on for ${burnt.tenant} (${i.service ?? 'all services'}) by SLO burn at ${i.started_at} (trigger ${i.trigger}, by ${i.started_by}, until ${i.expires_at})`);
+    else out.push(`  incident mode NOT switched on by the SLO burn${burnt.problem ? `: ${burnt.problem}` : ''}`);
   }
   if (r.evidence || r.attestations.length || r.custody || r.incident || r.capture) {
     out.push('', 'Evidence');
@@ -40,7 +61,7 @@ export function renderSummary(r: DemoResult): string {
       const steps = (r.custody.json?.['steps'] as { step: string; verified: boolean }[] | undefined) ?? [];
       out.push(`  custody      sbom/${String(r.custody.json?.['resource_id'] ?? '?')}: ${steps.map((x) => `${x.step}${x.verified ? '' : ' ✘'}`).join(' → ')} — ${r.custody.json?.['verified'] === true ? 'verified' : 'NOT verified'}`);
     }
-    if (r.incident) out.push(`  incident     ${r.incident.tenant}: ${r.incident.requests} unsampled requests stored ${r.incident.storedBefore} traces before, ${r.incident.storedDuring} with incident mode on`);
+    if (r.incident) out.push(`  incident     ${r.incident.tenant}: ${r.incident.requests} unsampled requests stored ${r.incident.storedBefore} traces before, ${r.incident.storedDuring} with incident mode on (switched by an operator)`);
     if (r.capture) out.push(`  capture      ${shown(r.capture.json?.['bundle'])}: ${r.capture.json?.['verified'] === true ? `signed, verified (manifest sha256 ${String(r.capture.json?.['manifest_sha256']).slice(0, 16)}…)` : 'NOT verified'}`);
   }
   out.push('', 'Verifications');
@@ -51,7 +72,7 @@ export function renderSummary(r: DemoResult): string {
   }
   const timelineCount = Object.values(r.timeline).reduce((n, evs) => n + evs.length, 0);
   out.push('', 'Counts');
-  out.push(`  jobs ${r.runs.reduce((n, x) => n + 2 + (x.failure ? 1 : 0), 0)}, timeline events in the evaluation chains ${timelineCount}, spans read back ${r.spans.length}, log lines ${r.logs?.lines ?? 0}`);
+  out.push(`  jobs ${r.runs.reduce((n, x) => n + 2 + (x.failure ? 1 : 0), 0) + (burnt?.failures.length ?? 0)}, timeline events in the evaluation chains ${timelineCount}, spans read back ${r.spans.length}, log lines ${r.logs?.lines ?? 0}`);
   if (r.coverage) out.push(`  routes and job paths traced with exemplars: ${r.coverage.covered}/${r.coverage.total}`);
   if (r.stack) {
     out.push('', 'URLs');
