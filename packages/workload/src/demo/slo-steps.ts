@@ -209,8 +209,12 @@ async function evaluationSince(stack: Stack, token: string, what: string, sinceM
   );
 }
 
-/** `GET /obs/slo` before the failure: waits for this run's ingests to reach the metrics store, then for an evaluation made after that. */
+/**
+ * `GET /obs/slo` before the failure: pushes the workload's metrics (`flush`), waits for this
+ * run's ingests to reach the metrics store, then for an evaluation made after that.
+ */
 export async function sloBefore(stack: Stack, plan: TenantPlan, token: string, runStartedMs: number, expectedIngests: number): Promise<{ ingests: number; before: SloReading; objective: string; period: string }> {
+  await stack.flush();
   const { ingests, atMs } = await ingestsArrived(stack, plan, token, runStartedMs, expectedIngests);
   const seen = await evaluationSince(stack, token, `an evaluation of ${BURN_SLO} for ${plan.tenant} after its ingests arrived (GET /obs/slo)`, atMs, (r) => r.state !== 'no_data');
   const objective = seen.status.objective.display_name ?? `${seen.status.objective.target * 100}%`;

@@ -6,7 +6,8 @@
  * Demo settings of the service (a caller's `serviceEnv` wins): it evaluates the journey SLOs
  * (deploy/slo/journeys.yaml) every 2 s rather than every minute, so a burn shows within
  * seconds. The workload pushes its traces, logs and metrics to the service's OTLP receiver
- * (metrics every second), so the SLOs are read from the service's own metrics store.
+ * (metrics every 2 s, and at once on `flush()`), so the SLOs are read from the service's own
+ * metrics store.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,9 +17,12 @@ import { FIXTURES_DIR } from '../fixtures/generate.js';
 import { SERVICE_NAMES, type WorkloadConfig, type WorkloadServiceName } from '../services/workload-config.js';
 import { eventually, freePort, nextMessage, REPO_ROOT, startProcess, type ManagedProcess } from './processes.js';
 
-/** SLO evaluation interval of the demo's service, and the workload's metric push interval. */
+/**
+ * SLO evaluation interval of the demo's service, and the workload's metric push interval (the
+ * demo also pushes on demand, with `flush()`, before it reads what the service made of them).
+ */
 export const DEMO_SLO_INTERVAL_MS = 2000;
-export const DEMO_METRICS_INTERVAL_MS = 1000;
+export const DEMO_METRICS_INTERVAL_MS = 2000;
 
 /** Which APIs this build of the service offers, read from its OpenAPI document. */
 export interface ServiceFeatures {
