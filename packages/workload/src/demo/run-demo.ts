@@ -135,7 +135,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         return {
           value: b,
           ok: !r.firing && r.state !== 'page',
-          detail: `${b.ingests} ingest(s) in GET /obs/metrics; ${BURN_SLO} ${r.state}, burn rate ${BURN_PAIR.long}/${BURN_PAIR.short} ${burn(r.long_burn_rate)}/${burn(r.short_burn_rate)}, error budget remaining ${percent(r.budget_remaining)} (evaluated ${r.evaluated_at})${r.firing ? ' — already paging before the failure: an earlier run in this data dir burnt it; use a fresh --data-dir' : ''}`,
+          detail: `${b.ingests} ingest(s) in GET /obs/metrics; ${BURN_SLO} ${r.state}, burn rate ${BURN_PAIR.long}/${BURN_PAIR.short} ${burn(r.long_burn_rate)}/${burn(r.short_burn_rate)}, error budget remaining ${percent(r.budget_remaining)} (evaluated ${r.evaluated_at})${r.firing ? ` — already paging before the failure: an earlier run in this data dir burnt it and its failures are still in the ${BURN_PAIR.short} window; run again later or with a fresh --data-dir` : ''}`,
         };
       });
       if (before) {

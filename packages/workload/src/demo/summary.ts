@@ -48,7 +48,9 @@ export function renderSummary(r: DemoResult): string {
         : `  ${when.padEnd(19)} (not read)`;
     out.push(row('before the failure', burnt.before), row('after the failure', burnt.after));
     const i = burnt.incident;
-    if (i) out.push(`  incident mode on for ${burnt.tenant} (${i.service ?? 'all services'}) by SLO burn at ${i.started_at} (trigger ${i.trigger}, by ${i.started_by}, until ${i.expires_at})`);
+    if (i && burnt.breach?.incident === 'extended') {
+      out.push(`  incident mode for ${burnt.tenant} (${i.service ?? 'all services'}) extended by SLO burn at ${burnt.breach.started_at} (on since ${i.started_at}, trigger ${i.trigger}, by ${i.started_by}, until ${i.expires_at})`);
+    } else if (i) out.push(`  incident mode on for ${burnt.tenant} (${i.service ?? 'all services'}) by SLO burn at ${i.started_at} (trigger ${i.trigger}, by ${i.started_by}, until ${i.expires_at})`);
     else out.push(`  incident mode NOT switched on by the SLO burn${burnt.problem ? `: ${burnt.problem}` : ''}`);
   }
   if (r.evidence || r.attestations.length || r.custody || r.incident || r.capture) {
