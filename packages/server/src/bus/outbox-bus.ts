@@ -423,6 +423,12 @@ export class OutboxBus implements Bus {
           if (!c.live && c.queue.length < c.maxBatch) continue;
         }
         if (c.queue.length === 0) {
+          // Caught up past messages of other subjects only: save the cursor there too, so the log
+          // is pruned behind a consumer that never receives anything (and a restart skips them).
+          if (c.seenUpTo > durable.ackedSeq) {
+            await this.acknowledged(c, durable, c.seenUpTo);
+            if (c.stopping || c.queue.length > 0) continue;
+          }
           await new Promise<void>((resolve) => {
             c.wake = resolve;
           });
