@@ -203,7 +203,12 @@ describe.skipIf(!requirePrometheus())('dashboards against the running services a
     }
   }
 
-  for (const [panel, why] of Object.entries(NOT_EXERCISED)) it.skip(`${panel}: not exercised — ${why}`, () => undefined);
+  it('leaves out of the live check only panels that exist, each with its reason (their queries are checked statically)', () => {
+    for (const [panel, why] of Object.entries(NOT_EXERCISED)) {
+      expect(panels.map(key), panel).toContain(panel);
+      expect(why.length, panel).toBeGreaterThan(20);
+    }
+  });
 
   it('exemplars of latency panels carry trace ids, and the workload traces open in the trace view', async () => {
     const start = promStartedMs / 1000;
