@@ -77,7 +77,12 @@ async function close(code: number): Promise<void> {
 
 process.on('message', (message: { type?: string; id?: number }) => {
   if (message?.type === 'flush') {
-    void telemetry.forceFlush().then(() => process.send?.({ type: 'flushed', id: message.id, timelineFailures: runtime.stella.timelineFailures }));
+    void telemetry
+      .forceFlush()
+      .catch((error: unknown) => runtime.logger.error({ err: error }, 'telemetry flush failed'))
+      .then(() => process.send?.({ type: 'flushed', id: message.id, timelineFailures: runtime.stella.timelineFailures }))
+      // The parent went away: nobody is left to answer.
+      .catch(() => undefined);
   } else if (message?.type === 'shutdown') void close(0);
 });
 process.once('SIGTERM', () => void close(0));

@@ -44,7 +44,9 @@ export function registerTaskRunner(app: FastifyInstance, rt: WorkloadRuntime): v
     // Detached from the HTTP request: the job lives on in the trace restored from its payload.
     setImmediate(() => {
       running++;
-      void restoreJobContext(payload.telemetry, () => withContext({ job_id: payload.job_id, run_id: `${payload.job_id}-r1` }, () => execute(rt, payload)), { mode: 'continue', spanName: 'runner.execute' }).finally(() => running--);
+      void restoreJobContext(payload.telemetry, () => withContext({ job_id: payload.job_id, run_id: `${payload.job_id}-r1` }, () => execute(rt, payload)), { mode: 'continue', spanName: 'runner.execute' })
+        .catch((error: unknown) => rt.logger.error({ err: error, details: { job_id: payload.job_id } }, 'job failed outside its own error handling'))
+        .finally(() => running--);
     });
     return reply.code(202).send({ accepted: payload.job_id, running: running + 1 });
   });
