@@ -30,6 +30,8 @@ export {
   routeSpanName,
 } from './context/http.js';
 export type { FastifyTelemetryOptions, HttpTelemetryOptions, RequestCompletion, RequestObserver } from './context/http.js';
+export { installFetchPropagation } from './context/fetch-propagation.js';
+export type { FetchPropagationOptions } from './context/fetch-propagation.js';
 
 export { createLogger, getDefaultLogger, setDefaultLogger } from './log/logger.js';
 export type { Logger, LoggerOptions } from './log/logger.js';
