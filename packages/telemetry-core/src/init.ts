@@ -21,6 +21,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, NoopSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { fetchPropagationFromEnv, installFetchPropagation } from './context/fetch-propagation.js';
 import type { RequestObserver } from './context/http.js';
 import { TRACER_NAME } from './context/span-scope.js';
 import { checkEgress, sealedFromEnv, type EgressPolicy, type EgressVerdict } from './egress/egress-guard.js';
@@ -374,6 +375,8 @@ async function start(options: TelemetryOptions, global: boolean): Promise<Teleme
 
   // Incident mode: 100% sampling (in the sampler) and debug breadcrumbs for the scope.
   if (global) setBreadcrumbPredicate(({ tenantId, service: svc }) => incidents.anyActive && incidents.isActive(tenantId, svc));
+  // Outgoing fetch carries the trace context it is made in (process-wide only; STELLA_FETCH_PROPAGATION=0 opts out).
+  const removeFetchPropagation = global && fetchPropagationFromEnv() ? installFetchPropagation() : undefined;
   const unfollow = options.sampling?.incidentSource ? incidents.follow(options.sampling.incidentSource) : undefined;
 
   let stopping: Promise<ShutdownResult> | undefined;
@@ -418,6 +421,7 @@ async function start(options: TelemetryOptions, global: boolean): Promise<Teleme
         const flushed = await Promise.race([flushAll, timeout]);
         clearTimeout(timer);
         removeSink?.();
+        removeFetchPropagation?.();
         unfollow?.();
         await options.sampling?.incidentSource?.close().catch(() => undefined);
         telemetryMetrics.shutdown();

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { context as otelContext, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { installFetchPropagation, openSpan, tracedFetch } from '../../src/index.js';
+import { currentContext, initTelemetry, installFetchPropagation, openSpan, tracedFetch, withSpan, type TelemetryHandle } from '../../src/index.js';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
 
@@ -188,5 +188,45 @@ describe('installFetchPropagation', () => {
     const [, sentTrace, sentParent] = TRACEPARENT.exec(seen[0]!.traceparents[0] ?? '') ?? [];
     expect(sentTrace).toBe(traceId);
     expect(sentParent).not.toBe('00f067aa0ba902b7');
+  });
+});
+
+describe('under initTelemetry', () => {
+  let handle: TelemetryHandle | undefined;
+  afterEach(async () => {
+    await handle?.shutdown({ timeoutMs: 500 });
+    handle = undefined;
+    delete process.env['STELLA_FETCH_PROPAGATION'];
+  });
+
+  async function start(): Promise<InMemorySpanExporter> {
+    const spans = new InMemorySpanExporter();
+    handle = await initTelemetry({ service: 'fetch-propagation', exporters: { spans }, sampling: { ratio: 1, tail: false } });
+    return spans;
+  }
+
+  it('plain fetch continues the trace while telemetry runs, and stops after shutdown', async () => {
+    const spans = await start();
+    const caller = await withSpan('test.caller', {}, async () => {
+      await get('/under-init');
+      return currentContext();
+    });
+    await handle!.forceFlush();
+    expect(TRACEPARENT.exec(seen[0]!.traceparents[0] ?? '')?.[1]).toBe(caller.trace_id);
+    const client = spans.getFinishedSpans().find((s) => s.name === 'http.client')!;
+    expect(client.parentSpanContext?.spanId).toBe(caller.span_id);
+    expect(TRACEPARENT.exec(seen[0]!.traceparents[0]!)?.[2]).toBe(client.spanContext().spanId);
+
+    await handle!.shutdown({ timeoutMs: 500 });
+    handle = undefined;
+    await otelContext.with(openSpan('test.after').ctx, () => get('/after-shutdown'));
+    expect(seen[1]!.traceparents).toEqual([]);
+  });
+
+  it('is not installed with STELLA_FETCH_PROPAGATION=0', async () => {
+    process.env['STELLA_FETCH_PROPAGATION'] = '0';
+    await start();
+    await withSpan('test.caller', {}, () => get('/opted-out'));
+    expect(seen[0]!.traceparents).toEqual([]);
   });
 });
