@@ -10,6 +10,7 @@ import { MARKER_PREFIX, type RedactionClass } from './classes.js';
 import { anyDeepDebug, isDeepDebugActive } from './deep-debug.js';
 import { marker } from './marker.js';
 import { resolvePolicy, type CompiledScrubPolicy, type ScrubPolicy } from './policy.js';
+import { TOKEN_RULES, tokenRuleIndex } from './token-rules.js';
 
 /** Nothing shorter can hold a detectable secret, e-mail or path. */
 const MIN_LENGTH = 5;
@@ -17,7 +18,7 @@ const MIN_LENGTH = 5;
 const TRUNCATION_MARGIN = 1024;
 
 // Families of rules a string may need, found by one pass over its characters (`scan`).
-const F_TOKEN = 1; // vendor token prefixes (AKIA…, ghp_…, xoxb-…, sk_live_…, npm_…, AIza…)
+const F_TOKEN = 1; // a provider token rule was gated (which ones: `tokenHit`)
 const F_SCHEME = 2; // "Bearer …", "Basic …"
 const F_JWT = 4;
 const F_PEM = 8;
@@ -27,29 +28,122 @@ const F_URL = 64; // "://"
 const F_PATH = 128; // an absolute path may start here (or the repo root does)
 const F_RUN40 = 256; // a run of ≥ 40 base64 characters (AWS secret access key shape)
 
-// Character classes for the scan. Ordinary base64 characters map to 0, so the common case
-// costs one table load and one compare per character.
+// Character classes for the scan. Letters and digits map to 0 (except the few that start a
+// token prefix), so the common case costs one table load and one compare per character.
 const C_BREAK = 1; // not a base64 character: ends a run
-const C_SPECIAL = 2; // needs a closer look: = : @ / \ _ - A J and whitespace
+const C_SPECIAL = 2; // needs a closer look: = : @ / \ - A E J and whitespace
 const C_IDENT = 4; // A-Z a-z 0-9 _ . - (a key in free text)
 const C_PATH = 8; // continues a path or word: a "/" after one is not a path start
 const C_ALPHA = 16;
-const SCAN_MASK = C_BREAK | C_SPECIAL;
+const C_NONWORD = 32; // not a letter or digit: ends a word
+const C_SEP = 64; // _ - . ~ : may end the first word of a token prefix
+const SCAN_MASK = C_BREAK | C_SPECIAL | C_NONWORD;
 const CHAR_CLASS = new Uint8Array(128);
 for (let c = 0; c < 128; c++) {
   const ch = String.fromCharCode(c);
   let k = 0;
   if (!/[A-Za-z0-9+/]/.test(ch)) k |= C_BREAK;
-  if (/[=:@/\\_\-AJ \t\n\r]/.test(ch)) k |= C_SPECIAL;
+  if (/[=:@/\\\-AEJ \t\n\r]/.test(ch)) k |= C_SPECIAL;
   if (/[A-Za-z0-9_.-]/.test(ch)) k |= C_IDENT;
   if (/[A-Za-z0-9_.~%/\\-]/.test(ch)) k |= C_PATH;
   if (/[A-Za-z]/.test(ch)) k |= C_ALPHA;
+  if (!/[A-Za-z0-9]/.test(ch)) k |= C_NONWORD;
+  if (/[_\-.~:]/.test(ch)) k |= C_SEP;
   CHAR_CLASS[c] = k;
 }
 
 function cls(text: string, i: number): number {
   const c = text.charCodeAt(i);
   return c < 128 ? CHAR_CLASS[c]! : 0; // NaN (out of range) compares false: 0
+}
+
+function isEscapeLetter(c: number): boolean {
+  return c === 110 || c === 116 || c === 114; // n t r
+}
+
+function isDigit(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c >= 48 && c <= 57;
+}
+
+// Token rules gated by the current scan: `tokenHit[rule] === scanGen`. A stamp per scan, so
+// nothing is cleared between strings.
+const tokenHit = new Uint32Array(TOKEN_RULES.length);
+let scanGen = 0;
+
+function hit(rule: number): number {
+  tokenHit[rule] = scanGen;
+  return F_TOKEN;
+}
+
+/**
+ * Token prefixes by the word before their first separator: key = separator code, word length
+ * and first character; entries are the full prefixes and their rule.
+ */
+const PREFIX_TABLE = new Map<number, { full: string; rule: number }[]>();
+function prefixKey(sep: number, len: number, first: number): number {
+  return sep | (len << 7) | (first << 13);
+}
+for (let r = 0; r < TOKEN_RULES.length; r++) {
+  for (const full of TOKEN_RULES[r]!.prefixes) {
+    const m = /^[A-Za-z0-9]+/.exec(full)!;
+    const key = prefixKey(full.charCodeAt(m[0].length), m[0].length, full.charCodeAt(0));
+    let list = PREFIX_TABLE.get(key);
+    if (list === undefined) PREFIX_TABLE.set(key, (list = []));
+    list.push({ full, rule: r });
+  }
+}
+const MAX_PREFIX_WORD = 24;
+const R_TWILIO_SID_KEY = tokenRuleIndex('twilio-key', 0);
+const R_TWILIO_AUTH = tokenRuleIndex('twilio-key', 1);
+const R_MAILGUN = tokenRuleIndex('mailgun-key');
+const R_MAILCHIMP = tokenRuleIndex('mailchimp-key');
+const R_AZURE_AD = tokenRuleIndex('azure-ad-secret');
+const R_SQUARE = tokenRuleIndex('square-token');
+const R_ATLASSIAN = tokenRuleIndex('atlassian-token');
+const R_DATABRICKS = tokenRuleIndex('databricks-token');
+const R_NEWRELIC = tokenRuleIndex('newrelic-key');
+const R_GITLAB = tokenRuleIndex('gitlab-token');
+const R_GRAFANA = tokenRuleIndex('grafana-token');
+const R_TELEGRAM = tokenRuleIndex('telegram-bot-token');
+const R_AWS = tokenRuleIndex('aws-access-key');
+const R_GCP = tokenRuleIndex('gcp-api-key');
+
+/** A separator ends the word `text[start, i)`: does a token prefix start there? */
+function separatorGate(text: string, start: number, i: number, c: number): number {
+  const len = i - start;
+  let m = 0;
+  if (len > 0 && len <= MAX_PREFIX_WORD) {
+    const list = PREFIX_TABLE.get(prefixKey(c, len, text.charCodeAt(start)));
+    if (list !== undefined) {
+      for (const entry of list) if (text.startsWith(entry.full, start)) m = hit(entry.rule);
+    }
+  }
+  switch (c) {
+    case 45: // "-" after 32 hex: Mailgun <32>-<8>-<8>, Mailchimp <32>-us<dc>
+      if (len === 32) m = hit(R_MAILGUN) | hit(R_MAILCHIMP);
+      break;
+    case 126: // "~": Azure AD client secrets carry "<digit>Q~"
+      if (i >= 2 && text.charCodeAt(i - 1) === 81 && isDigit(text, i - 2)) m = hit(R_AZURE_AD);
+      break;
+    case 58: // ":" between a Telegram bot id and its secret ("123456789:AA…")
+      if (len >= 8 && isDigit(text, i - 1) && text.charCodeAt(i + 1) === 65 && text.charCodeAt(i + 2) === 65) m = hit(R_TELEGRAM);
+      break;
+  }
+  return m;
+}
+
+/** A long word `text[start, i)` ended: tokens without a separator in their prefix. */
+function longWordGate(text: string, start: number, i: number): number {
+  const len = i - start;
+  const c0 = text.charCodeAt(start);
+  const c1 = text.charCodeAt(start + 1);
+  if (len === 34 && c0 === 83 && c1 === 75) return hit(R_TWILIO_SID_KEY); // SK + 32 hex
+  if (len === 34 && c0 === 65 && c1 === 67) return hit(R_TWILIO_AUTH); // AC + 32 hex, token follows
+  if (len === 36 && c0 === 100 && text.startsWith('dapi', start)) return hit(R_DATABRICKS);
+  if (len === 40 && text.startsWith('NRAL', i - 4)) return hit(R_NEWRELIC);
+  if (c0 === 71 && text.startsWith('GR1348941', start)) return hit(R_GITLAB);
+  return 0;
 }
 
 /** Filesystem roots PATH_RE knows, tested where a path could start (sticky). */
@@ -117,28 +211,26 @@ function special(text: string, i: number, c: number, policy: CompiledScrubPolicy
       return ROOT_AT.test(text) ? F_PATH : 0;
     case 92: // backslash: UNC path
       return charIs(text, i + 1, '\\') && !(cls(text, i - 1) & C_PATH) ? F_PATH : 0;
-    case 95: // _ : ghp_ gho_ ghs_ ghu_ ghr_, github_pat_, npm_, sk_live_/rk_test_, whsec_
-      if (i >= 3 && charIs(text, i - 3, 'g') && charIs(text, i - 2, 'h')) return F_TOKEN;
-      if (i >= 3 && charIs(text, i - 3, 'n') && charIs(text, i - 2, 'p') && charIs(text, i - 1, 'm')) return F_TOKEN;
-      if (i >= 2 && charIs(text, i - 1, 'k') && (charIs(text, i - 2, 's') || charIs(text, i - 2, 'r'))) return F_TOKEN;
-      if (i >= 4 && charIs(text, i - 1, 't') && wordBefore(text, i, 'pat')) return F_TOKEN;
-      if (i >= 5 && charIs(text, i - 1, 'c') && text.startsWith('whsec', i - 5)) return F_TOKEN;
-      return 0;
-    case 45: // - : -----BEGIN, glpat-, xoxb-, --password
+    case 45: // - : -----BEGIN / ---- BEGIN (SSH2), --password
       if (charIs(text, i + 1, '-')) {
-        if (text.startsWith('----BEGIN', i + 1)) return F_PEM;
+        if (text.startsWith('----BEGIN', i + 1) || text.startsWith('--- BEGIN', i + 1)) return F_PEM;
         CLI_FLAG_AT.lastIndex = i;
         if (CLI_FLAG_AT.test(text)) return F_ASSIGN;
       }
-      if (i >= 5 && charIs(text, i - 1, 't') && text.startsWith('glpat', i - 5)) return F_TOKEN;
-      if (i >= 4 && charIs(text, i - 2, 'x') && charIs(text, i - 3, 'o') && charIs(text, i - 4, 'x')) return F_TOKEN;
       return 0;
-    case 74: // J : eyJ (JWT)
-      return i >= 2 && charIs(text, i - 1, 'y') && charIs(text, i - 2, 'e') ? F_JWT : 0;
-    case 65: // A : AWS key ids (AKIA, ASIA, AROA, … all end in "A") and AIza (Google API key)
+    case 74: // J : eyJ (JWT; Grafana API keys are base64 JSON starting eyJrIjoi)
+      if (i < 2 || !charIs(text, i - 1, 'y') || !charIs(text, i - 2, 'e')) return 0;
+      return text.startsWith('rIjoi', i + 1) ? F_JWT | hit(R_GRAFANA) : F_JWT;
+    case 65: // A : AWS key ids (AKIA, ASIA, AROA, … all end in "A"), AIza, ATATT3 / ATBB (Atlassian)
       if (text.length - i < 20) return 0;
-      if (charIs(text, i + 3, 'A') || (charIs(text, i + 1, 'I') && charIs(text, i + 2, 'z'))) return F_TOKEN;
+      if (charIs(text, i + 3, 'A')) return hit(R_AWS);
+      if (charIs(text, i + 1, 'I') && charIs(text, i + 2, 'z')) return hit(R_GCP);
+      if (charIs(text, i + 1, 'T') && (text.startsWith('ATATT3', i) || text.startsWith('ATCTT3', i) || text.startsWith('ATBB', i))) {
+        return hit(R_ATLASSIAN);
+      }
       return 0;
+    case 69: // E : EAAA (Square access tokens)
+      return text.startsWith('EAAA', i) ? hit(R_SQUARE) : 0;
     default: {
       // whitespace after an auth scheme word
       if (i < 5) return 0;
@@ -156,44 +248,46 @@ function special(text: string, i: number, c: number, policy: CompiledScrubPolicy
 
 /**
  * The prefilter: one pass over the characters — a table lookup each, and a closer look only at
- * the few characters rules hinge on — tells which rule families could match; 0 means clean.
+ * word ends and the few characters rules hinge on — tells which rule families (and which token
+ * rules) could match; 0 means clean.
  */
 function scan(text: string, policy: CompiledScrubPolicy): number {
+  scanGen = (scanGen + 1) >>> 0 || 1;
   let mask = 0;
   let lastBreak = -1;
+  let wordStart = 0;
   const len = text.length;
   for (let i = 0; i < len; i++) {
     const c = text.charCodeAt(i);
-    const k = c < 128 ? CHAR_CLASS[c]! & SCAN_MASK : C_BREAK;
-    if (k !== 0) {
-      if (k & C_BREAK) {
-        if (i - lastBreak > 40) mask |= F_RUN40;
-        lastBreak = i;
-      }
-      if (k & C_SPECIAL) mask |= special(text, i, c, policy);
+    const k = c < 128 ? CHAR_CLASS[c]! : C_BREAK | C_NONWORD;
+    if ((k & SCAN_MASK) === 0) continue;
+    if (k & C_NONWORD) {
+      if (i - wordStart >= 9) mask |= longWordGate(text, wordStart, i);
+      if (k & C_SEP) mask |= separatorGate(text, wordStart, i, c);
+      // After a backslash escape (\n \t \r in JSON-encoded text) the next word starts past its letter.
+      wordStart = c === 92 && isEscapeLetter(text.charCodeAt(i + 1)) ? i + 2 : i + 1;
     }
+    if (k & C_BREAK) {
+      if (i - lastBreak > 40) mask |= F_RUN40;
+      lastBreak = i;
+    }
+    if (k & C_SPECIAL) mask |= special(text, i, c, policy);
   }
+  if (len - wordStart >= 9) mask |= longWordGate(text, wordStart, len);
   if (len - lastBreak > 40) mask |= F_RUN40;
   return mask;
 }
 
+/** PEM blocks (RSA, EC, DSA, OPENSSH, ENCRYPTED, PKCS#8, PGP …) and SSH2 (RFC 4716 style) keys. */
 const PEM_RE =
-  /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END \1PRIVATE KEY(?: BLOCK)?-----|$)/g;
+  /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END \1PRIVATE KEY(?: BLOCK)?-----|$)|---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----[\s\S]*?(?:---- END SSH2 ENCRYPTED PRIVATE KEY ----|$)/g;
+/** Webhook URLs whose path is the credential: the path after the base goes. */
 const SLACK_WEBHOOK_RE = /(https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/)[A-Za-z0-9_/-]+/g;
+const DISCORD_WEBHOOK_RE = /(https:\/\/(?:(?:ptb|canary)\.)?discord(?:app)?\.com\/api\/webhooks\/)[0-9]+\/[A-Za-z0-9_-]+/g;
+const TEAMS_WEBHOOK_RE = /(https:\/\/[A-Za-z0-9-]+\.webhook\.office\.com\/webhookb2\/)[A-Za-z0-9@/_-]+/g;
 /** Userinfo runs greedily to the last `@` before the host, so `p@ss` passwords are covered. */
 const URL_CREDENTIALS_RE = /\b([a-z][a-z0-9+.-]{1,20}:\/\/)([^\s/?#"'<>[\]]+)@(?=[^\s@/?#"'<>]+)/gi;
-const JWT_RE = /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g;
-const TOKEN_RE =
-  /\b(?:(A(?:KIA|SIA|BIA|CCA|GPA|IDA|IPA|NPA|NVA|PKA|ROA)[A-Z0-9]{16})|(AIza[0-9A-Za-z_-]{35})|(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})|(glpat-[A-Za-z0-9_-]{20,})|(xox[abposr]-[A-Za-z0-9-]{10,})|((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,})|(npm_[A-Za-z0-9]{36}))(?![A-Za-z0-9])/g;
-const TOKEN_CLASSES: readonly RedactionClass[] = [
-  'aws-access-key',
-  'gcp-api-key',
-  'github-token',
-  'gitlab-token',
-  'slack-token',
-  'stripe-key',
-  'npm-token',
-];
+const JWT_RE = /(?:\b|(?<=\\[nrt]))eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g;
 const AUTH_SCHEME_RE = /\b(Bearer|Basic|Token|Negotiate)(\s+)([A-Za-z0-9._~+/-]+=*)(?![A-Za-z0-9._~+/=-])/gi;
 /** A credential word followed by a quoted value: `wrong password 'hunter2'`. */
 const QUOTED_AFTER_WORD_RE = /\b(password|passwd|passphrase|secret|token)(\s+)(["'`])([^"'`\s]{4,})\3/gi;
@@ -205,9 +299,9 @@ const AUTH_CONTEXT_RE = /(?:authorization|auth)["']?\s*[:=]\s*["']?$/i;
  * credential word; the key is vetted in `isSensitiveTextKey` (so `author=` or `design=` pass).
  */
 const ASSIGN_KEYWORDS =
-  'pass|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|account[_-]?key|sharedaccess(?:key|signature)|credential|auth|cookie|session|sig';
+  'pass|pwd|secret|token|api[_-]?key|app(?:lication)?[_-]?key|license[_-]?key|access[_-]?key|private[_-]?key|account[_-]?key|sharedaccess(?:key|signature)|credential|auth|cookie|session|sig';
 const ASSIGN_RE =
-  /(?<![A-Za-z0-9_.-])(\\*["']?)([A-Za-z0-9_.-]*?(?:pass|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|account[_-]?key|sharedaccess(?:key|signature)|credential|auth|cookie|session|sig)[A-Za-z0-9_.-]*)\1([ \t]*[:=][ \t]*)(\\+"[^"]*?\\+"|"(?:[^"\\]|\\.)*"|'[^'\n]*'|[^\s&;,"'}\])<>]+)/gi;
+  /(?<![A-Za-z0-9_.-])(\\*["']?)([A-Za-z0-9_.-]*?(?:pass|pwd|secret|token|api[_-]?key|app(?:lication)?[_-]?key|license[_-]?key|access[_-]?key|private[_-]?key|account[_-]?key|sharedaccess(?:key|signature)|credential|auth|cookie|session|sig)[A-Za-z0-9_.-]*)\1([ \t]*(?:=>|:=|[:=])[ \t]*)(\\+"[^"]*?\\+"|"(?:[^"\\]|\\.)*"|'[^'\n]*'|[^\s&;,"'}\])<>]+)/gi;
 /** Command-line flags: `--password hunter2`, `--api-key=…` (vetted like free-text keys). */
 const CLI_FLAG_RE =
   /(?<![\w-])(--?[A-Za-z0-9-]*(?:password|passwd|secret|token|api-?key)[A-Za-z0-9-]*)([ \t]+|=)("[^"]*"|'[^']*'|[^\s"'-][^\s"']*)/gi;
@@ -264,6 +358,8 @@ const NON_VALUES = new Set([
   '***',
 ]);
 const SCHEME_WORDS = new Set(['bearer', 'basic', 'token', 'negotiate', 'digest']);
+/** An auth scheme whose credential the scheme rule already replaced. */
+const SCHEME_MARKED = /^(?:bearer|basic|token|negotiate)\s+\[REDACTED:[a-z0-9-]+(?::[0-9a-f]+)?\]$/i;
 /** Key segments that name a credential on their own. */
 const SENSITIVE_SEGMENTS = new Set([
   'pwd',
@@ -282,6 +378,9 @@ const SENSITIVE_SEGMENTS = new Set([
   'accesskey',
   'secretkey',
   'apikey',
+  'appkey',
+  'applicationkey',
+  'licensekey',
 ]);
 /** Segments that are too common in prose after a colon (`session: 42 started`). */
 const WEAK_SEGMENTS = new Set(['auth', 'session', 'sig', 'signature', 'cookie']);
@@ -314,7 +413,7 @@ const DESCRIPTIVE_SUFFIXES = new Set([
   'uri',
   'endpoint',
 ]);
-const SEGMENT_PAIRS = new Set(['apikey', 'privatekey', 'accesskey', 'secretkey', 'accountkey', 'sessionid']);
+const SEGMENT_PAIRS = new Set(['apikey', 'appkey', 'applicationkey', 'licensekey', 'privatekey', 'accesskey', 'secretkey', 'accountkey', 'sessionid']);
 
 // Per-call state for the replace callbacks; module-level so the hot path allocates no closures.
 // Safe because callbacks never call back into user code.
@@ -356,12 +455,36 @@ function isSensitiveTextKey(key: string, weakAllowed: boolean): boolean {
   return false;
 }
 
-function assignmentClass(key: string): RedactionClass {
+/**
+ * Providers whose credentials have no recognisable shape of their own (or an older one without
+ * a prefix): a value is theirs when its key, or the text just before the key
+ * (`{"datadog":{"app_key":…}}`), names them.
+ */
+const PROVIDER_WORDS: readonly [string, RedactionClass][] = [
+  ['datadog', 'datadog-key'],
+  ['twilio', 'twilio-key'],
+  ['heroku', 'heroku-key'],
+  ['cloudflare', 'cloudflare-key'],
+  ['newrelic', 'newrelic-key'],
+  ['mailgun', 'mailgun-key'],
+  ['mailchimp', 'mailchimp-key'],
+  ['sendgrid', 'sendgrid-key'],
+];
+const CONTEXT_WINDOW = 48;
+
+function providerNamedIn(letters: string): RedactionClass | undefined {
+  for (const [word, provider] of PROVIDER_WORDS) if (letters.includes(word)) return provider;
+  return undefined;
+}
+
+function assignmentClass(key: string, text: string, offset: number): RedactionClass {
   const lower = key.toLowerCase().replace(/[^a-z]/g, '');
   if (lower.endsWith('accountkey') || lower.endsWith('sharedaccesskey')) return 'azure-key';
   if (lower === 'sig' || lower.endsWith('sharedaccesssignature')) return 'azure-sas';
-  if (lower.includes('aws') && lower.includes('secret')) return 'aws-secret-key';
-  return 'key';
+  if ((lower.includes('aws') && lower.includes('secret')) || lower.includes('secretaccesskey')) return 'aws-secret-key';
+  if (/^dd(?:api|app)/.test(lower)) return 'datadog-key'; // DD_API_KEY, DD-APPLICATION-KEY
+  const before = text.slice(Math.max(0, offset - CONTEXT_WINDOW), offset).toLowerCase().replace(/[^a-z]/g, '');
+  return providerNamedIn(lower) ?? providerNamedIn(before) ?? 'key';
 }
 
 function insideMarker(text: string, offset: number): boolean {
@@ -376,6 +499,14 @@ function replaceSlackWebhook(match: string, base: string): string {
   return base + marker('slack-webhook', match, cur);
 }
 
+function replaceDiscordWebhook(match: string, base: string): string {
+  return base + marker('discord-webhook', match, cur);
+}
+
+function replaceTeamsWebhook(match: string, base: string): string {
+  return base + marker('teams-webhook', match, cur);
+}
+
 function replaceUrlCredentials(_m: string, scheme: string, userinfo: string): string {
   if (userinfo.startsWith(MARKER_PREFIX)) return _m;
   return `${scheme}${marker('url-credentials', userinfo, cur)}@`;
@@ -385,11 +516,26 @@ function replaceJwt(match: string): string {
   return marker('jwt', match, cur);
 }
 
-function replaceToken(match: string, ...groups: unknown[]): string {
-  for (let i = 0; i < TOKEN_CLASSES.length; i++) {
-    if (groups[i] !== undefined) return marker(TOKEN_CLASSES[i]!, match, cur);
+let tokenClass!: RedactionClass;
+
+function replaceToken(match: string): string {
+  return marker(tokenClass, match, cur);
+}
+
+function replaceTokenAfter(_m: string, context: string, secret: string): string {
+  return context + marker(tokenClass, secret, cur);
+}
+
+/** Runs the token rules the scan gated, in table order. */
+function scrubTokens(s: string): string {
+  const gen = scanGen; // a replacement callback never scans, but read the stamp once anyway
+  for (let r = 0; r < TOKEN_RULES.length; r++) {
+    if (tokenHit[r] !== gen) continue;
+    const rule = TOKEN_RULES[r]!;
+    tokenClass = rule.cls;
+    s = s.replace(rule.re, rule.keepsContext ? replaceTokenAfter : replaceToken);
   }
-  return match;
+  return s;
 }
 
 function looksLikeCredential(value: string): boolean {
@@ -422,7 +568,8 @@ function replaceAssignment(match: string, quote: string, key: string, sep: strin
   const lower = inner.toLowerCase();
   if (NON_VALUES.has(lower)) return match;
   if (open === '' && SCHEME_WORDS.has(lower)) return match; // the auth-scheme rule owns what follows
-  return `${quote}${key}${quote}${sep}${open}${marker(assignmentClass(key), inner, cur)}${open}`;
+  if (SCHEME_MARKED.test(inner)) return match; // "Bearer [REDACTED:bearer]": already typed
+  return `${quote}${key}${quote}${sep}${open}${marker(assignmentClass(key, text, offset), inner, cur)}${open}`;
 }
 
 function replaceQuotedAfterWord(match: string, word: string, space: string, quote: string, value: string): string {
@@ -481,10 +628,14 @@ function replacePath(match: string): string {
 
 function scrubRules(s: string, mask: number): string {
   if (mask & F_PEM) s = s.replace(PEM_RE, replacePem);
-  if (mask & F_URL && s.includes('hooks.slack.com')) s = s.replace(SLACK_WEBHOOK_RE, replaceSlackWebhook);
+  if (mask & F_URL) {
+    if (s.includes('hooks.slack.com')) s = s.replace(SLACK_WEBHOOK_RE, replaceSlackWebhook);
+    if (s.includes('/api/webhooks/')) s = s.replace(DISCORD_WEBHOOK_RE, replaceDiscordWebhook);
+    if (s.includes('.webhook.office.com/')) s = s.replace(TEAMS_WEBHOOK_RE, replaceTeamsWebhook);
+  }
   if (mask & F_URL && mask & F_AT) s = s.replace(URL_CREDENTIALS_RE, replaceUrlCredentials);
   if (mask & F_JWT) s = s.replace(JWT_RE, replaceJwt);
-  if (mask & F_TOKEN) s = s.replace(TOKEN_RE, replaceToken);
+  if (mask & F_TOKEN) s = scrubTokens(s);
   if (mask & F_SCHEME) {
     s = s.replace(AUTH_SCHEME_RE, replaceAuthScheme);
     s = s.replace(QUOTED_AFTER_WORD_RE, replaceQuotedAfterWord);

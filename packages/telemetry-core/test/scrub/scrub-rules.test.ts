@@ -54,6 +54,13 @@ describe('typed markers', () => {
     ['json', `{"user":"u","password":"${'p' + 'w1'}"}`, '{"user":"u","password":"[REDACTED:key]"}'],
     ['pem', `k=-----BEGIN ${'EC'} PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----.`, 'k=[REDACTED:private-key].'],
     ['truncated pem', `-----BEGIN ${'OPENSSH'} PRIVATE KEY-----\nAAAA`, '[REDACTED:private-key]'],
+    // Provider tokens (values assembled here so no literal looks like a token).
+    ['token after a JSON newline escape', `out: "done\\n${'gh' + 'p_'}${'a1B2c3D4e5'.repeat(4).slice(0, 36)}\\n"`, 'out: "done\\n[REDACTED:github-token]\\n"'],
+    ['twilio auth token after its account', `sid=${'A' + 'C'}${'0123456789abcdef'.repeat(2)} token ${'fedcba9876543210'.repeat(2)}`, `sid=${'A' + 'C'}${'0123456789abcdef'.repeat(2)} token [REDACTED:twilio-key]`],
+    ['ruby hash assignment', `{ api_secret => "${'s3cr' + 'etValue9'}" }`, '{ api_secret => "[REDACTED:key]" }'],
+    ['go short assignment', `dbPassword := "${'hunt' + 'er2x'}"`, 'dbPassword := "[REDACTED:key]"'],
+    ['scheme kept under authorization', `{"authorization":"Bearer ${'abcDEF123' + '456ghiJKL'}"}`, '{"authorization":"Bearer [REDACTED:bearer]"}'],
+    ['provider named before the key', `{"datadog":{"app_key":"${'0123456789abcdef'.repeat(2) + '01234567'}"}}`, '{"datadog":{"app_key":"[REDACTED:datadog-key]"}}'],
   ];
   it.each(cases)('%s', (_name, input, expected) => {
     expect(scrubText(input, policy)).toBe(expected);
@@ -79,6 +86,13 @@ describe('typed markers', () => {
 describe('what survives', () => {
   it('leaves every negative corpus line byte-identical', () => {
     for (const n of negativeCorpus(60)) expect(scrubText(n.line, policy)).toBe(n.line);
+  });
+
+  it('keeps base64 hashes that begin like a token, and lookalike words', () => {
+    const sri = `sha512-${'EA' + 'AA'}${'Zm9vYmFyYmF6'.repeat(5)}==`;
+    for (const t of [sri, 'task-scheduler disk-pressure hf_hub_download', `key-rotation sk-learn ${'0123456789abcdef'.repeat(2)}-us-east-1`]) {
+      expect(scrubText(t, policy)).toBe(t);
+    }
   });
 
   it('keeps HTTP routes, relative paths and URLs without credentials', () => {
