@@ -11,7 +11,7 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { metrics as otelMetrics, trace, type Tracer } from '@opentelemetry/api';
+import { metrics as otelMetrics, trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
@@ -44,6 +44,7 @@ import { ExpositionReader, setActiveExpositionReader } from './metrics/metrics-e
 import { StellaHeadSampler } from './sampling/head-sampler.js';
 import { IncidentModeRegistry, type IncidentModeSource } from './sampling/incident-mode.js';
 import { TailSamplingProcessor, type TailBufferOptions } from './sampling/tail-buffer.js';
+import { TailTracerProvider } from './sampling/tail-tracer.js';
 import { compileScrubPolicy, type ScrubPolicy } from './scrub/index.js';
 
 export interface TelemetryOptions {
@@ -86,7 +87,12 @@ export interface TelemetryOptions {
     eventLoopWindowMs?: number;
   };
   logs?: {
-    /** Lowest level exported over OTLP. Default `info`. Incident breadcrumbs (debug) are exported too. */
+    /**
+     * Lowest level exported over OTLP. Default `STELLA_LOG_EXPORT_LEVEL` env, else `warn`: every
+     * line still goes to stdout, where a collector's file log receiver can pick it up; the OTLP
+     * export carries warnings and errors (never sampled) and, for a tenant or service in incident
+     * mode, everything down to the debug breadcrumbs. Set `info` to export info lines as well.
+     */
     exportLevel?: LevelName;
     /** Directory for the error-log spill. Default `<os tmpdir>/stella-telemetry-spill/<service>`. */
     spillDir?: string;
@@ -186,6 +192,11 @@ function endpointFor(options: TelemetryOptions, signal: TelemetrySignal): string
   return base ? `${base.replace(/\/+$/, '')}${SIGNAL_PATHS[signal]}` : undefined;
 }
 
+function envLevel(name: string): LevelName | undefined {
+  const raw = process.env[name]?.trim().toLowerCase();
+  return raw && Object.hasOwn(LEVELS, raw) ? (raw as LevelName) : undefined;
+}
+
 function envRatio(): number | undefined {
   const raw = process.env['STELLA_SAMPLING_RATIO'];
   if (raw === undefined || raw === '') return undefined;
@@ -262,14 +273,11 @@ async function start(options: TelemetryOptions, global: boolean): Promise<Teleme
     : new NoopSpanProcessor();
   const tailOptions = options.sampling?.tail;
   const tail = new TailSamplingProcessor(spanExport, stats, incidents, service, { now, ...(tailOptions || {}) });
-  const sampler = new StellaHeadSampler({
-    service,
-    ratio: options.sampling?.ratio ?? envRatio() ?? 0.1,
-    tail: tailOptions !== false,
-    incidents,
-  });
+  const sampler = new StellaHeadSampler({ service, ratio: options.sampling?.ratio ?? envRatio() ?? 0.1, incidents });
   const tracerProvider = new BasicTracerProvider({ resource, sampler, spanProcessors: [tail] });
-  const tracesRegistered = global && trace.setGlobalTracerProvider(tracerProvider);
+  // With tail sampling, head-dropped spans become cheap candidates the tail sampler can still keep.
+  const tracing: TracerProvider = tailOptions === false ? tracerProvider : new TailTracerProvider(tracerProvider, sampler, tail, resource);
+  const tracesRegistered = global && trace.setGlobalTracerProvider(tracing);
   if (global && !tracesRegistered) {
     logger.warn({ action: 'telemetry.tracer_provider_exists' }, 'another OpenTelemetry tracer provider is registered; telemetry-core spans go to it');
   }
@@ -363,7 +371,7 @@ async function start(options: TelemetryOptions, global: boolean): Promise<Teleme
         new BoundedLogProcessor(logExporter as unknown as LogRecordExporter, stats, (record) => spill.append([toSpilled(record)]) === 1, options.batch?.logs),
       ],
     });
-    const exportLevel = LEVELS[options.logs?.exportLevel ?? 'info'];
+    const exportLevel = LEVELS[options.logs?.exportLevel ?? envLevel('STELLA_LOG_EXPORT_LEVEL') ?? 'warn'];
     const bridge = new LogBridge(loggerProvider.getLogger(TRACER_NAME), {
       exportLevel,
       exportBelowLevel: (tenant) => incidents.anyActive && incidents.isActive(tenant, service),
@@ -388,7 +396,7 @@ async function start(options: TelemetryOptions, global: boolean): Promise<Teleme
     incidents,
     tail,
     metrics: telemetryMetrics,
-    tracer: tracerProvider.getTracer(TRACER_NAME),
+    tracer: tracing.getTracer(TRACER_NAME),
     observeRequest,
     logSink,
     egress: verdicts,

@@ -126,7 +126,8 @@ export class SelfTelemetry {
       endpoint: '',
       exporters: config.selfTelemetry ? { spans: exporters.spans, logs: exporters.logs } : {},
       sampling: { ratio: config.selfSamplingRatio },
-      logs: { spillDir: join(config.dataDir, 'telemetry', 'self-spill') },
+      // Its own log lines go to its own store in full: they are what /obs/logs shows of it.
+      logs: { spillDir: join(config.dataDir, 'telemetry', 'self-spill'), exportLevel: 'info' },
       logger: options.logger,
     });
     return new SelfTelemetry(handle, store, options);

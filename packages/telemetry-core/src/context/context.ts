@@ -72,19 +72,16 @@ function fieldsOf(ctx: Context): Readonly<TelemetryContext> | undefined {
   return ctx.getValue(FIELDS_KEY) as Readonly<TelemetryContext> | undefined;
 }
 
-/** Strips undefined and empty values so they never reach a log line as null/"undefined". */
-function compact(fields: TelemetryContext): TelemetryContext {
-  const out: Record<string, string> = {};
-  for (const key of CONTEXT_FIELDS) {
-    const value = fields[key];
-    if (value !== undefined && value !== null && value !== '') out[key] = String(value);
-  }
-  return out;
-}
+const FIELD_SET: ReadonlySet<string> = new Set(CONTEXT_FIELDS);
 
 /** Returns an OpenTelemetry context carrying `fields` merged over those already in `base`. */
 export function contextWithFields(fields: TelemetryContext, base: Context = otelContext.active()): Context {
-  const merged = { ...fieldsOf(base), ...compact(fields) };
+  const merged: Record<string, string> = { ...fieldsOf(base) };
+  // Only known fields, and never undefined or empty values (they would reach a log line as null/"undefined").
+  for (const key in fields) {
+    const value = fields[key as keyof TelemetryContext];
+    if (value !== undefined && value !== null && value !== '' && FIELD_SET.has(key)) merged[key] = String(value);
+  }
   // A private, mutable slot on the frozen object: the logger caches its serialized form here
   // (cheaper for the garbage collector than a WeakMap entry per request).
   Object.defineProperty(merged, RENDER_SLOT, { value: { owner: undefined, mask: -1, text: '' } satisfies RenderSlot });

@@ -60,6 +60,19 @@ export function routeSpanName(route: string): string {
     .join('.')}`;
 }
 
+/** Span names per route pattern, computed once (route patterns are few; plain paths are capped). */
+function cachedNames(nameOf: (route: string) => string): (route: string) => string {
+  const names = new Map<string, string>();
+  return (route) => {
+    let name = names.get(route);
+    if (name === undefined) {
+      name = nameOf(route);
+      if (names.size < 1000) names.set(route, name);
+    }
+    return name;
+  };
+}
+
 interface RequestTelemetry {
   span: Span;
   ctx: Context;
@@ -147,7 +160,7 @@ export interface FastifyTelemetryOptions {
 
 const fastifyTelemetryPlugin: FastifyPluginCallback<FastifyTelemetryOptions> = (fastify, options, done) => {
   const ignore = new Set(options.ignoreRoutes ?? []);
-  const nameOf = options.spanName ?? routeSpanName;
+  const nameOf = cachedNames(options.spanName ?? routeSpanName);
 
   fastify.addHook('onRequest', (request, reply, next) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -195,7 +208,7 @@ export interface HttpTelemetryOptions {
  */
 export function httpTelemetry(options: HttpTelemetryOptions = {}): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   const routeOf = options.route ?? ((req: IncomingMessage) => (req.url ?? '/').split('?')[0] ?? '/');
-  const nameOf = options.spanName ?? routeSpanName;
+  const nameOf = cachedNames(options.spanName ?? routeSpanName);
   return (req, res, next) => {
     const route = routeOf(req);
     const method = req.method ?? 'GET';

@@ -6,7 +6,7 @@
  * caller's span id as its own; we then mint a non-recording span with fresh ids instead,
  * which keeps log correlation and `traceparent` echoes correct in every configuration.
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import {
   context as otelContext,
   trace,
@@ -39,12 +39,34 @@ export interface SpanScope {
   ctx: Context;
 }
 
-/** Random non-zero W3C ids (used only when no SDK generates them). */
+/** Random bytes for ids, drawn from a pool refilled in one call (ids are minted per request). */
+const POOL = Buffer.allocUnsafe(4096);
+let poolOffset = POOL.length;
+function randomHex(bytes: number): string {
+  for (;;) {
+    if (poolOffset + bytes > POOL.length) {
+      randomFillSync(POOL);
+      poolOffset = 0;
+    }
+    const start = poolOffset;
+    poolOffset += bytes;
+    let zero = true;
+    for (let i = start; i < poolOffset; i++) {
+      if (POOL[i] !== 0) {
+        zero = false;
+        break;
+      }
+    }
+    if (!zero) return POOL.toString('hex', start, poolOffset); // all-zero ids are invalid in W3C
+  }
+}
+
+/** Random non-zero W3C ids (for spans no SDK records, and for callers that mint a traceparent). */
 export function newTraceId(): string {
-  return randomBytes(16).toString('hex');
+  return randomHex(16);
 }
 export function newSpanId(): string {
-  return randomBytes(8).toString('hex');
+  return randomHex(8);
 }
 
 export function openSpan(name: string, options: OpenSpanOptions = {}, parent: Context = otelContext.active()): SpanScope {

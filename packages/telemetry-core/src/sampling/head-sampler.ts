@@ -1,11 +1,10 @@
 /**
  * Head sampling (CORE-5): parent-based, trace-id ratio for new traces, with incident mode
- * forcing 100% for the affected tenant or service. Spans the ratio drops are still
- * *recorded* (decision RECORD, sampled flag off) when the tail buffer is on, so an error or
- * a slow root can still keep the trace; they are never exported unless the tail buffer
- * promotes them.
+ * forcing 100% for the affected tenant or service. Spans the ratio drops are not recorded by
+ * the SDK; with tail sampling on, the tail tracer keeps them as cheap candidates so an error or
+ * a slow root can still keep the trace (see tail-tracer.ts).
  */
-import { trace, type Attributes, type Context, type Link, type SpanKind } from '@opentelemetry/api';
+import { createContextKey, ROOT_CONTEXT, trace, type Attributes, type Context, type Link, type SpanKind } from '@opentelemetry/api';
 import { SamplingDecision, TraceIdRatioBasedSampler, type Sampler, type SamplingResult } from '@opentelemetry/sdk-trace-base';
 import { currentFields } from '../context/context.js';
 import type { IncidentModeRegistry } from './incident-mode.js';
@@ -15,8 +14,6 @@ export interface HeadSamplerOptions {
   service: string;
   /** Fraction of new traces sampled at the head, 0..1. Default 0.1. */
   ratio?: number;
-  /** Record head-dropped spans so the tail buffer can keep errors and slow roots. Default true. */
-  tail?: boolean;
   incidents: IncidentModeRegistry;
 }
 
@@ -25,12 +22,16 @@ const INCIDENT: SamplingResult = Object.freeze({
   decision: SamplingDecision.RECORD_AND_SAMPLED,
   attributes: Object.freeze({ 'stella.sampling.reason': 'incident' }),
 });
-const RECORD_ONLY: SamplingResult = Object.freeze({ decision: SamplingDecision.RECORD });
 const DROP: SamplingResult = Object.freeze({ decision: SamplingDecision.NOT_RECORD });
+
+/**
+ * Marks a context whose new trace the tail tracer already decided to sample (it draws the
+ * head decision itself, before the SDK mints the trace id the span will carry).
+ */
+export const HEAD_SAMPLED_KEY = createContextKey('stellaops.telemetry.head_sampled');
 
 export class StellaHeadSampler implements Sampler {
   private readonly ratioSampler: TraceIdRatioBasedSampler;
-  private readonly unsampled: SamplingResult;
   readonly ratio: number;
 
   constructor(private readonly options: HeadSamplerOptions) {
@@ -38,21 +39,32 @@ export class StellaHeadSampler implements Sampler {
     if (!(ratio >= 0 && ratio <= 1)) throw new RangeError(`sampling ratio must be within 0..1, got ${String(ratio)}`);
     this.ratio = ratio;
     this.ratioSampler = new TraceIdRatioBasedSampler(ratio);
-    this.unsampled = options.tail === false ? DROP : RECORD_ONLY;
   }
 
   shouldSample(ctx: Context, traceId: string, _spanName?: string, _kind?: SpanKind, _attributes?: Attributes, _links?: Link[]): SamplingResult {
     const incidents = this.options.incidents;
     if (incidents.anyActive && incidents.isActive(currentFields(ctx).tenant_id, this.options.service)) return INCIDENT;
+    if (ctx.getValue(HEAD_SAMPLED_KEY) === true) return SAMPLED;
     const parent = trace.getSpanContext(ctx);
     if (parent && trace.isSpanContextValid(parent)) {
-      return (parent.traceFlags & 1) === 1 ? SAMPLED : this.unsampled;
+      return (parent.traceFlags & 1) === 1 ? SAMPLED : DROP;
     }
     const decision = this.ratioSampler.shouldSample(ctx, traceId).decision;
-    return decision === SamplingDecision.RECORD_AND_SAMPLED ? SAMPLED : this.unsampled;
+    return decision === SamplingDecision.RECORD_AND_SAMPLED ? SAMPLED : DROP;
+  }
+
+  /** Whether this process is in incident mode for the tenant of `ctx` (everything is then sampled). */
+  incidentFor(ctx: Context): boolean {
+    const incidents = this.options.incidents;
+    return incidents.anyActive && incidents.isActive(currentFields(ctx).tenant_id, this.options.service);
+  }
+
+  /** The ratio decision for a new trace with this id. */
+  sampleNewTrace(traceId: string): boolean {
+    return this.ratioSampler.shouldSample(ROOT_CONTEXT, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
   }
 
   toString(): string {
-    return `StellaHeadSampler{ratio=${this.ratio},tail=${this.options.tail !== false}}`;
+    return `StellaHeadSampler{ratio=${this.ratio}}`;
   }
 }

@@ -9,6 +9,8 @@ export { HttpIncidentModeSource, INCIDENT_MODE_PATH } from './http-incident-sour
 export type { HttpIncidentModeSourceOptions } from './http-incident-source.js';
 export { StellaHeadSampler } from './head-sampler.js';
 export type { HeadSamplerOptions } from './head-sampler.js';
-export { TailSamplingProcessor, estimateSpanBytes, TENANT_ATTRIBUTE, SAMPLING_REASON_ATTRIBUTE } from './tail-buffer.js';
+export { TailSamplingProcessor, TENANT_ATTRIBUTE, SAMPLING_REASON_ATTRIBUTE } from './tail-buffer.js';
+export { TailTracer, TailTracerProvider } from './tail-tracer.js';
+export { CandidateSpan } from './candidate-span.js';
 export type { TailBufferOptions } from './tail-buffer.js';
 export { BusIncidentModeSource, type BusIncidentModeSourceOptions } from './bus-incident-source.js';

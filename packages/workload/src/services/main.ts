@@ -57,6 +57,8 @@ const telemetry = await initTelemetry({
   },
   metrics: { exportIntervalMillis: t.metricsIntervalMs ?? 2000 },
   batch: { traces: { scheduledDelayMillis: 200 }, logs: { scheduledDelayMillis: 200 } },
+  // The demo's services send their info lines too, so log search shows whole request stories.
+  logs: { exportLevel: 'info' },
 });
 const runtime = createRuntime(config);
 const app = await createWorkloadApp(runtime);
