@@ -18,6 +18,7 @@ import {
 import { breadcrumbsEnabled } from './breadcrumbs.js';
 import { foldError, isError } from './fold-error.js';
 import { LEVELS, isLevelName, type LevelName } from './fields.js';
+import { LineBuffer } from './line-buffer.js';
 import { dispatchToSinks, type LogSink } from './sinks.js';
 
 export interface LoggerOptions {
@@ -33,7 +34,11 @@ export interface LoggerOptions {
   instanceId?: string;
   /** Minimum level. Default: `STELLA_LOG_LEVEL` env, else `info`. */
   level?: LevelName;
-  /** Where lines go: a writable stream or a file descriptor. Default: stdout (fd 1), synchronous. */
+  /**
+   * Where lines go: a writable stream or a file descriptor. Default: stdout (fd 1). Lines for a
+   * file descriptor are written in batches within 20 ms, warnings and errors at once, whatever
+   * waits when the process exits on its way out (`flush()` writes the rest now).
+   */
   destination?: DestinationStream | NodeJS.WritableStream | number;
   /** Repository root: absolute paths inside it are kept repo-relative, others redacted. Default: none. */
   repoRoot?: string;
@@ -150,8 +155,8 @@ function isoNow(): string {
 }
 
 function toDestination(dest: LoggerOptions['destination']): DestinationStream {
-  if (dest === undefined) return pino.destination({ dest: 1, sync: true });
-  if (typeof dest === 'number') return pino.destination({ dest, sync: true });
+  if (dest === undefined) return new LineBuffer(1);
+  if (typeof dest === 'number') return new LineBuffer(dest);
   return dest as DestinationStream;
 }
 
@@ -294,6 +299,8 @@ export function createLogger(options: LoggerOptions): Logger {
   const sinkingDest: DestinationStream = {
     write(line: string) {
       dest.write(line);
+      // Warnings and errors leave the buffer at once (see line-buffer.ts).
+      if (pendingLevel >= 40 && dest instanceof LineBuffer) dest.flush();
       dispatchToSinks(line, pendingLevel);
       for (const sink of own) {
         if (pendingLevel < sink.minLevel) continue;
