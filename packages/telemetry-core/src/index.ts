@@ -48,6 +48,25 @@ export { logDecision, onDecision } from './decision/log-decision.js';
 export type { DecisionInput, DecisionRecord, DecisionKind, DecisionEffect, DecisionListener } from './decision/log-decision.js';
 
 export * from './scrub/index.js';
+export { applyDeepDebugGrant } from './scrub/deep-debug.js';
+export {
+  BusDeepDebugSource,
+  HttpDeepDebugSource,
+  followDeepDebug,
+  applyDeepDebugState,
+  parseDeepDebugState,
+  parseDeepDebugStatus,
+  DEEP_DEBUG_PATH,
+} from './scrub/deep-debug-source.js';
+export type {
+  DeepDebugSource,
+  DeepDebugState,
+  DeepDebugGrantEntry,
+  DeepDebugChange,
+  FollowDeepDebugOptions,
+  BusDeepDebugSourceOptions,
+  HttpDeepDebugSourceOptions,
+} from './scrub/deep-debug-source.js';
 
 export * from './timeline/index.js';
 export { TENANT_ID_PATTERN, TENANT_ID_RULE, tenantIdProblem } from './tenant-id.js';

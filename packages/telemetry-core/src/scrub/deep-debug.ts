@@ -2,7 +2,9 @@
  * Per-tenant deep-debug grants. A grant relaxes e-mail and path redaction for one tenant until
  * it expires; secrets stay redacted always. State is process-wide because every logger and
  * exporter in the process must agree on it. Expiry is detected lazily on the next check (no
- * timers to keep the process alive) and reported exactly once.
+ * timers to keep the process alive) and reported exactly once. Grants are made here by a call
+ * (`enableDeepDebug`) or, across processes, applied from the Observability service's by a
+ * `DeepDebugSource` (`followDeepDebug`, deep-debug-source.ts).
  */
 import { ScrubError } from './errors.js';
 
@@ -119,10 +121,43 @@ export function enableDeepDebug(tenantId: string, options: DeepDebugOptions): De
 }
 
 /**
- * Ends a grant early. Returns true when an active grant was removed (a `disabled` event is
- * emitted); false when there was none or it had already expired.
+ * Applies a grant decided elsewhere (the Observability service's, delivered by a
+ * `DeepDebugSource`) as it is: its own actor, reason and expiry instant, not a TTL counted from
+ * now. A grant equal to the one in force changes nothing and emits nothing (sources deliver the
+ * same state again); a different one replaces it and emits `enabled`. A grant already expired
+ * is not applied; one reaching further than `MAX_DEEP_DEBUG_TTL_MS` from now is cut to it.
+ * Returns true when the grant in force changed.
  */
-export function disableDeepDebug(tenantId: string, options: { actor: string }): boolean {
+export function applyDeepDebugGrant(grant: DeepDebugGrant): boolean {
+  if (grant === null || typeof grant !== 'object') {
+    throw new ScrubError('DEEP_DEBUG_INVALID', 'deep debug: a grant { tenantId, actor, reason, enabledAt, expiresAt } is required');
+  }
+  const tenantId = requireText(grant.tenantId, 'tenantId');
+  const actor = requireText(grant.actor, 'actor');
+  const reason = requireText(grant.reason, 'reason');
+  for (const field of ['enabledAt', 'expiresAt'] as const) {
+    if (typeof grant[field] !== 'number' || !Number.isFinite(grant[field])) {
+      throw new ScrubError('DEEP_DEBUG_INVALID', `deep debug: "${field}" must be epoch milliseconds; got ${String(grant[field])}`);
+    }
+  }
+  const now = clock();
+  sweep(now);
+  if (grant.expiresAt <= now) return false;
+  const expiresAt = Math.min(grant.expiresAt, now + MAX_DEEP_DEBUG_TTL_MS);
+  const current = grants.get(tenantId);
+  if (current && current.actor === actor && current.reason === reason && current.expiresAt === expiresAt) return false;
+  grants.set(tenantId, { tenantId, actor, reason, enabledAt: grant.enabledAt, expiresAt });
+  nextExpiry = Math.min(...[...grants.values()].map((g) => g.expiresAt));
+  emit({ type: 'enabled', tenantId, actor, reason, expiresAt });
+  return true;
+}
+
+/**
+ * Ends a grant early. Returns true when an active grant was removed (a `disabled` event is
+ * emitted, or `expired` with `expired: true` — the grant's authority ended it at its TTL before
+ * this process's clock got there); false when there was none or it had already expired.
+ */
+export function disableDeepDebug(tenantId: string, options: { actor: string; expired?: boolean }): boolean {
   requireText(tenantId, 'tenantId');
   const actor = requireText(options?.actor, 'actor');
   sweep(clock());
@@ -130,7 +165,7 @@ export function disableDeepDebug(tenantId: string, options: { actor: string }): 
   if (!grant) return false;
   grants.delete(tenantId);
   nextExpiry = grants.size === 0 ? Infinity : Math.min(...[...grants.values()].map((g) => g.expiresAt));
-  emit({ type: 'disabled', tenantId, actor, reason: grant.reason, expiresAt: grant.expiresAt });
+  emit({ type: options.expired === true ? 'expired' : 'disabled', tenantId, actor, reason: grant.reason, expiresAt: grant.expiresAt });
   return true;
 }
 

@@ -17,6 +17,8 @@ export {
   incidentModeSubject,
   incidentRequestSubject,
   incidentRequestFilterSubject,
+  deepDebugSubject,
+  deepDebugFilterSubject,
   streamSubjects,
   timelineFilterSubject,
   tenantOfSubject,

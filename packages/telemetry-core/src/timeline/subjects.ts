@@ -1,6 +1,6 @@
 /**
  * Bus subjects (SPEC TL-6): `<prefix>.<tenant>.timeline.<kind>`, `<prefix>.<tenant>.slo.breach`,
- * `<prefix>.<tenant>.incident.mode`, `<prefix>.<tenant>.incident.request`; `<prefix>.global.kb.*` stays tenant-free, so `global` is
+ * `<prefix>.<tenant>.incident.mode`, `<prefix>.<tenant>.incident.request`, `<prefix>.<tenant>.deep_debug.grant`; `<prefix>.global.kb.*` stays tenant-free, so `global` is
  * not a tenant id. The prefix is `stella` in production; tests and benchmarks pick their own so
  * they never collide with an installation on the same NATS server.
  */
@@ -59,9 +59,20 @@ export function incidentRequestFilterSubject(prefix = DEFAULT_SUBJECT_PREFIX): s
   return `${prefix}.*.incident.request`;
 }
 
+/** A tenant's deep-debug grant as the Observability service holds it (CORE-2): `<prefix>.<tenant>.deep_debug.grant`. */
+export function deepDebugSubject(tenant: string, prefix = DEFAULT_SUBJECT_PREFIX): string {
+  assertTenantId(tenant);
+  return `${prefix}.${tenant}.deep_debug.grant`;
+}
+
+/** Filter subject for every tenant's deep-debug grants. */
+export function deepDebugFilterSubject(prefix = DEFAULT_SUBJECT_PREFIX): string {
+  return `${prefix}.*.deep_debug.grant`;
+}
+
 /** Filter subjects of the one stream the platform uses (TL-6). */
 export function streamSubjects(prefix = DEFAULT_SUBJECT_PREFIX): string[] {
-  return [`${prefix}.*.timeline.>`, `${prefix}.*.slo.breach`, `${prefix}.*.incident.mode`, `${prefix}.*.incident.request`];
+  return [`${prefix}.*.timeline.>`, `${prefix}.*.slo.breach`, `${prefix}.*.incident.mode`, `${prefix}.*.incident.request`, deepDebugFilterSubject(prefix)];
 }
 
 /** Filter subject for every tenant's timeline events. */
