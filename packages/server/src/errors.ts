@@ -99,6 +99,11 @@ export const ERRORS = {
   'incident.ttl_invalid': { http: 400, retryable: false, meaning: 'ttl is not a duration (4h, 90m, PT4H) or is longer than allowed' },
   'incident.cooldown': { http: 409, retryable: false, meaning: 'an automatic trigger came within the cool-down after the last incident of this scope; an operator may still turn it on' },
   'incident.not_active': { http: 409, retryable: false, meaning: 'incident mode is not on for this scope, so it cannot be turned off' },
+  // Deep debug (CORE-2): a tenant's time-boxed relaxing of e-mail and path redaction.
+  'deepdebug.tenant_mismatch': { http: 403, retryable: false, meaning: "the tenant named in the body or path is another than the request's (X-Stella-Tenant or the token's)" },
+  'deepdebug.ttl_invalid': { http: 400, retryable: false, meaning: 'ttl is missing, is not a duration (30m, 2h, 1800s, PT30M) or is longer than a grant may last; `allowed.max_seconds` says how long' },
+  'deepdebug.reason_required': { http: 400, retryable: false, meaning: 'reason is missing or blank: say why redaction is relaxed (a ticket, an incident); it is recorded in the audit trail' },
+  'deepdebug.not_active': { http: 409, retryable: false, meaning: 'deep debug is not on for the tenant, so it cannot be switched off' },
   // Evidence locker, attestations, chain of custody (EVI-*, ATT-*, TL-5).
   'evidence.not_found': { http: 404, retryable: false, meaning: 'no evidence bundle with this id in the tenant (another tenant\'s looks the same)' },
   'evidence.inputs_missing': { http: 422, retryable: false, meaning: 'the service holds no artifact or timeline event about the resource to snapshot' },

@@ -2,6 +2,7 @@
 import { attestFeature } from './attest/attest-feature.js';
 import { captureFeature } from './capture/capture-feature.js';
 import { custodyFeature } from './custody/custody-feature.js';
+import { deepDebugFeature } from './deep-debug/deep-debug-feature.js';
 import { evidenceFeature } from './evidence/evidence-feature.js';
 import { incidentFeature } from './incident/incident-feature.js';
 import { ingestFeature } from './ingest/ingest-feature.js';
@@ -21,6 +22,7 @@ export const FEATURES: readonly ServiceFeature[] = [
   obsFeature,
   captureFeature,
   incidentFeature,
+  deepDebugFeature,
   sloFeature,
   evidenceFeature,
   keysFeature,

@@ -46,6 +46,13 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /telemetry/exports/signing-key': { kind: 'tenant', anyOf: ['stella:evidence:export', 'stella:evidence:read', 'stella:obs:read'], why: 'the public key forensic captures are signed with' },
   'GET /telemetry/incidents/mode': { kind: 'tenant', anyOf: ['stella:obs:read', 'stella:incident:admin', 'stella:telemetry:write'], why: "the tenant's incident modes (polled by telemetry-core processes)" },
   'POST /telemetry/incidents/mode': { kind: 'tenant', anyOf: ['stella:incident:admin'], why: 'switch incident mode on or off for the tenant or one service', privileged: true },
+  'GET /telemetry/deep-debug': {
+    kind: 'tenant',
+    anyOf: ['stella:telemetry:admin', 'stella:telemetry:write', 'stella:obs:read'],
+    why: "the tenant's deep-debug grant in force and recent ones (polled by telemetry-core processes)",
+  },
+  'POST /telemetry/deep-debug': { kind: 'tenant', anyOf: ['stella:telemetry:admin'], why: "relax e-mail and path redaction of the tenant's telemetry until a TTL (secrets never)", privileged: true },
+  'DELETE /telemetry/deep-debug/:tenant': { kind: 'tenant', anyOf: ['stella:telemetry:admin'], why: "end the tenant's deep-debug grant now", privileged: true },
   'GET /telemetry/quarantine': { kind: 'tenant', anyOf: ['stella:telemetry:admin'], why: 'inspect records that were acknowledged but refused by their destination (raw payloads)' },
   'POST /telemetry/quarantine/replay': { kind: 'tenant', anyOf: ['stella:telemetry:admin'], why: 'try quarantined records again where they belong', privileged: true },
   'GET /telemetry/retention': { kind: 'tenant', anyOf: ['stella:telemetry:admin', 'stella:obs:read'], why: "the tenant's telemetry retention tiers per signal and the policy's bounds" },
