@@ -160,6 +160,9 @@ describe('--json output of every command', () => {
     await run(3, service(['telemetry', 'incident', 'on', '--ttl', '1h', '--reason', 'test']));
     await run(3, service(['telemetry', 'incident', 'status']));
     await run(3, service(['telemetry', 'incident', 'off', '--reason', 'test']));
+    await run(3, service(['telemetry', 'deep-debug', 'on', '--ttl', '30m', '--reason', 'test']));
+    await run(3, service(['telemetry', 'deep-debug', 'status']));
+    await run(3, service(['telemetry', 'deep-debug', 'off', '--reason', 'test']));
     const platform = await svc.token(TENANT, ['stella:evidence:admin']);
     await run(3, service(['forensic', 'key', 'rotate', '--scope', 'platform', '--tenant', TENANT], platform));
 

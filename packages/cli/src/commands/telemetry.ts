@@ -14,6 +14,8 @@
  * - retention show|set: the tenant's hot, warm and cold tiers per signal, within the one
  *   retention policy of the service (a value outside it is refused naming the bound).
  * - incident on|off|status: switches or shows incident mode for the tenant (or one service).
+ * - deep-debug on|off|status: relaxes e-mail and path redaction of one tenant's telemetry for a
+ *   TTL (secrets never), ends it, or shows who switched it on, why and until when.
  *
  * Service commands take --server, --token/$STELLA_TOKEN, --tenant/$STELLA_TENANT and --json,
  * send a W3C `traceparent` and print the trace id.
@@ -88,7 +90,7 @@ async function isGzipFile(file: string): Promise<boolean> {
 
 export function registerTelemetry(program: Command, ctx: CommandContext): void {
   const { io, path } = ctx;
-  const telemetry = program.command('telemetry').description('forensic capture, its signing key and replay; telemetry index, quarantine, retention tiers, incident mode');
+  const telemetry = program.command('telemetry').description('forensic capture, its signing key and replay; telemetry index, quarantine, retention tiers, incident mode, deep debug');
 
   ctx.action(
     withServerOptions(
@@ -438,6 +440,83 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
             ...captureLine('start', i.start_capture),
             ...captureLine('stop', i.stop_capture),
           ]),
+      ]);
+    },
+  );
+
+  const deepDebug = telemetry
+    .command('deep-debug')
+    .description("deep debug: e-mail addresses and paths shown unredacted in one tenant's telemetry, in every process, until a TTL (at most 24h); secrets stay redacted");
+  interface Grant {
+    grant_id: string;
+    tenant: string;
+    actor: string;
+    reason: string;
+    enabled_at: string;
+    expires_at: string;
+  }
+  interface GrantRecord extends Grant {
+    ended_at: string | null;
+    end_reason: string | null;
+    ended_by: string | null;
+    off_reason: string | null;
+  }
+  interface DeepDebugStatus {
+    tenant: string;
+    state: 'on' | 'off';
+    grants: Grant[];
+    recent: GrantRecord[];
+  }
+  ctx.action(
+    withServerOptions(
+      deepDebug
+        .command('on')
+        .description('switch deep debug on for the tenant, or replace its grant with a new TTL (needs stella:telemetry:admin; audited)')
+        .requiredOption('--ttl <duration>', 'how long until it ends by itself: 30m, 2h, 1800s or PT30M (at most 24h)')
+        .requiredOption('--reason <text>', 'why (a ticket, an incident); recorded in the audit trail')
+        .addHelpText('after', '\nExample:\n  stella telemetry deep-debug on --tenant acme --ttl 30m --reason "support case 4711"'),
+    ),
+    async (_args, opts: ServerOptions & { ttl: string; reason: string }) => {
+      const conn = connect(opts, io);
+      const res = await requestJson<{ state: 'on'; grant: GrantRecord; replaced: GrantRecord | null; grants: Grant[] }>(conn, 'POST', '/telemetry/deep-debug', {
+        ...(conn.tenant ? { tenant: conn.tenant } : {}),
+        ttl: opts.ttl,
+        reason: opts.reason,
+      });
+      return traced(conn.traceId, true, res as unknown as Record<string, unknown>, [
+        `deep debug ON for ${res.grant.tenant} until ${res.grant.expires_at} (grant ${res.grant.grant_id}): e-mail addresses and paths unredacted, secrets still redacted`,
+        ...(res.replaced ? [`  replaces grant ${res.replaced.grant_id}, which was to last until ${res.replaced.expires_at}`] : []),
+      ]);
+    },
+  );
+  ctx.action(
+    withServerOptions(
+      deepDebug
+        .command('off')
+        .description("end the tenant's deep-debug grant now: redaction is strict again in every process (needs stella:telemetry:admin; audited)")
+        .option('--reason <text>', 'why it ends now (recorded in the audit trail)'),
+    ),
+    async (_args, opts: ServerOptions & { reason?: string }) => {
+      const conn = connect(opts, io);
+      // Without --tenant the token's one tenant is meant: the service names it.
+      const tenant = conn.tenant ?? (await requestJson<DeepDebugStatus>(conn, 'GET', '/telemetry/deep-debug')).tenant;
+      const query = opts.reason ? `?${new URLSearchParams({ reason: opts.reason }).toString()}` : '';
+      const res = await requestJson<{ state: 'off'; grant: GrantRecord; grants: Grant[] }>(conn, 'DELETE', `/telemetry/deep-debug/${encodeURIComponent(tenant)}${query}`);
+      return traced(conn.traceId, true, res as unknown as Record<string, unknown>, [
+        `deep debug OFF for ${res.grant.tenant} (grant ${res.grant.grant_id}, on since ${res.grant.enabled_at} by ${res.grant.actor}, ended ${res.grant.ended_at})`,
+      ]);
+    },
+  );
+  ctx.action(
+    withServerOptions(deepDebug.command('status').description("show the tenant's deep-debug grant in force (who, why, until when) and its recent grants (needs stella:telemetry:admin, stella:obs:read or stella:telemetry:write)")),
+    async (_args, opts: ServerOptions) => {
+      const conn = connect(opts, io);
+      const res = await requestJson<DeepDebugStatus>(conn, 'GET', '/telemetry/deep-debug');
+      const ended = (g: GrantRecord): string => (g.end_reason === 'ttl' ? 'expired' : g.end_reason === 'replaced' ? `replaced by ${g.ended_by ?? '?'}` : `switched off by ${g.ended_by ?? '?'}${g.off_reason ? ` (${g.off_reason})` : ''}`);
+      return traced(conn.traceId, true, res as unknown as Record<string, unknown>, [
+        ...(res.grants.length === 0 ? [`deep debug off for ${res.tenant}`] : res.grants.map((g) => `deep debug ON for ${res.tenant} until ${g.expires_at}, by ${g.actor}: ${g.reason} (grant ${g.grant_id})`)),
+        ...(res.recent.length ? ['recent grants:'] : []),
+        ...res.recent.slice(0, 5).map((g) => `  ${g.grant_id} ${g.enabled_at} → ${g.ended_at ?? '?'} by ${g.actor}: ${g.reason}; ${ended(g)}`),
       ]);
     },
   );
