@@ -77,5 +77,16 @@ export * from './sampling/index.js';
 export * from './metrics/index.js';
 export * from './export/index.js';
 export * from './egress/index.js';
+export {
+  DEFAULT_TELEMETRY_POLICY_FILE,
+  TELEMETRY_POLICY_ENV,
+  TELEMETRY_POLICY_VERSION,
+  TelemetryPolicyError,
+  loadTelemetryPolicy,
+  parseTelemetryPolicy,
+  validateTelemetryPolicy,
+} from './policy/index.js';
+export type { TelemetryPolicy, TelemetryPolicyErrorCode } from './policy/index.js';
+export type { ActiveTelemetryPolicy, PolicyReloadOptions, TelemetryPolicyListener, TelemetryPolicyReload } from './policy/policy-runtime.js';
 export { createTelemetry, initTelemetry } from './init.js';
 export type { TelemetryOptions, TelemetryHandle, ShutdownResult } from './init.js';

@@ -45,7 +45,15 @@ import { StellaHeadSampler } from './sampling/head-sampler.js';
 import { IncidentModeRegistry, type IncidentModeSource } from './sampling/incident-mode.js';
 import { TailSamplingProcessor, type TailBufferOptions } from './sampling/tail-buffer.js';
 import { TailTracerProvider } from './sampling/tail-tracer.js';
-import { compileScrubPolicy, type ScrubPolicy } from './scrub/index.js';
+import {
+  resolvePolicyFile,
+  TelemetryPolicyRuntime,
+  type ActiveTelemetryPolicy,
+  type PolicyReloadOptions,
+  type TelemetryPolicyListener,
+  type TelemetryPolicyReload,
+} from './policy/policy-runtime.js';
+import type { ScrubPolicy } from './scrub/index.js';
 
 export interface TelemetryOptions {
   /** Service name (`service.name`). Required. */
@@ -109,8 +117,24 @@ export interface TelemetryOptions {
   backoff?: { initialMs?: number; maxMs?: number };
   /** Sealed-mode egress policy. Default: sealed when `STELLA_SEALED=1`, empty allowlist. */
   egress?: EgressPolicy;
-  /** Scrub policy for span attributes (logs use the logger's). Default: the built-in policy. */
+  /**
+   * Scrub policy for span attributes and metric labels (logs use the logger's); the policy
+   * file's fields are laid over it. Default: the built-in policy.
+   */
   scrub?: ScrubPolicy;
+  /**
+   * Telemetry policy file (YAML or JSON, `version: 1`): the attribute allowlist and key rules for
+   * span attributes and metric labels, and the sealed-mode egress allowlist. Its lists are added
+   * to `scrub` and `egress.allowlist`; a scalar it sets replaces the option. A file that cannot
+   * be used fails the start. Default: `STELLA_TELEMETRY_POLICY` env; `''` means no file.
+   */
+  policyFile?: string;
+  /**
+   * Following the policy file: a changed file is applied to span scrubbing and metric labels at
+   * once (the egress allowlist at the next start), a broken one is logged and ignored. False
+   * reads it once. Default: watch its directory (200 ms debounce) and stat it every 5 s.
+   */
+  policyReload?: PolicyReloadOptions | false;
   /** Logger for the library's own warnings. Default: the process default logger. */
   logger?: Logger;
   /** Clock (ms) for incident TTLs, tail-buffer ages and back-off; injectable for tests. Default `Date.now`. */
@@ -145,6 +169,12 @@ export interface TelemetryHandle {
   readonly logSink: LogSink | undefined;
   /** Egress decision per configured endpoint (allowed or blocked, with reason). */
   readonly egress: ReadonlyArray<EgressVerdict & { signal: TelemetrySignal }>;
+  /** The telemetry policy in force: its file, when it was read, the compiled scrub policy, the egress allowlist. */
+  readonly policy: ActiveTelemetryPolicy;
+  /** Calls `listener` after each applied or rejected policy file change; returns the unsubscribe function. */
+  onPolicyReload(listener: TelemetryPolicyListener): () => void;
+  /** Reads the policy file now, as a change would; never throws (a problem is returned and logged). */
+  reloadPolicy(): TelemetryPolicyReload;
   /** Self-metric counters (also exposed as metrics). */
   stats(): TelemetryStatsSnapshot;
   /** Exposition of this instance's metrics (`accept` picks OpenMetrics or Prometheus text). */
@@ -211,12 +241,25 @@ async function start(options: TelemetryOptions, global: boolean): Promise<Teleme
   const logger = options.logger ?? getDefaultLogger();
   const stats = new TelemetryStats();
   const incidents = new IncidentModeRegistry(now);
-  const scrubPolicy = compileScrubPolicy(options.scrub);
+  // The policy file is read before anything uses it: the egress check, span scrubbing, metric labels.
+  const policy = new TelemetryPolicyRuntime({
+    file: resolvePolicyFile(options.policyFile),
+    scrub: options.scrub,
+    egressAllowlist: options.egress?.allowlist,
+    logger,
+    reload: options.policyReload,
+    now,
+  });
   const exportTimeout = options.exportTimeoutMillis ?? 5000;
   const backoff = { initialBackoffMs: options.backoff?.initialMs, maxBackoffMs: options.backoff?.maxMs, now };
 
   // Sealed-mode guard: decide every configured endpoint before any exporter exists.
-  const egressPolicy: EgressPolicy = { ...options.egress, sealed: options.egress?.sealed ?? sealedFromEnv() };
+  // Exporters are built once, for allowed endpoints only: a reloaded egress allowlist applies at the next start.
+  const egressPolicy: EgressPolicy = {
+    ...options.egress,
+    allowlist: [...policy.current.egressAllowlist],
+    sealed: options.egress?.sealed ?? sealedFromEnv(),
+  };
   const verdicts: Array<EgressVerdict & { signal: TelemetrySignal }> = [];
   const allowedEndpoint: Partial<Record<TelemetrySignal, string>> = {};
   for (const signal of ['traces', 'metrics', 'logs'] as const) {
@@ -266,7 +309,7 @@ async function start(options: TelemetryOptions, global: boolean): Promise<Teleme
       : undefined);
   const spanExport = spanTarget
     ? new BoundedSpanProcessor(
-        new ResilientExporter(spanTarget, { signal: 'traces', stats, prepare: (spans) => scrubSpans(spans, scrubPolicy), ...backoff }) as unknown as SpanExporter,
+        new ResilientExporter(spanTarget, { signal: 'traces', stats, prepare: (spans) => scrubSpans(spans, policy.current.scrub), ...backoff }) as unknown as SpanExporter,
         stats,
         options.batch?.traces,
       )
@@ -315,6 +358,11 @@ async function start(options: TelemetryOptions, global: boolean): Promise<Teleme
     // Only the process's instance observes every request; an owned one is handed its own.
     requestMetrics: global && options.metrics?.requestMetrics !== false,
     exemplars: exemplarStore,
+  });
+  // Metric label values are scrubbed in the cardinality guard, with the policy in force.
+  telemetryMetrics.shared.guard.setScrubPolicy(policy.current.scrub);
+  policy.onReload((event) => {
+    if (event.ok) telemetryMetrics.shared.guard.setScrubPolicy(event.policy.scrub);
   });
   const observeRequest: RequestObserver =
     options.metrics?.requestMetrics === false ? () => undefined : (completion) => telemetryMetrics.recordRequest(completion);
@@ -400,6 +448,11 @@ async function start(options: TelemetryOptions, global: boolean): Promise<Teleme
     observeRequest,
     logSink,
     egress: verdicts,
+    get policy() {
+      return policy.current;
+    },
+    onPolicyReload: (listener) => policy.onReload(listener),
+    reloadPolicy: () => policy.reload(),
     stats: () => stats.snapshot(),
     renderMetrics: async (accept) => {
       const format = accept?.includes('application/openmetrics-text') ? 'openmetrics' : 'prometheus';
@@ -431,6 +484,7 @@ async function start(options: TelemetryOptions, global: boolean): Promise<Teleme
         removeSink?.();
         removeFetchPropagation?.();
         unfollow?.();
+        policy.close();
         await options.sampling?.incidentSource?.close().catch(() => undefined);
         telemetryMetrics.shutdown();
         if (global) {

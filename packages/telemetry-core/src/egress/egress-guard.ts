@@ -77,11 +77,22 @@ function allowlisted(url: URL, allowlist: readonly string[]): boolean {
   if (allowlist.length === 0) return false;
   const host = url.hostname.toLowerCase();
   const bareHost = host.replace(/^\[|\]$/g, '');
-  const origin = url.origin.toLowerCase();
+  // Not `url.origin`: it is "null" for grpc: and file: URLs, which an entry "null" would match.
+  const origin = `${url.protocol}//${url.host}`.toLowerCase();
   return allowlist.some((entry) => {
     const e = entry.trim().toLowerCase().replace(/\/+$/, '');
-    return e === host || e === bareHost || e === origin || e === `${host}:${url.port}`;
+    return e === host || e === bareHost || e === `${host}:${url.port}` || (e.includes('://') && originOf(e) === origin);
   });
+}
+
+/** `scheme://host[:port]` of an origin entry, the default port dropped as the URL parser does. */
+function originOf(entry: string): string | undefined {
+  try {
+    const u = new URL(entry);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
