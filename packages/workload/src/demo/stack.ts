@@ -37,6 +37,8 @@ export interface ServiceFeatures {
   metrics: boolean;
   /** `GET /obs/slo`: the service evaluates SLOs. */
   slo: boolean;
+  /** `GET /telemetry/deep-debug`: per-tenant deep-debug grants the services follow. */
+  deepDebug: boolean;
 }
 
 export interface StackOptions {
@@ -91,6 +93,7 @@ async function detectFeatures(stellaUrl: string, otlpPort: number): Promise<Serv
     otlp: await listening(otlpPort),
     metrics: has('/obs/metrics'),
     slo: has('/obs/slo'),
+    deepDebug: has('/telemetry/deep-debug'),
   };
 }
 
@@ -174,6 +177,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             metricsIntervalMs: DEMO_METRICS_INTERVAL_MS,
             ...(features.otlp ? { otlpEndpoint: `http://127.0.0.1:${otlpHttp}` } : { fileDir: telemetryDir }),
             ...(features.incident ? { incidentModeUrl: stellaUrl } : {}),
+            ...(features.deepDebug ? { deepDebugUrl: stellaUrl } : {}),
           },
           features: { evidence: features.evidence, attestations: features.attestations },
         };

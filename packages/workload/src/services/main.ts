@@ -4,7 +4,7 @@
  * OTLP receiver, or to OTLP/JSON files), then the service listens on its assigned port and
  * tells its parent over IPC. Messages: `flush` (export what is buffered), `shutdown`.
  */
-import { initTelemetry } from '@stellaops/telemetry-core';
+import { followDeepDebug, HttpDeepDebugSource, initTelemetry } from '@stellaops/telemetry-core';
 import { TenantIncidentModeSource } from '../telemetry/tenant-incident-source.js';
 import { tenantRoutingLogExporter, tenantRoutingSpanExporter } from '../telemetry/tenant-routing-exporter.js';
 import { tenantRoutingMetricExporter } from '../telemetry/tenant-routing-metric-exporter.js';
@@ -61,6 +61,17 @@ const telemetry = await initTelemetry({
   logs: { exportLevel: 'info' },
 });
 const runtime = createRuntime(config);
+// Deep debug: the service's grants, polled per tenant; each one applied or dropped is logged.
+const deepDebug = t.deepDebugUrl
+  ? new HttpDeepDebugSource({
+      url: t.deepDebugUrl,
+      tenants: config.tenants,
+      headers: { authorization: `Bearer ${config.serviceToken}` },
+      intervalMs: 500,
+      onError: (error) => runtime.logger.debug({ err: error }, 'deep-debug poll failed'),
+    })
+  : undefined;
+if (deepDebug) followDeepDebug(deepDebug, { onError: (error, state) => runtime.logger.warn({ err: error, tenant_id: state.tenant }, 'deep-debug grant not applied') });
 const app = await createWorkloadApp(runtime);
 SERVICE_ROUTES[config.service](app, runtime);
 const url = new URL(config.peers[config.service]);
@@ -72,6 +83,7 @@ async function close(code: number): Promise<void> {
   if (closing) return;
   closing = true;
   await app.close().catch(() => undefined);
+  await deepDebug?.close();
   await telemetry.shutdown({ timeoutMs: 5000 });
   runtime.logger.flush();
   process.exit(code);

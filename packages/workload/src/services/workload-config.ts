@@ -33,6 +33,8 @@ export interface WorkloadConfig {
     metricsIntervalMs?: number;
     /** Poll the service's incident-mode API (only when it serves one). */
     incidentModeUrl?: string;
+    /** Poll the service's deep-debug grants per tenant (only when it serves them). */
+    deepDebugUrl?: string;
   };
   /** Which optional APIs of the Observability & Forensics service to use (present in this build). */
   features: { evidence: boolean; attestations: boolean };
