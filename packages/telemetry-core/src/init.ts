@@ -19,7 +19,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { JsonLogsSerializer, JsonMetricsSerializer, JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, NoopSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { fetchPropagationFromEnv, installFetchPropagation } from './context/fetch-propagation.js';
 import type { RequestObserver } from './context/http.js';
@@ -41,6 +41,7 @@ import type { CardinalityLimits } from './metrics/cardinality-guard.js';
 import { ExemplarStore } from './metrics/exemplar-store.js';
 import { TelemetryMetrics } from './metrics/instruments.js';
 import { ExpositionReader, setActiveExpositionReader } from './metrics/metrics-endpoint.js';
+import { GuardedInstruments } from './metrics/series-aggregation.js';
 import { StellaHeadSampler } from './sampling/head-sampler.js';
 import { IncidentModeRegistry, type IncidentModeSource } from './sampling/incident-mode.js';
 import { TailSamplingProcessor, type TailBufferOptions } from './sampling/tail-buffer.js';
@@ -327,7 +328,9 @@ async function start(options: TelemetryOptions, global: boolean): Promise<Teleme
 
   // Metrics: pull exposition (/metrics) always; OTLP push when an exporter is configured.
   const exemplarStore = new ExemplarStore();
-  const exposition = new ExpositionReader(exemplarStore);
+  // Guarded counters and histograms keep their own series; each reader reads them through a producer.
+  const guardedInstruments = new GuardedInstruments();
+  const exposition = new ExpositionReader(exemplarStore, [guardedInstruments.producer(resource, TRACER_NAME, () => AggregationTemporality.CUMULATIVE)]);
   const metricTarget =
     options.exporters?.metrics ??
     (allowedEndpoint.metrics
@@ -340,6 +343,9 @@ async function start(options: TelemetryOptions, global: boolean): Promise<Teleme
     readers.push(
       new PeriodicExportingMetricReader({
         exporter: countingMetricExporter(metricTarget, stats),
+        metricProducers: [
+          guardedInstruments.producer(resource, TRACER_NAME, (type) => metricTarget.selectAggregationTemporality?.(type) ?? AggregationTemporality.CUMULATIVE),
+        ],
         exportIntervalMillis: options.metrics?.exportIntervalMillis ?? 15_000,
         exportTimeoutMillis: Math.min(exportTimeout, options.metrics?.exportIntervalMillis ?? 15_000),
       }),
@@ -358,11 +364,12 @@ async function start(options: TelemetryOptions, global: boolean): Promise<Teleme
     // Only the process's instance observes every request; an owned one is handed its own.
     requestMetrics: global && options.metrics?.requestMetrics !== false,
     exemplars: exemplarStore,
+    instruments: guardedInstruments,
   });
   // Metric label values are scrubbed in the cardinality guard, with the policy in force.
-  telemetryMetrics.shared.guard.setScrubPolicy(policy.current.scrub);
+  telemetryMetrics.setLabelPolicy(policy.current.scrub);
   policy.onReload((event) => {
-    if (event.ok) telemetryMetrics.shared.guard.setScrubPolicy(event.policy.scrub);
+    if (event.ok) telemetryMetrics.setLabelPolicy(event.policy.scrub);
   });
   const observeRequest: RequestObserver =
     options.metrics?.requestMetrics === false ? () => undefined : (completion) => telemetryMetrics.recordRequest(completion);

@@ -4,12 +4,14 @@
  * labels go through the cardinality guard; histograms keep exemplars.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { context as otelContext, trace, type Attributes, type Counter, type Histogram, type Meter } from '@opentelemetry/api';
+import { context as otelContext, trace, type Attributes, type Meter } from '@opentelemetry/api';
+import { InstrumentType } from '@opentelemetry/sdk-metrics';
 import { addRequestObserver, type RequestCompletion } from '../context/http.js';
 import type { TelemetryStats } from '../export/telemetry-stats.js';
 import type { IncidentModeRegistry } from '../sampling/incident-mode.js';
 import { attributesKey, CardinalityGuard, OVERFLOW_ATTRIBUTES, OVERFLOW_KEY, type CardinalityLimits } from './cardinality-guard.js';
 import { bucketIndex, ExemplarStore } from './exemplar-store.js';
+import { GuardedInstruments, type Series, type SeriesSet } from './series-aggregation.js';
 
 /** Seconds. Covers the SLO thresholds 2 s (interactive), 5 s, 30 s and 90 s (jobs). */
 export const DURATION_BUCKETS_SECONDS: readonly number[] = Object.freeze([
@@ -54,27 +56,47 @@ export interface ExemplarRef {
   spanId: string;
 }
 
+/** Raw label sets remembered per instrument (beyond it, new ones go through the guard each time). */
+const RAW_KEY_MEMORY = 4096;
+
+/**
+ * The series a recording goes to: a label set seen before is one map look-up by its key; a new
+ * one goes through the cardinality guard (which scrubs its values and applies the caps) first.
+ * Folded recordings are not remembered, so the guard counts each of them.
+ */
+function seriesFor(set: SeriesSet, shared: MetricsShared, name: string, attrs: Attributes): Series {
+  const rawKey = attributesKey(attrs);
+  const known = shared.rawKeys(set).get(rawKey);
+  if (known !== undefined) return known;
+  const labels = { ...attrs };
+  if (!shared.guard.admit(name, rawKey, labels)) return set.series(OVERFLOW_KEY, OVERFLOW_ATTRIBUTES);
+  const series = set.series(attributesKey(labels), labels);
+  const memory = shared.rawKeys(set);
+  if (memory.size < RAW_KEY_MEMORY) memory.set(rawKey, series);
+  return series;
+}
+
 /** A histogram that respects the cardinality guard and keeps exemplars. */
 export class GuardedHistogram {
   constructor(
     readonly name: string,
     readonly boundaries: readonly number[],
-    private readonly histogram: Histogram,
+    private readonly set: SeriesSet,
     private readonly shared: MetricsShared,
   ) {}
 
   record(value: number, attrs: Attributes = {}, exemplar?: ExemplarRef | null): void {
     if (!Number.isFinite(value) || value < 0) return;
-    let key = attributesKey(attrs);
-    let recorded = attrs;
-    if (!this.shared.guard.admit(this.name, key, attrs)) {
-      recorded = OVERFLOW_ATTRIBUTES;
-      key = OVERFLOW_KEY;
-    }
-    this.histogram.record(value, recorded);
+    const series = seriesFor(this.set, this.shared, this.name, attrs);
+    const bucket = bucketIndex(this.boundaries, value);
+    series.counts[bucket] = (series.counts[bucket] as number) + 1;
+    series.sum += value;
+    series.count += 1;
+    if (value < series.min) series.min = value;
+    if (value > series.max) series.max = value;
     const ref = exemplar === undefined ? this.shared.activeExemplar() : exemplar;
     if (ref) {
-      this.shared.exemplars.offer(this.name, key, this.boundaries.length + 1, bucketIndex(this.boundaries, value), {
+      this.shared.exemplars.offer(this.name, series.key, this.boundaries.length + 1, bucket, {
         value,
         traceId: ref.traceId,
         spanId: ref.spanId,
@@ -88,19 +110,22 @@ export class GuardedHistogram {
 export class GuardedCounter {
   constructor(
     readonly name: string,
-    private readonly counter: Counter,
+    private readonly set: SeriesSet,
     private readonly shared: MetricsShared,
   ) {}
 
   add(value: number, attrs: Attributes = {}): void {
     if (!Number.isFinite(value) || value < 0) return;
-    const key = attributesKey(attrs);
-    this.counter.add(value, this.shared.guard.admit(this.name, key, attrs) ? attrs : OVERFLOW_ATTRIBUTES);
+    const series = seriesFor(this.set, this.shared, this.name, attrs);
+    series.sum += value;
+    series.count += 1;
   }
 }
 
 export interface MetricsShared {
   guard: CardinalityGuard;
+  /** Raw label-set key → series, per instrument; emptied when the label scrub policy changes. */
+  rawKeys(set: SeriesSet): Map<string, Series>;
   exemplars: ExemplarStore;
   /** Exemplar for the active span, if its trace will be exported. */
   activeExemplar(): ExemplarRef | undefined;
@@ -120,6 +145,8 @@ export interface TelemetryMetricsOptions {
   requestMetrics?: boolean;
   /** Where histogram exemplars are kept (shared with the exposition reader). Default: a new store. */
   exemplars?: ExemplarStore;
+  /** Where the guarded instruments keep their series (the readers' producers read it). Default: a new set. */
+  instruments?: GuardedInstruments;
 }
 
 export class TelemetryMetrics {
@@ -132,13 +159,26 @@ export class TelemetryMetrics {
   private readonly loopTimer: NodeJS.Timeout;
   private readonly unsubscribe: (() => void) | undefined;
   private readonly guard: CardinalityGuard;
+  /** The guarded instruments' series, read by the metric readers through `instruments.producer`. */
+  readonly instruments: GuardedInstruments;
+  private readonly rawKeys = new Map<SeriesSet, Map<string, Series>>();
 
   constructor(private readonly options: TelemetryMetricsOptions) {
     const { meter, stats, incidents } = options;
     this.guard = new CardinalityGuard(options.limits);
     const exemplars = options.exemplars ?? new ExemplarStore();
+    this.instruments = options.instruments ?? new GuardedInstruments();
+    const rawKeys = this.rawKeys;
     this.shared = {
       guard: this.guard,
+      rawKeys: (set) => {
+        let keys = rawKeys.get(set);
+        if (keys === undefined) {
+          keys = new Map();
+          rawKeys.set(set, keys);
+        }
+        return keys;
+      },
       exemplars,
       activeExemplar: () => {
         const sc = trace.getSpanContext(otelContext.active());
@@ -148,11 +188,7 @@ export class TelemetryMetrics {
     };
 
     this.requestDuration = this.histogram(METRIC_NAMES.requestDuration, 'Duration of HTTP server requests.');
-    this.requestErrors = new GuardedCounter(
-      METRIC_NAMES.requestErrors,
-      meter.createCounter(METRIC_NAMES.requestErrors, { description: 'HTTP server requests that ended with a 5xx status.' }),
-      this.shared,
-    );
+    this.requestErrors = this.counter(METRIC_NAMES.requestErrors, 'HTTP server requests that ended with a 5xx status.');
     this.journeyDuration = this.histogram(METRIC_NAMES.journeyDuration, 'Duration of a StellaOps user journey (SBOM ingest, policy evaluate, ...).');
 
     if (options.requestMetrics !== false) this.unsubscribe = addRequestObserver((c) => this.recordRequest(c));
@@ -231,12 +267,12 @@ export class TelemetryMetrics {
 
   /** A guarded histogram with exemplars, for service-specific latencies (seconds by default). */
   histogram(name: string, description: string, boundaries: readonly number[] = DURATION_BUCKETS_SECONDS, unit = 's'): GuardedHistogram {
-    const h = this.options.meter.createHistogram(name, { description, unit, advice: { explicitBucketBoundaries: [...boundaries] } });
-    return new GuardedHistogram(name, boundaries, h, this.shared);
+    const set = this.instruments.add({ name, description, unit, type: InstrumentType.HISTOGRAM, boundaries });
+    return new GuardedHistogram(name, boundaries, set, this.shared);
   }
 
   counter(name: string, description: string): GuardedCounter {
-    return new GuardedCounter(name, this.options.meter.createCounter(name, { description }), this.shared);
+    return new GuardedCounter(name, this.instruments.add({ name, description, unit: '', type: InstrumentType.COUNTER }), this.shared);
   }
 
   /**
@@ -246,6 +282,15 @@ export class TelemetryMetrics {
    */
   admit(metric: string, attrs: Attributes): Attributes {
     return this.guard.admit(metric, attributesKey(attrs), attrs) ? attrs : OVERFLOW_ATTRIBUTES;
+  }
+
+  /**
+   * Scrub policy for label values from now on (a telemetry policy reload): label sets are
+   * judged again on their next recording; series already recorded keep their labels.
+   */
+  setLabelPolicy(policy: Parameters<CardinalityGuard['setScrubPolicy']>[0]): void {
+    this.guard.setScrubPolicy(policy);
+    this.rawKeys.clear();
   }
 
   observeQueueDepth(queue: string, read: () => number): () => void {

@@ -4,15 +4,19 @@
  * Usable from node:http (`metricsHandler`) and Fastify (`fastifyMetrics`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { MetricReader } from '@opentelemetry/sdk-metrics';
+import { MetricReader, type MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { FastifyPluginCallback } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ExemplarStore } from './exemplar-store.js';
 import { CONTENT_TYPES, negotiateFormat, serializeMetrics, type ExpositionFormat } from './openmetrics.js';
 
 export class ExpositionReader extends MetricReader {
-  constructor(private readonly exemplars: ExemplarStore) {
-    super();
+  /** `producers`: metric sources besides the SDK's instruments (telemetry-core's guarded instruments). */
+  constructor(
+    private readonly exemplars: ExemplarStore,
+    producers: MetricProducer[] = [],
+  ) {
+    super({ metricProducers: producers });
   }
 
   /** Collects now and renders the exposition in `format`. */

@@ -71,7 +71,7 @@ beforeAll(async () => {
     },
     exportTimeoutMillis: 500,
     backoff: { initialMs: 10, maxMs: 50 },
-    logs: { spillDir, spillMaxFileBytes: 8 * 1024 },
+    logs: { spillDir, spillMaxFileBytes: 8 * 1024, exportLevel: 'info' },
     metrics: { exportIntervalMillis: 60_000 },
   });
   logger = createLogger({ service: 'otlp-e2e', destination: new Writable({ write(_c, _e, cb) { cb(); } }) });

@@ -57,7 +57,7 @@ async function instance(service: string): Promise<Instance> {
     exporters: { spans: exporters.spans, logs: exporters.logs },
     sampling: { ratio: 1 },
     batch: { traces: { scheduledDelayMillis: 60_000 }, logs: { scheduledDelayMillis: 60_000 } },
-    logs: { spillDir },
+    logs: { spillDir, exportLevel: 'info' },
   });
   const logger = createLogger({ service, destination: quiet(), sinks: handle.logSink ? [handle.logSink] : [] });
   const app = Fastify();
