@@ -2,6 +2,11 @@
  * The one logger facade for StellaOps services (CORE-1, CORE-2): pino underneath, NDJSON out,
  * the fixed fields filled from the active context, and every field and message scrubbed
  * inside the library rather than at call sites.
+ *
+ * Per line, the facade writes the JSON members itself — timestamp, identity, context, child
+ * bindings, the call-site fields and the message — scrubbing each value while serialising it
+ * (`JsonMemberWriter`), and hands them to pino through its timestamp hook. pino adds the level,
+ * closes the line and writes it; it never walks the record again.
  */
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import { context as otelContext, INVALID_TRACEID, trace, type Context } from '@opentelemetry/api';
@@ -15,6 +20,7 @@ import {
   type CompiledScrubPolicy,
   type ScrubPolicy,
 } from '../scrub/index.js';
+import { JsonMemberWriter } from '../scrub/scrub-json.js';
 import { breadcrumbsEnabled } from './breadcrumbs.js';
 import { foldError, isError } from './fold-error.js';
 import { LEVELS, isLevelName, type LevelName } from './fields.js';
@@ -78,37 +84,56 @@ interface Shared {
   level: LevelName;
   readonly policy: CompiledScrubPolicy;
   readonly service: string;
+  /** Writes scrubbed members; its bits are the context keys (`KEY_BITS`). */
+  readonly writer: JsonMemberWriter;
+  readonly context: ContextFragments;
+  /** `,"service":…` and the rest of the identity, scrubbed once. */
+  readonly identity: string;
 }
 
 /**
- * The context part of a line, as a JSON fragment spliced in after `ts`, so per-line work stays
- * close to plain pino's. Keys the call site sets itself are left out (the call site wins and a
+ * The context part of a line, as a JSON fragment, so per-line work stays close to plain
+ * pino's. Keys the call site or a child binding sets itself are left out (theirs wins and a
  * line never carries a key twice); which keys those are is a bit mask. The scrubbed fields part
  * is cached in the fields object's render slot (the object is frozen and shared by every
  * context that only changed its span); trace ids are appended per line, which is cheap.
  */
 class ContextFragments {
-  constructor(private readonly policy: CompiledScrubPolicy) {}
+  // The last context rendered: a service writes several lines per request, in one context.
+  private lastCtx: Context | undefined;
+  private lastMask = 0;
+  private lastText = '';
+  /** Whether the last fields part may be reused (not rendered under a deep-debug opt-in). */
+  private cacheable = false;
+
+  constructor(private readonly writer: JsonMemberWriter) {}
 
   get(ctx: Context, mask: number): string {
-    return this.fieldsPart(currentFields(ctx), mask) + traceIdsPart(ctx, mask);
+    if (ctx === this.lastCtx && mask === this.lastMask) return this.lastText;
+    const text = this.fieldsPart(currentFields(ctx), mask) + traceIdsPart(ctx, mask);
+    this.lastCtx = this.cacheable ? ctx : undefined;
+    this.lastMask = mask;
+    this.lastText = text;
+    return text;
   }
 
   private fieldsPart(fields: Readonly<TelemetryContext>, mask: number): string {
+    this.cacheable = true;
     const slot = renderSlotOf(fields);
     if (!slot) return ''; // no fields set in this context
     if (slot.owner === this && slot.mask === mask) return slot.text;
-    const scrubbed = scrubValue(fields, this.policy) as Record<string, unknown>;
     let out = '';
-    for (const key of CONTEXT_FIELDS) {
-      const value = scrubbed[key];
-      if (value !== undefined && (mask & KEY_BITS.get(key)!) === 0) out += `,"${key}":${JSON.stringify(value)}`;
+    for (let i = 0; i < CONTEXT_FIELDS.length; i++) {
+      const value = fields[CONTEXT_FIELDS[i]!];
+      if (value !== undefined && (mask & CONTEXT_BITS[i]!) === 0) out += this.writer.member(CONTEXT_FIELDS[i]!, value);
     }
     // A fragment rendered under a deep-debug opt-in must not outlive the opt-in.
     if (!fields.tenant_id || !isDeepDebugActive(fields.tenant_id)) {
       slot.owner = this;
       slot.mask = mask;
       slot.text = out;
+    } else {
+      this.cacheable = false;
     }
     return out;
   }
@@ -127,20 +152,14 @@ function traceIdsPart(ctx: Context, mask: number): string {
 }
 
 const KEY_BITS = new Map<string, number>([...CONTEXT_FIELDS, 'trace_id', 'span_id', 'parent_span_id'].map((k, i) => [k, 1 << i]));
+const CONTEXT_BITS = CONTEXT_FIELDS.map((k) => KEY_BITS.get(k)!);
 const TRACE_BIT = KEY_BITS.get('trace_id')!;
 const SPAN_BIT = KEY_BITS.get('span_id')!;
 const PARENT_BIT = KEY_BITS.get('parent_span_id')!;
+const bitOfKey = (key: string): number => KEY_BITS.get(key) ?? 0;
 
-/** Which context keys the call-site object sets itself (a bit per key; 0 for most lines). */
-function collisionMask(obj: unknown): number {
-  if (!obj || typeof obj !== 'object') return 0;
-  let mask = 0;
-  for (const key in obj) {
-    const bit = KEY_BITS.get(key);
-    if (bit !== undefined && (obj as Record<string, unknown>)[key] !== undefined) mask |= bit;
-  }
-  return mask;
-}
+/** Keys pino treats as options in child bindings; never written as fields. */
+const BINDING_OPTION_KEYS = new Set(['level', 'serializers', 'formatters', 'customLevels']);
 
 /** ISO timestamps, formatted at most once per millisecond. */
 let lastMs = -1;
@@ -177,6 +196,9 @@ class StellaLogger implements Logger {
   constructor(
     private readonly base: PinoLogger,
     private readonly shared: Shared,
+    /** Child bindings as scrubbed JSON members, and the context keys they set. */
+    private readonly bindings = '',
+    private readonly bindingMask = 0,
   ) {
     this.trace = this.method(LEVELS.trace, 'trace');
     this.debug = this.method(LEVELS.debug, 'debug');
@@ -205,7 +227,11 @@ class StellaLogger implements Logger {
   }
 
   child(bindings: Record<string, unknown>): Logger {
-    return new StellaLogger(this.base.child(scrubValue(bindings, this.shared.policy) as Record<string, unknown>), this.shared);
+    const own: Record<string, unknown> = {};
+    for (const key of Object.keys(bindings ?? {})) if (!BINDING_OPTION_KEYS.has(key)) own[key] = bindings[key];
+    const writer = this.shared.writer;
+    const members = writer.members(own);
+    return new StellaLogger(this.base, this.shared, this.bindings + members, this.bindingMask | writer.mask);
   }
 
   flush(): void {
@@ -216,23 +242,46 @@ class StellaLogger implements Logger {
     const shared = this.shared;
     const base = this.base;
     const write = base[name] as (...a: unknown[]) => void;
+    const bindings = this.bindings;
+    const bindingMask = this.bindingMask;
     // A plain function (not an arrow) so `arguments` avoids a rest array on the hot path.
     return function log(): void {
       if (num < shared.threshold && !breadcrumbsEnabled(currentFields().tenant_id, shared.service)) return;
       try {
         // eslint-disable-next-line prefer-rest-params
         const args = arguments as ArrayLike<unknown>;
-        pendingLevel = num;
-        if (args.length <= 2 && typeof args[0] !== 'string') {
-          const [obj, msg] = foldObject(args[0], args[1], shared.policy);
-          pendingMask = collisionMask(obj);
-          if (msg === undefined) write.call(base, obj);
-          else write.call(base, obj, scrubArg(msg, shared.policy));
+        const first = args[0];
+        let fields = '';
+        let mask = bindingMask;
+        let msg: unknown;
+        let formatFrom: number; // where printf-style arguments start
+        if (typeof first === 'string') {
+          msg = first;
+          formatFrom = 1;
+        } else if (first === null || first === undefined || typeof first === 'object') {
+          const obj = foldObject(first, args[1], shared.policy);
+          msg = foldedMsg; // before scrubbing the fields, which may log (a deep-debug expiry)
+          if (typeof obj === 'object' && obj !== null) {
+            fields = shared.writer.members(obj);
+            mask |= shared.writer.mask;
+          }
+          formatFrom = 2;
+        } else {
+          msg = first; // a number or the like as the message: pino writes it as it is
+          formatFrom = 1;
+        }
+        const head = `,"ts":"${isoNow()}"${shared.identity}${shared.context.get(otelContext.active(), mask)}${bindings}${fields}`;
+        if (args.length <= formatFrom && (msg === undefined || typeof msg === 'string')) {
+          const line = msg === undefined ? head : `${head},"msg":${shared.writer.text(msg as string)}`;
+          emit(num, line, write, base, NO_FIELDS);
           return;
         }
-        const prepared = prepareArgs(args, shared.policy);
-        pendingMask = collisionMask(prepared[0]);
-        write.apply(base, prepared);
+        // printf-style arguments: pino formats the scrubbed message with the scrubbed arguments.
+        const rest: unknown[] = [NO_FIELDS, scrubArg(msg, shared.policy)];
+        for (let i = formatFrom; i < args.length; i++) rest.push(scrubArg(args[i], shared.policy));
+        pendingLevel = num;
+        pendingLine = head;
+        write.apply(base, rest);
       } catch {
         // Logging never fails the caller (a hostile toJSON, a closed stream, ...).
       }
@@ -240,16 +289,40 @@ class StellaLogger implements Logger {
   }
 }
 
+/** The record handed to pino: its members are already in the line (see `pendingLine`). */
+const NO_FIELDS = Object.freeze({});
+
 /** Level of the line being written, read by the destination wrapper for sinks. */
 let pendingLevel = LEVELS.info as number;
-/** Context keys the line being written sets itself (see `collisionMask`). */
-let pendingMask = 0;
+/**
+ * The members of the line being written, from `"ts"` on, handed to pino through its timestamp
+ * hook. Set just before pino's write, after everything that could log (scrubbing may report a
+ * deep-debug expiry), and taken once.
+ */
+let pendingLine = '';
 
-/** Folds an error passed as the object or under `err`/`error`; returns the object to log and the message. */
-function foldObject(first: unknown, msg: unknown, policy: CompiledScrubPolicy): [unknown, unknown] {
+function takePendingLine(): string {
+  const line = pendingLine;
+  pendingLine = '';
+  return line;
+}
+
+function emit(num: number, line: string, write: (...a: unknown[]) => void, base: PinoLogger, record: object): void {
+  pendingLevel = num;
+  pendingLine = line;
+  write.call(base, record);
+}
+
+/** The message `foldObject` settled on (kept apart so a line allocates no result pair). */
+let foldedMsg: unknown;
+
+/** Folds an error passed as the object or under `err`/`error`; returns the object to log (message: `foldedMsg`). */
+function foldObject(first: unknown, msg: unknown, policy: CompiledScrubPolicy): unknown {
+  foldedMsg = msg;
   if (isError(first)) {
     const folded = foldError(first, policy);
-    return [folded, msg === undefined ? folded.error_message : msg];
+    if (msg === undefined) foldedMsg = folded.error_message;
+    return folded;
   }
   if (first && typeof first === 'object') {
     const record = first as Record<string, unknown>;
@@ -258,28 +331,15 @@ function foldObject(first: unknown, msg: unknown, policy: CompiledScrubPolicy): 
       const folded = foldError(record[errKey] as Error, policy);
       const { [errKey]: _omit, ...restFields } = record;
       const details = { ...(restFields['details'] as object | undefined), ...folded.details };
-      return [
-        { ...restFields, error_code: folded.error_code, error_message: folded.error_message, details },
-        msg === undefined ? folded.error_message : msg,
-      ];
+      if (msg === undefined) foldedMsg = folded.error_message;
+      return { ...restFields, error_code: folded.error_code, error_message: folded.error_message, details };
     }
   }
-  return [first, msg];
+  return first;
 }
 
 function scrubArg(a: unknown, policy: CompiledScrubPolicy): unknown {
   return typeof a === 'string' ? scrubText(a, policy) : a;
-}
-
-/** The arguments for pino, errors folded and strings scrubbed (objects are scrubbed by pino's `formatters.log`). */
-function prepareArgs(args: ArrayLike<unknown>, policy: CompiledScrubPolicy): unknown[] {
-  const first = args[0];
-  if (typeof first === 'string') return Array.prototype.map.call(args, (a) => scrubArg(a, policy)) as unknown[];
-  const [obj, msg] = foldObject(first, args[1], policy);
-  if (msg === undefined) return [obj];
-  const out: unknown[] = [obj, scrubArg(msg, policy)];
-  for (let i = 2; i < args.length; i++) out.push(scrubArg(args[i], policy));
-  return out;
 }
 
 let defaultLogger: Logger | undefined;
@@ -298,14 +358,15 @@ export function createLogger(options: LoggerOptions): Logger {
   const own = options.sinks ?? [];
   const sinkingDest: DestinationStream = {
     write(line: string) {
+      const level = pendingLevel; // a sink may log in turn
       dest.write(line);
       // Warnings and errors leave the buffer at once (see line-buffer.ts).
-      if (pendingLevel >= 40 && dest instanceof LineBuffer) dest.flush();
-      dispatchToSinks(line, pendingLevel);
+      if (level >= 40 && dest instanceof LineBuffer) dest.flush();
+      dispatchToSinks(line, level);
       for (const sink of own) {
-        if (pendingLevel < sink.minLevel) continue;
+        if (level < sink.minLevel) continue;
         try {
-          sink.write(line, pendingLevel);
+          sink.write(line, level);
         } catch {
           // A sink's failure is its own to count; it never reaches the caller.
         }
@@ -319,7 +380,7 @@ export function createLogger(options: LoggerOptions): Logger {
     region: options.region ?? process.env['STELLA_REGION'],
     instance_id: options.instanceId ?? process.env['STELLA_INSTANCE_ID'] ?? `${process.env['HOSTNAME'] ?? 'local'}-${process.pid}`,
   });
-  const fragments = new ContextFragments(policy);
+  const writer = new JsonMemberWriter(policy, bitOfKey);
   const scrubbedIdentity = scrubValue(identity, policy) as Record<string, string>;
   const identityFragment = Object.entries(scrubbedIdentity)
     .map(([k, v]) => `,"${k}":${JSON.stringify(v)}`)
@@ -328,18 +389,25 @@ export function createLogger(options: LoggerOptions): Logger {
     {
       // pino filters nothing; the facade filters, so incident breadcrumbs can lower the bar per tenant.
       level: 'trace',
-      // Identity is spliced in with the timestamp (below) so lines read in the CORE-1 field order.
       base: undefined,
       messageKey: 'msg',
-      timestamp: () => `,"ts":"${isoNow()}"${identityFragment}${fragments.get(otelContext.active(), pendingMask)}`,
+      // The facade's members of the line, `"ts"` first, so lines read in the CORE-1 field order.
+      timestamp: takePendingLine,
       formatters: {
         level: (label) => ({ level: label }),
-        log: (obj) => scrubValue(obj, policy) as Record<string, unknown>,
       },
     },
     Object.assign(sinkingDest, { flush: () => (dest as { flush?: () => void }).flush?.() }),
   );
-  const logger = new StellaLogger(base, { threshold: LEVELS[level], level, policy, service: options.service });
+  const logger = new StellaLogger(base, {
+    threshold: LEVELS[level],
+    level,
+    policy,
+    service: options.service,
+    writer,
+    context: new ContextFragments(writer),
+    identity: identityFragment,
+  });
   if (!defaultLogger) setDefaultLogger(logger);
   return logger;
 }

@@ -37,7 +37,7 @@ const KEY_INFOS: readonly KeyInfo[] = [
 ].map((info) => Object.freeze(info));
 
 /** Classifies a key (allowlisted / sensitive / neither), cached per policy. */
-function keyInfo(policy: CompiledScrubPolicy, key: string): KeyInfo {
+export function keyInfo(policy: CompiledScrubPolicy, key: string): KeyInfo {
   const cached = policy.keyCache.get(key);
   if (cached !== undefined) return cached;
   const lower = key.toLowerCase();
@@ -57,7 +57,8 @@ function scrubKey(key: string, policy: CompiledScrubPolicy): string {
   return keyInfo(policy, key).scrubKey ? scrubTextCompiled(key, policy) : key;
 }
 
-function redactUnderKey(value: unknown, policy: CompiledScrubPolicy): unknown {
+/** What a value under a sensitive key becomes. */
+export function redactUnderKey(value: unknown, policy: CompiledScrubPolicy): unknown {
   // Absence and flags disclose nothing; everything else under a sensitive key goes.
   if (value === null || value === undefined || value === '' || typeof value === 'boolean') return value;
   if (policy.hashKey === undefined) return '[REDACTED:key]';

@@ -199,3 +199,90 @@ describe('context keys set at the call site', () => {
     expect(JSON.parse(second!)).toMatchObject({ job_id: 'job-1', tenant_id: 'acme' });
   });
 });
+
+describe('fields written in one pass with scrubbing', () => {
+  it('writes what JSON.stringify would write for scrubValue of the record', async () => {
+    const { scrubValue, compileScrubPolicy } = await import('../../src/index.js');
+    const { negativeCorpus, positiveSamples } = await import('../scrub/corpus.js');
+    const out = captureStream();
+    const log = createLogger({ service: 's', destination: out.stream });
+    const policy = compileScrubPolicy({});
+    const keys = ['detail', 'route', 'digest', 'password', 'note', 'purl', 'trace_id', 'x-api-key', 'payload'];
+    const values = [...positiveSamples().map((p) => p.line), ...negativeCorpus(80).map((n) => n.line)];
+    const records = values.map((v, i) => ({ [keys[i % keys.length]!]: v, [keys[(i + 3) % keys.length]!]: values[(i * 7) % values.length], n: i }));
+    // Twice: the second pass is served from the per-key memo of clean values.
+    for (let round = 0; round < 2; round++) for (const r of records) log.info(r, 'rec');
+    const lines = out.lines();
+    expect(lines).toHaveLength(records.length * 2);
+    lines.forEach((line, i) => {
+      const expected = JSON.parse(JSON.stringify(scrubValue(records[i % records.length], policy))) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(expected)) expect(line[k]).toEqual(v);
+    });
+  });
+
+  it('escapes quotes, backslashes, control characters and lone surrogates in keys, values and messages', () => {
+    const out = captureStream();
+    const log = createLogger({ service: 's', destination: out.stream });
+    const tricky = ['say "hi"', 'back\\slash and \\\\ two', 'line1\nline2\ttab', 'bell\u0007', 'lone \ud800 high', 'pair 😀 ok', 'é ü ß'];
+    for (const t of tricky) {
+      log.info({ value: t, [`k ${t}`]: 1 }, t);
+      log.info(t);
+    }
+    const lines = out.lines(); // JSON.parse throws on any malformed line
+    expect(lines).toHaveLength(tricky.length * 2);
+    tricky.forEach((t, i) => {
+      const expected = JSON.parse(JSON.stringify(t)) as string;
+      expect(lines[i * 2]).toMatchObject({ value: expected, [`k ${expected}`]: 1, msg: expected });
+      expect(lines[i * 2 + 1]!['msg']).toBe(expected);
+    });
+  });
+
+  it('writes numbers, booleans, null, bigints and nested values; leaves out undefined and functions', () => {
+    const out = captureStream();
+    const log = createLogger({ service: 's', destination: out.stream });
+    log.info({ n: 1.5, inf: Number.POSITIVE_INFINITY, yes: true, nil: null, big: 10n, u: undefined, f: () => 1, nested: { password: 'p', list: ['bob@example.com', 2] } }, 'm');
+    const line = out.lines()[0]!;
+    expect(line).toMatchObject({ n: 1.5, inf: null, yes: true, nil: null, big: 10, nested: { password: '[REDACTED:key]', list: ['[REDACTED:email]', 2] } });
+    expect('u' in line || 'f' in line).toBe(false);
+  });
+
+  it('keeps a value relaxed for an opted-in tenant redacted for every other tenant', async () => {
+    const { enableDeepDebug, disableDeepDebug } = await import('../../src/index.js');
+    const out = captureStream();
+    const log = createLogger({ service: 's', destination: out.stream });
+    const contact = 'ops@tenant-a.example';
+    enableDeepDebug('tenant-a', { ttlMs: 60_000, actor: 'user:sre-1', reason: 'support case' });
+    try {
+      for (const tenant of ['tenant-a', 'tenant-b', 'tenant-a', 'tenant-b']) {
+        withContext({ tenant_id: tenant }, () => log.info({ contact }, contact));
+      }
+    } finally {
+      disableDeepDebug('tenant-a', { actor: 'user:sre-1' });
+    }
+    const lines = out.lines().filter((l) => l['contact'] !== undefined);
+    expect(lines.map((l) => [l['tenant_id'], l['contact'], l['msg']])).toEqual([
+      ['tenant-a', contact, contact],
+      ['tenant-b', '[REDACTED:email]', '[REDACTED:email]'],
+      ['tenant-a', contact, contact],
+      ['tenant-b', '[REDACTED:email]', '[REDACTED:email]'],
+    ]);
+  });
+
+  it('scrubs child bindings once, writes a context key they set once, and ignores pino option keys', () => {
+    const out = captureStream();
+    const log = createLogger({ service: 's', destination: out.stream });
+    const child = log.child({ tenant_id: 'bound', owner: 'carol@example.com', level: 'debug' });
+    withContext({ tenant_id: 'acme', job_id: 'job-1' }, () => child.info('hi'));
+    const raw = out.raw()[0]!;
+    expect(raw.match(/"tenant_id"/g)).toHaveLength(1);
+    expect(raw.match(/"level"/g)).toHaveLength(1);
+    expect(JSON.parse(raw)).toMatchObject({ tenant_id: 'bound', job_id: 'job-1', owner: '[REDACTED:email]', level: 'info', msg: 'hi' });
+  });
+
+  it('keeps the line when a getter of the record throws', () => {
+    const out = captureStream();
+    const log = createLogger({ service: 's', destination: out.stream });
+    log.warn({ ok: 1, get bad(): string { throw new Error('getter'); } }, 'still logged');
+    expect(out.lines()).toEqual([expect.objectContaining({ msg: 'still logged', fields: '[unserializable: Error]' })]);
+  });
+});
