@@ -28,30 +28,36 @@ const F_URL = 64; // "://"
 const F_PATH = 128; // an absolute path may start here (or the repo root does)
 const F_RUN40 = 256; // a run of ≥ 40 base64 characters (AWS secret access key shape)
 
-// Character classes for the scan. Letters and digits map to 0 (except the few that start a
-// token prefix), so the common case costs one table load and one compare per character.
-const C_BREAK = 1; // not a base64 character: ends a run
-const C_SPECIAL = 2; // needs a closer look: = : @ / \ - A E J and whitespace
-const C_IDENT = 4; // A-Z a-z 0-9 _ . - (a key in free text)
-const C_PATH = 8; // continues a path or word: a "/" after one is not a path start
-const C_ALPHA = 16;
-const C_NONWORD = 32; // not a letter or digit: ends a word
-const C_SEP = 64; // _ - . ~ : may end the first word of a token prefix
-const C_ESCAPE = 128; // JSON must escape it: control characters, " and \
-const SCAN_MASK = C_BREAK | C_SPECIAL | C_NONWORD;
+// Character classes. The scan reads its own 8-bit table, where letters and digits map to 0
+// (except the few that start a token prefix), so the common case costs one table load and one
+// compare per character; the helpers that look around a hit read the other.
+const C_IDENT = 1; // A-Z a-z 0-9 _ . - (a key in free text)
+const C_PATH = 2; // continues a path or word: a "/" after one is not a path start
+const C_ALPHA = 4;
 const CHAR_CLASS = new Uint8Array(128);
+
+const C_BREAK = 1; // not a base64 character: ends a run
+const C_SPECIAL = 2; // needs a closer look: = : @ / \ - and whitespace
+const C_NONWORD = 4; // not a letter or digit: ends a word
+const C_SEP = 8; // _ - . ~ : may end the first word of a token prefix
+const C_ESCAPE = 16; // JSON must escape it: control characters, " and \
+const C_LETTER = 32; // A E J: may start a token (AKIA…, AIza…, EAAA…, eyJ…)
+const SCAN_CLASS = new Uint8Array(128);
 for (let c = 0; c < 128; c++) {
   const ch = String.fromCharCode(c);
   let k = 0;
-  if (!/[A-Za-z0-9+/]/.test(ch)) k |= C_BREAK;
-  if (/[=:@/\\\-AEJ \t\n\r]/.test(ch)) k |= C_SPECIAL;
   if (/[A-Za-z0-9_.-]/.test(ch)) k |= C_IDENT;
   if (/[A-Za-z0-9_.~%/\\-]/.test(ch)) k |= C_PATH;
   if (/[A-Za-z]/.test(ch)) k |= C_ALPHA;
-  if (!/[A-Za-z0-9]/.test(ch)) k |= C_NONWORD;
-  if (/[_\-.~:]/.test(ch)) k |= C_SEP;
-  if (c < 32 || ch === '"' || ch === '\\') k |= C_ESCAPE;
   CHAR_CLASS[c] = k;
+  let q = 0;
+  if (!/[A-Za-z0-9+/]/.test(ch)) q |= C_BREAK;
+  if (/[=:@/\\\- \t\n\r]/.test(ch)) q |= C_SPECIAL;
+  if (!/[A-Za-z0-9]/.test(ch)) q |= C_NONWORD;
+  if (/[_\-.~:]/.test(ch)) q |= C_SEP;
+  if (c < 32 || ch === '"' || ch === '\\') q |= C_ESCAPE;
+  if (/[AEJ]/.test(ch)) q |= C_LETTER;
+  SCAN_CLASS[c] = q;
 }
 
 function cls(text: string, i: number): number {
@@ -96,7 +102,7 @@ for (let r = 0; r < TOKEN_RULES.length; r++) {
     let list = PREFIX_TABLE.get(key);
     if (list === undefined) PREFIX_TABLE.set(key, (list = []));
     list.push({ full, rule: r });
-    PREFIX_START[sep * 128 + full.charCodeAt(0)] = 1;
+    PREFIX_START[(sep << 7) | full.charCodeAt(0)] = 1;
   }
 }
 const MAX_PREFIX_WORD = 24;
@@ -120,7 +126,7 @@ function separatorGate(text: string, start: number, i: number, c: number): numbe
   const len = i - start;
   let m = 0;
   const first = text.charCodeAt(start);
-  if (len > 0 && len <= MAX_PREFIX_WORD && first < 128 && PREFIX_START[c * 128 + first] === 1) {
+  if (len <= MAX_PREFIX_WORD && first < 128 && PREFIX_START[(c << 7) | first] === 1) {
     const list = PREFIX_TABLE.get(prefixKey(c, len, first));
     if (list !== undefined) {
       for (const entry of list) if (text.startsWith(entry.full, start)) m = hit(entry.rule);
@@ -191,6 +197,23 @@ function charIs(text: string, i: number, ch: string): boolean {
   return text.charCodeAt(i) === ch.charCodeAt(0);
 }
 
+/** A letter that may start a token: AWS key ids, AIza, ATATT3 / ATBB, EAAA, eyJ (JWT, Grafana). */
+function letterGate(text: string, i: number, c: number): number {
+  if (c === 74) {
+    // J after "ey": a JWT; Grafana API keys are base64 JSON starting eyJrIjoi
+    if (!charIs(text, i - 2, 'e')) return 0;
+    return text.startsWith('rIjoi', i + 1) ? F_JWT | hit(R_GRAFANA) : F_JWT;
+  }
+  if (c === 69) return text.startsWith('EAAA', i) ? hit(R_SQUARE) : 0;
+  // A: AWS key ids (AKIA, ASIA, AROA, … all end in "A"), AIza (Google), ATATT3 / ATBB (Atlassian)
+  if (charIs(text, i + 3, 'A')) return hit(R_AWS);
+  if (charIs(text, i + 1, 'I') && charIs(text, i + 2, 'z')) return hit(R_GCP);
+  if (charIs(text, i + 1, 'T') && (text.startsWith('ATATT3', i) || text.startsWith('ATCTT3', i) || text.startsWith('ATBB', i))) {
+    return hit(R_ATLASSIAN);
+  }
+  return 0;
+}
+
 /** The closer look at one special character; returns the families it makes possible. */
 function special(text: string, i: number, c: number, policy: CompiledScrubPolicy): number {
   switch (c) {
@@ -225,19 +248,6 @@ function special(text: string, i: number, c: number, policy: CompiledScrubPolicy
         if (CLI_FLAG_AT.test(text)) return F_ASSIGN;
       }
       return 0;
-    case 74: // J : eyJ (JWT; Grafana API keys are base64 JSON starting eyJrIjoi)
-      if (i < 2 || !charIs(text, i - 1, 'y') || !charIs(text, i - 2, 'e')) return 0;
-      return text.startsWith('rIjoi', i + 1) ? F_JWT | hit(R_GRAFANA) : F_JWT;
-    case 65: // A : AWS key ids (AKIA, ASIA, AROA, … all end in "A"), AIza, ATATT3 / ATBB (Atlassian)
-      if (text.length - i < 20) return 0;
-      if (charIs(text, i + 3, 'A')) return hit(R_AWS);
-      if (charIs(text, i + 1, 'I') && charIs(text, i + 2, 'z')) return hit(R_GCP);
-      if (charIs(text, i + 1, 'T') && (text.startsWith('ATATT3', i) || text.startsWith('ATCTT3', i) || text.startsWith('ATBB', i))) {
-        return hit(R_ATLASSIAN);
-      }
-      return 0;
-    case 69: // E : EAAA (Square access tokens)
-      return text.startsWith('EAAA', i) ? hit(R_SQUARE) : 0;
     default: {
       // whitespace after an auth scheme word
       if (i < 5) return 0;
@@ -269,16 +279,34 @@ function scan(text: string, policy: CompiledScrubPolicy): number {
     const c = text.charCodeAt(i);
     let k: number;
     if (c < 128) {
-      k = CHAR_CLASS[c]!;
-      if ((k & SCAN_MASK) === 0) continue;
+      k = SCAN_CLASS[c]!;
+      if (k === 0) continue;
+      if (k & C_LETTER) {
+        // Cheap tests inline; the closer look only for a likely token start.
+        if (c === 65 ? len - i >= 20 : c === 69 ? text.charCodeAt(i + 1) === 65 : i >= 2 && text.charCodeAt(i - 1) === 121) {
+          mask |= letterGate(text, i, c);
+        }
+        continue;
+      }
       if (k & C_ESCAPE) escape = true;
     } else {
       k = C_BREAK | C_NONWORD;
       if (c >= 0xd800 && c <= 0xdfff) escape = true; // a lone surrogate is escaped by JSON.stringify
     }
     if (k & C_NONWORD) {
-      if (i - wordStart >= 9) mask |= longWordGate(text, wordStart, i);
-      if (k & C_SEP) mask |= separatorGate(text, wordStart, i, c);
+      const wordLen = i - wordStart;
+      if (wordLen !== 0) {
+        // Cheap tests first: most words are neither token-long nor a known prefix.
+        if (wordLen >= 9 && (wordLen === 34 || wordLen === 36 || wordLen === 40 || text.charCodeAt(wordStart) === 71)) {
+          mask |= longWordGate(text, wordStart, i);
+        }
+        if (k & C_SEP) {
+          const first = text.charCodeAt(wordStart);
+          if ((first < 128 && PREFIX_START[(c << 7) | first] === 1) || (c === 45 ? wordLen === 32 : c === 126 || (c === 58 && wordLen >= 8))) {
+            mask |= separatorGate(text, wordStart, i, c);
+          }
+        }
+      }
       // After a backslash escape (\n \t \r in JSON-encoded text) the next word starts past its letter.
       wordStart = c === 92 && isEscapeLetter(text.charCodeAt(i + 1)) ? i + 2 : i + 1;
     }
@@ -288,7 +316,8 @@ function scan(text: string, policy: CompiledScrubPolicy): number {
     }
     if (k & C_SPECIAL) mask |= special(text, i, c, policy);
   }
-  if (len - wordStart >= 9) mask |= longWordGate(text, wordStart, len);
+  const tail = len - wordStart;
+  if (tail >= 9 && (tail === 34 || tail === 36 || tail === 40 || text.charCodeAt(wordStart) === 71)) mask |= longWordGate(text, wordStart, len);
   if (len - lastBreak > 40) mask |= F_RUN40;
   scanEscape = escape;
   return mask;
@@ -681,8 +710,13 @@ export function mayNeedScrub(text: string, policy: CompiledScrubPolicy): boolean
 
 /** Scrubs one string with an already compiled policy (the hot path; no policy lookup). */
 export function scrubTextCompiled(text: string, policy: CompiledScrubPolicy): string {
-  if (text.length < MIN_LENGTH) return text;
-  return scrubLong(text, policy);
+  const len = text.length;
+  if (len < MIN_LENGTH) return text;
+  // No cache of clean verdicts: measured, storing fresh strings in a long-lived table cost
+  // more in write barriers and GC than the scan it saved on repeated values.
+  if (len > policy.maxStringLength) return scrubCut(text, policy);
+  const mask = scan(text, policy);
+  return mask === 0 ? text : scrubDirty(text, mask, policy);
 }
 
 /**
@@ -691,17 +725,27 @@ export function scrubTextCompiled(text: string, policy: CompiledScrubPolicy): st
  * character needs escaping, so clean text is quoted as is.
  */
 export function scrubTextToJson(text: string, policy: CompiledScrubPolicy): string {
-  if (text.length < MIN_LENGTH) {
+  const len = text.length;
+  lastClean = false;
+  if (len < MIN_LENGTH) {
     lastClean = true;
     return jsonQuote(text);
   }
-  const out = scrubLong(text, policy);
-  return out === text && !scanEscape ? `"${text}"` : JSON.stringify(out);
+  if (len > policy.maxStringLength) return JSON.stringify(scrubCut(text, policy));
+  const mask = scan(text, policy);
+  if (mask === 0) {
+    lastClean = true;
+    return scanEscape ? JSON.stringify(text) : `"${text}"`;
+  }
+  const escape = scanEscape;
+  const out = scrubDirty(text, mask, policy);
+  return out === text && !escape ? `"${text}"` : JSON.stringify(out);
 }
 
 /**
- * Whether the text last scrubbed was clean: no rule could apply to it, so its result is the
- * same under any deep-debug state (a value kept only because of an opt-in is not clean).
+ * Whether the text `scrubTextToJson` last wrote was clean: no rule could apply to it, so its
+ * result is the same under any deep-debug state (a value kept only because of an opt-in is not
+ * clean).
  */
 export function lastTextWasClean(): boolean {
   return lastClean;
@@ -718,32 +762,25 @@ export function jsonQuote(text: string): string {
   return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
-function scrubLong(text: string, policy: CompiledScrubPolicy): string {
-  const len = text.length;
-  // No cache of clean verdicts: measured, storing fresh strings in a long-lived table cost
-  // more in write barriers and GC than the scan it saved on repeated values.
+/** Text over the length cap: scrubbed with a margin past the cut, then cut and marked. */
+function scrubCut(text: string, policy: CompiledScrubPolicy): string {
   const max = policy.maxStringLength;
-  const truncated = len > max;
-  const cut = truncated ? text.slice(0, max + TRUNCATION_MARGIN) : text;
+  const cut = text.slice(0, max + TRUNCATION_MARGIN);
   const mask = scan(cut, policy);
-  if (mask === 0 && !truncated) {
-    lastClean = true;
-    return text;
-  }
-  // Rules may log (a deep-debug expiry is reported), which scans other text: keep this verdict.
-  const escape = scanEscape;
+  const scrubbed = mask === 0 ? cut : scrubDirty(cut, mask, policy);
+  return `${scrubbed.slice(0, max)}…[truncated, ${text.length} chars]`;
+}
+
+function scrubDirty(text: string, mask: number, policy: CompiledScrubPolicy): string {
   const prevPolicy = cur;
   const prevRelax = relaxMemo;
   cur = policy;
   relaxMemo = -1;
   try {
-    const scrubbed = mask === 0 ? cut : scrubRules(cut, mask);
-    return truncated ? `${scrubbed.slice(0, max)}…[truncated, ${len} chars]` : scrubbed;
+    return scrubRules(text, mask);
   } finally {
     cur = prevPolicy;
     relaxMemo = prevRelax;
-    scanEscape = escape;
-    lastClean = false;
   }
 }
 
