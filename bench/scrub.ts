@@ -3,8 +3,14 @@
  * a shallow object spread of the same record, the cheapest copy a logger could make, and
  * JSON.stringify of it (a lower bound for what any logger spends per line serialising).
  * "fresh" objects carry values never seen before (no clean-verdict cache hits).
+ * Then the labelled corpus (the tests' tuning and held-out splits): recall per class, overall
+ * recall and precision, and the time to scrub its lines.
+ * Usage: npm run bench -- scrub [--classes] (--classes prints the per-class table)
  */
 import { compileScrubPolicy, scrubText, scrubValue } from '@stellaops/telemetry-core';
+import { CORPUS_REPO_ROOT, negativeCorpus, positiveCorpus } from '../packages/telemetry-core/test/scrub/corpus.js';
+import { holdoutNegatives, holdoutPositives } from '../packages/telemetry-core/test/scrub/corpus-holdout.js';
+import { formatScores, scoreCorpus } from '../packages/telemetry-core/test/scrub/corpus-metrics.js';
 
 const policy = compileScrubPolicy({ repoRoot: '/srv/stellaops' });
 
@@ -45,7 +51,22 @@ const fresh = Array.from({ length: FRESH }, (_, i) => ({
   service: `scanner-${i}`,
 }));
 
-export default async function run(): Promise<void> {
+function corpus(showClasses: boolean): void {
+  const corpusPolicy = compileScrubPolicy({ repoRoot: CORPUS_REPO_ROOT });
+  const scrub = (text: string): string => scrubText(text, corpusPolicy);
+  const splits = {
+    tuning: scoreCorpus(positiveCorpus(), negativeCorpus(), scrub),
+    'held-out': scoreCorpus(holdoutPositives(), holdoutNegatives(), scrub),
+  };
+  const table = formatScores(splits).split('\n');
+  console.log('\nlabelled corpus (packages/telemetry-core/test/scrub):');
+  for (const line of showClasses ? table : table.filter((l) => /^(tuning|held-out):/.test(l))) console.log(`  ${line}`);
+  const lines = [...positiveCorpus(), ...holdoutPositives(), ...negativeCorpus(), ...holdoutNegatives()].map((l) => l.line);
+  let i = 0;
+  time(`scrubText, corpus lines (${lines.length}, mixed)`, lines.length * 20, () => scrubText(lines[i++ % lines.length]!, corpusPolicy));
+}
+
+export default async function run(args: string[] = []): Promise<void> {
   const n = 1_000_000;
   const json = time('baseline: JSON.stringify of the object', n / 4, () => JSON.stringify(clean));
   const base = time('baseline: shallow spread of 12-field object', n, () => ({ ...clean }));
@@ -61,4 +82,5 @@ export default async function run(): Promise<void> {
       `clean/spread ${(cleanNs / base).toFixed(1)}, dirty/clean ${(dirtyNs / cleanNs).toFixed(1)}`,
   );
   console.log(`same reference for clean object: ${scrubValue(clean, policy) === clean}`);
+  corpus(args.includes('--classes'));
 }
