@@ -13,9 +13,10 @@
  * Options: --duration <s> (default 10), --warmup <s> (default 6), --connections <n> (default 50),
  *          --findings <n> (work per request: findings evaluated, default 200),
  *          --rounds <n> (default 2), --only a,b,c,d, --cpu-prof <dir> (V8 CPU profile per server).
- * Attribution variants of (b)/(c): BENCH_NO_TAIL=1 (no tail buffer), BENCH_LOG_EXPORT=warn (info lines not exported).
+ * Attribution variants of (b)/(c): BENCH_NO_TAIL=1 (no tail sampling), BENCH_LOG_EXPORT=info (info lines exported too).
+ * The servers load telemetry-core compiled (dist/, rebuilt incrementally first), as services run it.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -194,7 +195,9 @@ async function measure(
 ): Promise<Measurement> {
   const proc = fork(fileURLToPath(import.meta.url), [], {
     execArgv: ['--import', 'tsx', ...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [])],
-    env: { ...process.env, STELLA_BENCH_CHILD: config, STELLA_BENCH_SINK: sink, STELLA_LOG_LEVEL: 'info' },
+    // Servers load telemetry-core as services run it, compiled (dist/), not its TypeScript
+    // sources through the development loader (which adds work of its own to every closure).
+    env: { ...process.env, NODE_OPTIONS: withoutSourceCondition(process.env['NODE_OPTIONS']), STELLA_BENCH_CHILD: config, STELLA_BENCH_SINK: sink, STELLA_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const [ready] = (await once(proc, 'message')) as [{ cmd: string; port: number }];
@@ -218,6 +221,10 @@ async function measure(
   };
 }
 
+function withoutSourceCondition(nodeOptions: string | undefined): string {
+  return (nodeOptions ?? '').replace(/--conditions[= ]@stellaops\/source/g, '').trim();
+}
+
 function arg(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
   const v = i >= 0 ? Number(args[i + 1]) : NaN;
@@ -239,6 +246,11 @@ export default async function run(args: string[] = []): Promise<void> {
   const profileDir = profIdx >= 0 ? args[profIdx + 1] : undefined;
   const onlyIdx = args.indexOf('--only');
   const configs = (onlyIdx >= 0 ? String(args[onlyIdx + 1]).split(',') : ['a', 'b', 'c', 'd']).filter((c): c is Config => c in LABELS);
+
+  if (configs.some((c) => c === 'b' || c === 'c')) {
+    // The compiled library must be the current sources (an incremental build: quick when it is).
+    execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/build.mjs', import.meta.url)), 'packages/telemetry-core/tsconfig.build.json'], { stdio: 'inherit' });
+  }
 
   // OTLP/HTTP sink: accepts and discards, like a healthy collector.
   let received = 0;

@@ -103,7 +103,8 @@ export function renderSlotOf(fields: Readonly<TelemetryContext>): RenderSlot | u
 
 /** Records the parent span id for the span about to become active in `ctx` (for log lines). */
 export function contextWithParentSpanId(ctx: Context, parentSpanId: string | undefined): Context {
-  return parentSpanId ? ctx.setValue(PARENT_SPAN_KEY, parentSpanId) : ctx.deleteValue(PARENT_SPAN_KEY);
+  if (parentSpanId) return ctx.setValue(PARENT_SPAN_KEY, parentSpanId);
+  return ctx.getValue(PARENT_SPAN_KEY) === undefined ? ctx : ctx.deleteValue(PARENT_SPAN_KEY);
 }
 
 /**

@@ -22,7 +22,13 @@ export type JourneyOutcome = 'success' | 'failure';
  */
 export function recordJourney(name: JourneyName, seconds: number, attrs: Attributes & { outcome?: JourneyOutcome } = {}): boolean {
   if (!active || !JOURNEY_SET.has(name)) return false;
-  active.journeyDuration.record(seconds, { ...attrs, 'stella.journey': name, outcome: attrs.outcome ?? 'success' });
+  const outcome = attrs.outcome ?? 'success';
+  let key = `${name}\u0001${outcome}\u0001`;
+  for (const k in attrs) {
+    const v = attrs[k];
+    if (k !== 'outcome' && v !== undefined) key += `${k}=${typeof v === 'string' ? v : Array.isArray(v) ? v.join(',') : String(v)}\u0001`;
+  }
+  active.journeyDuration.recordKeyed(seconds, key, () => ({ ...attrs, 'stella.journey': name, outcome }));
   return true;
 }
 

@@ -64,16 +64,29 @@ const RAW_KEY_MEMORY = 4096;
  * one goes through the cardinality guard (which scrubs its values and applies the caps) first.
  * Folded recordings are not remembered, so the guard counts each of them.
  */
-function seriesFor(set: SeriesSet, shared: MetricsShared, name: string, attrs: Attributes): Series {
-  const rawKey = attributesKey(attrs);
-  const known = shared.rawKeys(set).get(rawKey);
-  if (known !== undefined) return known;
-  const labels = { ...attrs };
-  if (!shared.guard.admit(name, rawKey, labels)) return set.series(OVERFLOW_KEY, OVERFLOW_ATTRIBUTES);
-  const series = set.series(attributesKey(labels), labels);
+function seriesFor(set: SeriesSet, shared: MetricsShared, name: string, rawKey: string, attrs: () => Attributes): Series {
   const memory = shared.rawKeys(set);
+  const known = memory.get(rawKey);
+  if (known !== undefined) return known;
+  const labels = { ...attrs() };
+  if (!shared.guard.admit(name, attributesKey(labels), labels)) return set.series(OVERFLOW_KEY, OVERFLOW_ATTRIBUTES);
+  const series = set.series(attributesKey(labels), labels);
   if (memory.size < RAW_KEY_MEMORY) memory.set(rawKey, series);
   return series;
+}
+
+/**
+ * A cheap look-up key of a label set as given: keys in the caller's order, no sorting (a call
+ * site always orders them the same way; another order is one more entry for the same series).
+ */
+export function rawLabelKey(attrs: Attributes): string {
+  let out = '';
+  for (const k in attrs) {
+    const v = attrs[k];
+    if (v === undefined) continue;
+    out += `${k}=${typeof v === 'string' ? v : Array.isArray(v) ? v.join(',') : String(v)}\u0001`;
+  }
+  return out;
 }
 
 /** A histogram that respects the cardinality guard and keeps exemplars. */
@@ -86,8 +99,16 @@ export class GuardedHistogram {
   ) {}
 
   record(value: number, attrs: Attributes = {}, exemplar?: ExemplarRef | null): void {
+    this.recordKeyed(value, rawLabelKey(attrs), () => attrs, exemplar);
+  }
+
+  /**
+   * `record` for hot paths that know their label set by a key of their own: `rawKey` must
+   * stand for exactly one label set, which `attrs` builds only the first time it is seen.
+   */
+  recordKeyed(value: number, rawKey: string, attrs: () => Attributes, exemplar?: ExemplarRef | null): void {
     if (!Number.isFinite(value) || value < 0) return;
-    const series = seriesFor(this.set, this.shared, this.name, attrs);
+    const series = seriesFor(this.set, this.shared, this.name, rawKey, attrs);
     const bucket = bucketIndex(this.boundaries, value);
     series.counts[bucket] = (series.counts[bucket] as number) + 1;
     series.sum += value;
@@ -115,8 +136,13 @@ export class GuardedCounter {
   ) {}
 
   add(value: number, attrs: Attributes = {}): void {
+    this.addKeyed(value, rawLabelKey(attrs), () => attrs);
+  }
+
+  /** `add` by a caller's own key for its label set (see `GuardedHistogram.recordKeyed`). */
+  addKeyed(value: number, rawKey: string, attrs: () => Attributes): void {
     if (!Number.isFinite(value) || value < 0) return;
-    const series = seriesFor(this.set, this.shared, this.name, attrs);
+    const series = seriesFor(this.set, this.shared, this.name, rawKey, attrs);
     series.sum += value;
     series.count += 1;
   }
@@ -306,14 +332,14 @@ export class TelemetryMetrics {
 
   /** Records one completed request (latency, and errors for 5xx). The HTTP middlewares call it through their observer. */
   recordRequest(c: RequestCompletion): void {
-    const attrs: Attributes = {
-      'http.request.method': c.method,
-      'http.route': c.route,
-      'http.response.status_code': c.statusCode,
+    const key = `${c.method}\u0001${c.route}\u0001${c.statusCode}\u0001${c.tenantId ?? '\u0000'}`;
+    const attrs = (): Attributes => {
+      const labels: Attributes = { 'http.request.method': c.method, 'http.route': c.route, 'http.response.status_code': c.statusCode };
+      if (c.tenantId !== undefined) labels['stella.tenant_id'] = c.tenantId;
+      return labels;
     };
-    if (c.tenantId !== undefined) attrs['stella.tenant_id'] = c.tenantId;
     const exemplar = this.options.traceKept(c.traceId, c.sampled) ? { traceId: c.traceId, spanId: c.spanId } : null;
-    this.requestDuration.record(c.durationMs / 1000, attrs, exemplar);
-    if (c.statusCode >= 500) this.requestErrors.add(1, attrs);
+    this.requestDuration.recordKeyed(c.durationMs / 1000, key, attrs, exemplar);
+    if (c.statusCode >= 500) this.requestErrors.addKeyed(1, key, attrs);
   }
 }

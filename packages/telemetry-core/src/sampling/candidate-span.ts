@@ -42,10 +42,13 @@ export class CandidateTrace {
   spans: CandidateSpan[] = [];
   bytes = 0;
   /** Set on the first buffered span: the tenant bucket the bytes are accounted to. */
-  bucket: string | undefined;
+  bucket: { bytes: number } | undefined;
   error = false;
   /** undefined while the root is open; then whether the trace was kept. */
   decision: boolean | undefined;
+  /** Neighbours in the tail sampler's list of traces with waiting spans. */
+  prev: CandidateTrace | undefined;
+  next: CandidateTrace | undefined;
   readonly createdAt: number;
 
   constructor(

@@ -38,9 +38,10 @@ export interface TailBufferOptions {
 }
 
 export class TailSamplingProcessor implements SpanProcessor, CandidateSink {
-  /** Traces with spans waiting for their root, in creation order (for the sweep). */
-  private readonly waiting = new Map<CandidateTrace, true>();
-  private readonly tenantBytes = new Map<string, number>();
+  /** Traces with spans waiting for their root, oldest first (for the sweep): a list through the traces themselves. */
+  private readonly waiting = new WaitingList();
+  /** Bytes waiting per tenant bucket; a trace holds its bucket's counter from its first waiting span. */
+  private readonly buckets = new Map<string, { bytes: number }>();
   private readonly kept = new Set<string>();
   private totalBytes = 0;
   private lastSweep = 0;
@@ -93,27 +94,35 @@ export class TailSamplingProcessor implements SpanProcessor, CandidateSink {
       return;
     }
     const size = span.estimateBytes();
-    const bucket = (entry.bucket ??= entry.tenant ?? '');
-    const bucketBytes = this.tenantBytes.get(bucket) ?? 0;
-    if (this.totalBytes + size > this.maxBytes || bucketBytes + size > this.maxBytesPerTenant) {
+    let bucket = entry.bucket;
+    if (bucket === undefined) {
+      const name = entry.tenant ?? '';
+      bucket = this.buckets.get(name);
+      if (bucket === undefined) {
+        bucket = { bytes: 0 };
+        this.buckets.set(name, bucket);
+      }
+      entry.bucket = bucket;
+    }
+    if (this.totalBytes + size > this.maxBytes || bucket.bytes + size > this.maxBytesPerTenant) {
       this.stats.drop('traces', 'tail_buffer_full');
       return;
     }
     if (entry.spans.length === 0) {
       this.sweep();
-      this.waiting.set(entry, true);
+      this.waiting.push(entry);
       this.stats.tailBufferedTraces = this.waiting.size;
     }
     entry.spans.push(span);
     entry.bytes += size;
+    bucket.bytes += size;
     this.totalBytes += size;
-    this.tenantBytes.set(bucket, bucketBytes + size);
     this.stats.tailBufferedBytes = this.totalBytes;
   }
 
   /** Bytes currently held, in total and for one tenant (`''` = spans without a tenant). */
   bufferedBytes(tenant?: string): number {
-    return tenant === undefined ? this.totalBytes : (this.tenantBytes.get(tenant) ?? 0);
+    return tenant === undefined ? this.totalBytes : (this.buckets.get(tenant)?.bytes ?? 0);
   }
 
   /** Whether the tail sampler kept `traceId` (for exemplars of head-dropped but kept traces). */
@@ -126,13 +135,13 @@ export class TailSamplingProcessor implements SpanProcessor, CandidateSink {
   }
 
   async shutdown(): Promise<void> {
-    for (const entry of this.waiting.keys()) {
+    for (let entry = this.waiting.first; entry !== undefined; entry = entry.next) {
       this.stats.drop('traces', 'shutdown', entry.spans.length);
       entry.decision = false;
       entry.spans = [];
     }
     this.waiting.clear();
-    this.tenantBytes.clear();
+    this.buckets.clear();
     this.totalBytes = 0;
     this.stats.tailBufferedBytes = 0;
     this.stats.tailBufferedTraces = 0;
@@ -176,13 +185,10 @@ export class TailSamplingProcessor implements SpanProcessor, CandidateSink {
 
   private release(entry: CandidateTrace): void {
     if (entry.spans.length === 0) return;
-    this.waiting.delete(entry);
+    this.waiting.remove(entry);
     entry.spans = [];
     this.totalBytes -= entry.bytes;
-    const bucket = entry.bucket ?? '';
-    const left = (this.tenantBytes.get(bucket) ?? 0) - entry.bytes;
-    if (left <= 0) this.tenantBytes.delete(bucket);
-    else this.tenantBytes.set(bucket, left);
+    if (entry.bucket) entry.bucket.bytes -= entry.bytes;
     entry.bytes = 0;
     this.stats.tailBufferedBytes = this.totalBytes;
     this.stats.tailBufferedTraces = this.waiting.size;
@@ -201,12 +207,45 @@ export class TailSamplingProcessor implements SpanProcessor, CandidateSink {
     const now = this.now();
     if (now - this.lastSweep < 1000) return;
     this.lastSweep = now;
-    for (const entry of this.waiting.keys()) {
-      if (now - entry.createdAt < this.maxAgeMs) break; // Map order is creation order.
+    for (let entry = this.waiting.first; entry !== undefined; ) {
+      const next = entry.next;
+      if (now - entry.createdAt < this.maxAgeMs) break; // oldest first
       const n = entry.spans.length;
       this.release(entry);
       entry.decision = false;
       this.stats.drop('traces', 'tail_expired', n);
+      entry = next;
     }
+  }
+}
+
+/** An intrusive doubly-linked list of waiting traces: O(1) to add and remove, no map entry per trace. */
+class WaitingList {
+  first: CandidateTrace | undefined;
+  last: CandidateTrace | undefined;
+  size = 0;
+
+  push(entry: CandidateTrace): void {
+    entry.prev = this.last;
+    entry.next = undefined;
+    if (this.last) this.last.next = entry;
+    else this.first = entry;
+    this.last = entry;
+    this.size += 1;
+  }
+
+  remove(entry: CandidateTrace): void {
+    if (entry.prev) entry.prev.next = entry.next;
+    else if (this.first === entry) this.first = entry.next;
+    else return; // not in the list
+    if (entry.next) entry.next.prev = entry.prev;
+    else this.last = entry.prev;
+    entry.prev = entry.next = undefined;
+    this.size -= 1;
+  }
+
+  clear(): void {
+    this.first = this.last = undefined;
+    this.size = 0;
   }
 }

@@ -83,26 +83,36 @@ function markError(span: Span, error: unknown): void {
  * and is re-thrown unchanged.
  */
 export function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => T, options: StartSpanOptions = {}): T {
-  const active = startSpan(name, attributes, options);
+  let span: Span;
+  let ctx: Context;
+  if (options.fields === undefined && options.links === undefined && options.parent === undefined && options.root !== true) {
+    // The common case opens the span directly: a request path calls this several times, so it
+    // allocates no handle or closures of its own.
+    ({ span, ctx } = openSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes }));
+  } else {
+    ({ span, ctx } = startSpan(name, attributes, options));
+  }
   let result: T;
   try {
-    result = active.run(() => fn(active.span));
+    result = otelContext.with(ctx, fn, undefined, span);
   } catch (err) {
-    active.end(err);
+    markError(span, err);
+    span.end();
     throw err;
   }
   if (result instanceof Promise) {
     return result.then(
       (value: unknown) => {
-        active.end();
+        span.end();
         return value;
       },
       (err: unknown) => {
-        active.end(err);
+        markError(span, err);
+        span.end();
         throw err;
       },
     ) as T;
   }
-  active.end();
+  span.end();
   return result;
 }
