@@ -74,7 +74,10 @@ export class CandidateSpan implements Span {
   /** The local trace; assigned by the tracer (a root creates it). */
   trace!: CandidateTrace;
   name: string;
-  attributes: Attributes;
+  /** The attributes the span started with (not copied: only read if the trace is kept). */
+  private readonly initial: Attributes | undefined;
+  /** Attributes set later, as key/value pairs in order (merged over `initial` when read). */
+  private later: Array<string | AttributeValue> | undefined;
   events: Array<{ name: string; attributes?: Attributes; timeMs: number }> | undefined;
   links: Link[] | undefined;
   status: SpanStatus = { code: SpanStatusCode.UNSET };
@@ -97,9 +100,24 @@ export class CandidateSpan implements Span {
     readonly scope: CandidateScope,
   ) {
     this.name = name;
-    this.attributes = attributes ? { ...attributes } : {};
+    this.initial = attributes;
     this.links = links && links.length > 0 ? links.slice(0, MAX_LINKS) : undefined;
     this.startMs = epochMs(startTime);
+  }
+
+  /** The span's attributes now: the initial ones with later ones laid over them. */
+  get attributes(): Attributes {
+    const out: Attributes = { ...this.initial };
+    const later = this.later;
+    if (later) for (let i = 0; i < later.length; i += 2) out[later[i] as string] = later[i + 1] as AttributeValue;
+    return out;
+  }
+
+  /** One attribute's current value. */
+  attribute(key: string): AttributeValue | undefined {
+    const later = this.later;
+    if (later) for (let i = later.length - 2; i >= 0; i -= 2) if (later[i] === key) return later[i + 1] as AttributeValue;
+    return this.initial?.[key];
   }
 
   get isRoot(): boolean {
@@ -119,7 +137,7 @@ export class CandidateSpan implements Span {
   }
 
   setAttribute(key: string, value: AttributeValue): this {
-    if (this.endMs < 0 && value !== undefined && value !== null) this.attributes[key] = value;
+    if (this.endMs < 0 && value !== undefined && value !== null) (this.later ??= []).push(key, value);
     return this;
   }
 
@@ -199,7 +217,10 @@ export class CandidateSpan implements Span {
   /** Rough retained size, for the tail buffer's caps (only computed for buffered spans). */
   estimateBytes(): number {
     let n = 256 + this.name.length * 2;
-    for (const key in this.attributes) n += 48 + key.length * 2 + valueBytes(this.attributes[key]);
+    const initial = this.initial;
+    if (initial) for (const key in initial) n += 48 + key.length * 2 + valueBytes(initial[key]);
+    const later = this.later;
+    if (later) for (let i = 0; i < later.length; i += 2) n += 48 + (later[i] as string).length * 2 + valueBytes(later[i + 1]);
     if (this.events) for (const ev of this.events) n += 96 + ev.name.length * 2 + (ev.attributes ? 64 * Object.keys(ev.attributes).length : 0);
     if (this.links) n += this.links.length * 96;
     return n;

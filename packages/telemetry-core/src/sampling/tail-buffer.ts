@@ -175,7 +175,7 @@ export class TailSamplingProcessor implements SpanProcessor, CandidateSink {
     if (this.byRoute.size === 0) return this.slowMs;
     const byName = this.byRoute.get(root.name);
     if (byName !== undefined) return byName;
-    const route = root.attributes['http.route'];
+    const route = root.attribute('http.route');
     if (typeof route === 'string') {
       const byPath = this.byRoute.get(route);
       if (byPath !== undefined) return byPath;
