@@ -89,6 +89,9 @@ interface Shared {
   readonly context: ContextFragments;
   /** `,"service":…` and the rest of the identity, scrubbed once. */
   readonly identity: string;
+  /** `,"ts":"…"` and the identity for the millisecond `prefixMs` (see `tsAndIdentity`). */
+  prefixMs: number;
+  prefix: string;
 }
 
 /**
@@ -96,7 +99,8 @@ interface Shared {
  * pino's. Keys the call site or a child binding sets itself are left out (theirs wins and a
  * line never carries a key twice); which keys those are is a bit mask. The scrubbed fields part
  * is cached in the fields object's render slot (the object is frozen and shared by every
- * context that only changed its span); trace ids are appended per line, which is cheap.
+ * context that only changed its span), and the whole fragment, trace ids included, for the
+ * last context seen.
  */
 class ContextFragments {
   // The last context rendered: a service writes several lines per request, in one context.
@@ -161,11 +165,20 @@ const bitOfKey = (key: string): number => KEY_BITS.get(key) ?? 0;
 /** Keys pino treats as options in child bindings; never written as fields. */
 const BINDING_OPTION_KEYS = new Set(['level', 'serializers', 'formatters', 'customLevels']);
 
+/** `,"ts":"…"` and the identity members, built at most once per millisecond per logger. */
+function tsAndIdentity(shared: Shared): string {
+  const now = Date.now();
+  if (now !== shared.prefixMs) {
+    shared.prefixMs = now;
+    shared.prefix = `,"ts":"${isoAt(now)}"${shared.identity}`;
+  }
+  return shared.prefix;
+}
+
 /** ISO timestamps, formatted at most once per millisecond. */
 let lastMs = -1;
 let lastIso = '';
-function isoNow(): string {
-  const now = Date.now();
+function isoAt(now: number): string {
   if (now !== lastMs) {
     lastMs = now;
     lastIso = new Date(now).toISOString();
@@ -270,10 +283,10 @@ class StellaLogger implements Logger {
           msg = first; // a number or the like as the message: pino writes it as it is
           formatFrom = 1;
         }
-        const head = `,"ts":"${isoNow()}"${shared.identity}${shared.context.get(otelContext.active(), mask)}${bindings}${fields}`;
+        const head = tsAndIdentity(shared) + shared.context.get(otelContext.active(), mask) + bindings + fields;
         if (args.length <= formatFrom && (msg === undefined || typeof msg === 'string')) {
-          const line = msg === undefined ? head : `${head},"msg":${shared.writer.text(msg as string)}`;
-          emit(num, line, write, base, NO_FIELDS);
+          const line = msg === undefined ? head : head + shared.writer.textMember('msg', msg as string);
+          emit(num, line, write, base);
           return;
         }
         // printf-style arguments: pino formats the scrubbed message with the scrubbed arguments.
@@ -307,10 +320,10 @@ function takePendingLine(): string {
   return line;
 }
 
-function emit(num: number, line: string, write: (...a: unknown[]) => void, base: PinoLogger, record: object): void {
+function emit(num: number, line: string, write: (...a: unknown[]) => void, base: PinoLogger): void {
   pendingLevel = num;
   pendingLine = line;
-  write.call(base, record);
+  write.call(base, NO_FIELDS);
 }
 
 /** The message `foldObject` settled on (kept apart so a line allocates no result pair). */
@@ -407,6 +420,8 @@ export function createLogger(options: LoggerOptions): Logger {
     writer,
     context: new ContextFragments(writer),
     identity: identityFragment,
+    prefixMs: -1,
+    prefix: '',
   });
   if (!defaultLogger) setDefaultLogger(logger);
   return logger;

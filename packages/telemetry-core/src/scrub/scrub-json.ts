@@ -9,6 +9,9 @@ import { KEY_CACHE_LIMIT, type CompiledScrubPolicy, type KeyInfo } from './polic
 import { jsonQuote, lastTextWasClean, scrubTextCompiled, scrubTextToJson } from './scrub-text.js';
 import { keyInfo, redactUnderKey, scrubValueCompiled } from './scrub-value.js';
 
+/** Nothing is remembered for a key until it has held a value (NaN never equals itself). */
+const NOTHING = Number.NaN;
+
 interface MemberKey {
   readonly info: KeyInfo;
   /** `,"key":`; undefined when the key itself holds something to scrub (done on each use). */
@@ -16,12 +19,14 @@ interface MemberKey {
   /** The caller's bit for this key. */
   readonly bit: number;
   /**
-   * The last string value written under this key and its JSON, when it was clean: routes,
-   * methods, actions and the like repeat line after line. A clean verdict holds whatever the
-   * deep-debug state, so reusing it is exact; values a rule looked at are never kept.
+   * The last value written under this key and its whole member (`,"key":value`), when the
+   * result is the same whatever the state: numbers, booleans, allowlisted strings and strings
+   * no rule could apply to. Routes, methods, status codes and the like repeat line after line;
+   * a clean verdict holds under any deep-debug grant, and values a rule looked at are never
+   * kept, so reuse is exact.
    */
-  last: string;
-  lastJson: string;
+  last: unknown;
+  lastMember: string;
 }
 
 /** JSON of a nested value; never throws (a hostile `toJSON` was already caught by scrubbing). */
@@ -58,6 +63,14 @@ function valueJson(value: unknown, info: KeyInfo, policy: CompiledScrubPolicy): 
   }
 }
 
+/** Whether the JSON `valueJson` just wrote for `value` is the same whatever the state. */
+function reusable(value: unknown, info: KeyInfo): boolean {
+  if (info.sensitive && !info.allowed) return false;
+  const type = typeof value;
+  if (type === 'string') return info.allowed || lastTextWasClean();
+  return type === 'number' || type === 'boolean';
+}
+
 /**
  * Writes scrubbed JSON members for one policy. `bitOf` lets the caller learn which keys a
  * record set (the logger leaves out context fields the call site sets itself).
@@ -66,6 +79,8 @@ export class JsonMemberWriter {
   private readonly keys = new Map<string, MemberKey>();
   /** Bits of the keys the last `members` call wrote. */
   mask = 0;
+  private lastText: unknown = NOTHING;
+  private lastTextMember = '';
 
   constructor(
     private readonly policy: CompiledScrubPolicy,
@@ -84,10 +99,10 @@ export class JsonMemberWriter {
         const value = fields[key];
         if (value === undefined) continue;
         const k = this.key(key);
-        const json = typeof value === 'string' ? this.stringJson(k, value) : valueJson(value, k.info, this.policy);
-        if (json === undefined) continue;
+        const member = value === k.last ? k.lastMember : this.write(k, key, value);
+        if (member === '') continue;
         mask |= k.bit;
-        out += (k.json ?? this.scrubbedKey(key)) + json;
+        out += member;
       }
     } catch {
       // A throwing getter: scrubValue turns the record into its `[unserializable: …]` note.
@@ -100,33 +115,30 @@ export class JsonMemberWriter {
   /** `,"key":value` for one member, or '' when the value is not written. */
   member(key: string, value: unknown): string {
     const k = this.key(key);
-    const json = typeof value === 'string' ? this.stringJson(k, value) : valueJson(value, k.info, this.policy);
-    return json === undefined ? '' : (k.json ?? this.scrubbedKey(key)) + json;
+    return value === k.last ? k.lastMember : this.write(k, key, value);
   }
 
-  /** The JSON string literal of `text` scrubbed (a log message), remembering the last clean one. */
-  text(text: string): string {
-    if (text === this.lastText) return this.lastTextJson;
-    const json = scrubTextToJson(text, this.policy);
+  /** `,"<name>":<text scrubbed>` (a log message), remembering the last clean one. */
+  textMember(name: string, text: string): string {
+    if (text === this.lastText) return this.lastTextMember;
+    const member = `,"${name}":${scrubTextToJson(text, this.policy)}`;
     if (lastTextWasClean()) {
       this.lastText = text;
-      this.lastTextJson = json;
+      this.lastTextMember = member;
     }
-    return json;
+    return member;
   }
 
-  private lastText = '';
-  private lastTextJson = '""';
-
-  private stringJson(k: MemberKey, value: string): string {
-    if (value === k.last) return k.lastJson;
-    if (k.info.sensitive && !k.info.allowed) return valueJson(value, k.info, this.policy)!;
-    const json = k.info.allowed ? jsonQuote(value) : scrubTextToJson(value, this.policy);
-    if (k.info.allowed || lastTextWasClean()) {
+  private write(k: MemberKey, key: string, value: unknown): string {
+    const json = valueJson(value, k.info, this.policy);
+    if (json === undefined) return '';
+    if (k.json === undefined) return this.scrubbedKey(key) + json;
+    const member = k.json + json;
+    if (reusable(value, k.info)) {
       k.last = value;
-      k.lastJson = json;
+      k.lastMember = member;
     }
-    return json;
+    return member;
   }
 
   /** Arrays, class instances, Maps…: scrubbed by `scrubValue`, then written as they are. */
@@ -153,7 +165,7 @@ export class JsonMemberWriter {
     const cached = this.keys.get(key);
     if (cached !== undefined) return cached;
     const info = keyInfo(this.policy, key);
-    const k: MemberKey = { info, json: info.scrubKey ? undefined : `,${jsonQuote(key)}:`, bit: this.bitOf(key), last: '', lastJson: '""' };
+    const k: MemberKey = { info, json: info.scrubKey ? undefined : `,${jsonQuote(key)}:`, bit: this.bitOf(key), last: NOTHING, lastMember: '' };
     if (this.keys.size < KEY_CACHE_LIMIT) this.keys.set(key, k);
     return k;
   }

@@ -739,6 +739,7 @@ export function scrubTextToJson(text: string, policy: CompiledScrubPolicy): stri
   }
   const escape = scanEscape;
   const out = scrubDirty(text, mask, policy);
+  lastClean = false; // rules may log, and so scrub other text, before returning here
   return out === text && !escape ? `"${text}"` : JSON.stringify(out);
 }
 

@@ -279,6 +279,23 @@ describe('fields written in one pass with scrubbing', () => {
     expect(JSON.parse(raw)).toMatchObject({ tenant_id: 'bound', job_id: 'job-1', owner: '[REDACTED:email]', level: 'info', msg: 'hi' });
   });
 
+  it('writes repeated and alternating values exactly, whatever was written before under the key', () => {
+    const out = captureStream();
+    const log = createLogger({ service: 's', destination: out.stream });
+    const seq: Record<string, unknown>[] = [
+      { code: 200, ok: true, route: '/api/a', digest: 'sha256:aa', password: 'p1', who: 'x' },
+      { code: 200, ok: true, route: '/api/a', digest: 'sha256:aa', password: 'p1', who: 'dana@example.com' },
+      { code: 500, ok: false, route: '/api/b', digest: 'sha256:bb', password: 'p2', who: 'dana@example.com' },
+      { code: 200, ok: true, route: '/api/a', digest: 'sha256:aa', password: 'p1', who: 'x' },
+      { code: Number.NaN, ok: true, route: '', digest: '', password: '', who: 'x' },
+      { code: Number.NaN, ok: true, route: '', digest: '', password: '', who: 'x' },
+    ];
+    for (const r of seq) log.info(r, r['route'] === '/api/b' ? 'other message' : 'same message');
+    const lines = out.lines();
+    const expected = seq.map((r) => ({ ...r, code: Number.isNaN(r['code']) ? null : r['code'], password: r['password'] === '' ? '' : '[REDACTED:key]', who: r['who'] === 'x' ? 'x' : '[REDACTED:email]' }));
+    lines.forEach((line, i) => expect(line).toMatchObject({ ...expected[i], msg: seq[i]!['route'] === '/api/b' ? 'other message' : 'same message' }));
+  });
+
   it('keeps the line when a getter of the record throws', () => {
     const out = captureStream();
     const log = createLogger({ service: 's', destination: out.stream });
