@@ -4,6 +4,7 @@
  * the bus subscriber arrives with the service. On a failed poll the last known set stays in
  * force — each entry still lapses at its own `expires_at`.
  */
+import { PollLoop } from '../poll-loop.js';
 import { parseIncidentModeDocument, type IncidentMode, type IncidentModeSource } from './incident-mode.js';
 
 export interface HttpIncidentModeSourceOptions {
@@ -28,55 +29,35 @@ export class HttpIncidentModeSource implements IncidentModeSource {
   private readonly intervalMs: number;
   private readonly timeoutMs: number;
   private readonly listeners = new Set<(modes: readonly IncidentMode[]) => void>();
-  private timer: NodeJS.Timeout | undefined;
   private last: IncidentMode[] = [];
   private lastBody = '';
-  private closed = false;
-  private inflight: Promise<void> | undefined;
+  private readonly loop: PollLoop;
 
   constructor(private readonly options: HttpIncidentModeSourceOptions) {
     this.url = options.url.includes(INCIDENT_MODE_PATH) ? options.url : `${options.url.replace(/\/+$/, '')}${INCIDENT_MODE_PATH}`;
     this.intervalMs = options.intervalMs ?? 2000;
     this.timeoutMs = options.timeoutMs ?? 1500;
+    this.loop = new PollLoop(this.intervalMs, () => this.poll(), () => this.listeners.size > 0);
   }
 
   subscribe(listener: (modes: readonly IncidentMode[]) => void): () => void {
     this.listeners.add(listener);
     listener(this.last);
-    if (!this.timer && !this.closed) this.schedule(0);
+    this.loop.start();
     return () => {
       this.listeners.delete(listener);
-      if (this.listeners.size === 0) this.stopTimer();
+      if (this.listeners.size === 0) this.loop.stop();
     };
   }
 
   /** Polls once now; resolves when the result (or failure) has been applied. */
   pollNow(): Promise<void> {
-    this.inflight ??= this.poll().finally(() => {
-      this.inflight = undefined;
-    });
-    return this.inflight;
+    return this.loop.pollNow();
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    this.stopTimer();
     this.listeners.clear();
-    await this.inflight;
-  }
-
-  private schedule(delay: number): void {
-    this.timer = setTimeout(() => {
-      void this.pollNow().finally(() => {
-        if (!this.closed && this.listeners.size > 0) this.schedule(this.intervalMs);
-      });
-    }, delay);
-    this.timer.unref();
-  }
-
-  private stopTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    await this.loop.close();
   }
 
   private async poll(): Promise<void> {

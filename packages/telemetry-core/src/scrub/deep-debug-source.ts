@@ -18,6 +18,7 @@ import { hostname } from 'node:os';
 import type { Bus, BusConsumer, BusMessage } from '../timeline/bus.js';
 import { DEFAULT_SUBJECT_PREFIX, deepDebugFilterSubject, tenantOfSubject } from '../timeline/subjects.js';
 import { isValidTenantId } from '../tenant-id.js';
+import { PollLoop } from '../poll-loop.js';
 import { applyDeepDebugGrant, disableDeepDebug, isDeepDebugActive } from './deep-debug.js';
 import { ScrubError } from './errors.js';
 
@@ -289,14 +290,13 @@ export class HttpDeepDebugSource implements DeepDebugSource {
   private readonly listeners = new Set<(states: readonly DeepDebugState[]) => void>();
   private readonly lastBody = new Map<string | undefined, string>();
   private readonly states = new Map<string, DeepDebugState>();
-  private timer: NodeJS.Timeout | undefined;
-  private closed = false;
-  private inflight: Promise<void> | undefined;
+  private readonly loop: PollLoop;
 
   constructor(private readonly options: HttpDeepDebugSourceOptions) {
     this.url = options.url.includes(DEEP_DEBUG_PATH) ? options.url : `${options.url.replace(/\/+$/, '')}${DEEP_DEBUG_PATH}`;
     this.intervalMs = options.intervalMs ?? 2000;
     this.timeoutMs = options.timeoutMs ?? 1500;
+    this.loop = new PollLoop(this.intervalMs, () => Promise.all(this.targets.map((t) => this.poll(t))).then(() => undefined), () => this.listeners.size > 0);
     for (const t of options.tenants ?? []) if (!isValidTenantId(t)) throw invalid(`tenants: "${t}" is not a tenant id`);
     this.targets = options.tenants?.length ? [...options.tenants] : [undefined];
   }
@@ -304,42 +304,21 @@ export class HttpDeepDebugSource implements DeepDebugSource {
   subscribe(listener: (states: readonly DeepDebugState[]) => void): () => void {
     this.listeners.add(listener);
     listener([...this.states.values()]);
-    if (!this.timer && !this.closed) this.schedule(0);
+    this.loop.start();
     return () => {
       this.listeners.delete(listener);
-      if (this.listeners.size === 0) this.stopTimer();
+      if (this.listeners.size === 0) this.loop.stop();
     };
   }
 
   /** Polls every tenant once now; resolves when the results (or failures) have been applied. */
   pollNow(): Promise<void> {
-    this.inflight ??= Promise.all(this.targets.map((t) => this.poll(t)))
-      .then(() => undefined)
-      .finally(() => {
-        this.inflight = undefined;
-      });
-    return this.inflight;
+    return this.loop.pollNow();
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    this.stopTimer();
     this.listeners.clear();
-    await this.inflight;
-  }
-
-  private schedule(delay: number): void {
-    this.timer = setTimeout(() => {
-      void this.pollNow().finally(() => {
-        if (!this.closed && this.listeners.size > 0) this.schedule(this.intervalMs);
-      });
-    }, delay);
-    this.timer.unref();
-  }
-
-  private stopTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    await this.loop.close();
   }
 
   private async poll(tenant: string | undefined): Promise<void> {
