@@ -76,11 +76,12 @@ export const ERRORS = {
   // Retention (STO-4, TL, EVI).
   'retention.out_of_bounds': { http: 400, retryable: false, meaning: 'a retention setting is below its floor or above its ceiling; `allowed` names the bounds' },
   // Observability read APIs (OBS-1).
-  'obs.window_invalid': { http: 400, retryable: false, meaning: 'from, to or severity is not understood, or from is not before to' },
+  'obs.window_invalid': { http: 400, retryable: false, meaning: 'from, to, since or severity is not understood, from and since are both given, or from is not before to' },
   'obs.window_too_wide': { http: 400, retryable: false, meaning: 'the window spans more than the read APIs allow; `allowed` says how far back' },
   'obs.limit_too_large': { http: 400, retryable: false, meaning: 'limit is above the result cap; narrow the window or add filters' },
   'obs.trace_id_invalid': { http: 400, retryable: false, meaning: 'a trace id is 32 hex characters, not all zero' },
   'obs.trace_not_found': { http: 404, retryable: false, meaning: "no span of this trace in the tenant's telemetry" },
+  'obs.attribute_invalid': { http: 400, retryable: false, meaning: 'attribute is not key=value with a non-empty key' },
   // Metrics query (OBS-2) and SLO status (SLO-2).
   'obs.metric_name_invalid': { http: 400, retryable: false, meaning: 'name is not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)' },
   'obs.match_invalid': { http: 400, retryable: false, meaning: 'match is not a label selector such as {job="api",code=~"5.."}, or it names another metric than name' },

@@ -31,6 +31,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
     privileged: true,
   },
   'GET /obs/trace/:trace_id': { kind: 'tenant', anyOf: ['stella:obs:read'], why: 'one trace as a tree of its stored spans' },
+  'GET /obs/traces': { kind: 'tenant', anyOf: ['stella:obs:read'], why: "search the tenant's traces by service, route, status, duration and attribute within the window and result guardrails" },
   'GET /obs/logs': { kind: 'tenant', anyOf: ['stella:obs:read'], why: "search the tenant's logs within the window and result guardrails" },
   'GET /obs/routes': { kind: 'tenant', anyOf: ['stella:obs:read'], why: 'request rate, error ratio and p95 per service and route' },
   'GET /obs/metrics': { kind: 'tenant', anyOf: ['stella:obs:read'], why: "the tenant's ingested metrics as series: rates, gauges, histogram quantiles" },

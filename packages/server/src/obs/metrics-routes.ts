@@ -97,7 +97,7 @@ export function metricsRoutes(app: ServiceApp, deps: MetricsRouteDeps): void {
         throw new ServiceError('obs.metric_name_invalid', `name ${q.name === undefined ? 'is required' : 'must be a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)'}, such as http_server_request_duration_seconds`, { field: 'query.name' });
       }
       const matchers = parseMatch(q.match, name);
-      const window = queryWindow(q.from, q.to, clock(), HOUR_MS, maxHours);
+      const window = queryWindow(q, clock(), HOUR_MS, maxHours);
       const windowMs = window.toMs - window.fromMs;
       const stepMs = parseStep(q.step, windowMs);
       const points = Math.floor(windowMs / stepMs) + 1;

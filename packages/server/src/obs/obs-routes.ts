@@ -1,5 +1,6 @@
 /**
- * OBS-1 read APIs over the embedded store: a trace as a tree, log search with guardrails
+ * OBS-1 read APIs over the embedded store: a trace as a tree, trace search (trace-search.ts),
+ * log search with guardrails
  * (bounded window, result cap, tenant from the token — never from the query), and small
  * aggregates computed from server spans (`/obs/routes`: rate, error ratio and p95 per service
  * and route; a per-service health summary). Ingested metrics are queried at `/obs/metrics`
@@ -9,9 +10,10 @@ import type { ServiceConfig } from '../config.js';
 import { described } from '../http/openapi.js';
 import type { TelemetryReader } from '../segments/telemetry-reader.js';
 import type { ServiceApp } from '../service-feature.js';
-import { HealthResponse, LogsQuery, LogsResponse, RouteStatsResponse, TraceParams, TraceResponse, WindowQuery } from './obs-schemas.js';
+import { HealthResponse, LogsQuery, LogsResponse, RouteStatsResponse, TraceParams, TraceResponse, TracesQuery, TracesResponse, WindowQuery } from './obs-schemas.js';
 import { queryWindow } from './time-window.js';
 import { ServiceError } from '../errors.js';
+import { MAX_SEARCH_RECORDS, parseAttributeFilter, searchTraces } from './trace-search.js';
 import { loadTrace } from './trace-view.js';
 
 export interface ObsRouteDeps {
@@ -22,6 +24,9 @@ export interface ObsRouteDeps {
 }
 
 const HOUR_MS = 3_600_000;
+/** Most traces one search answers (each is summarised from its stored records), unless STELLA_OBS_MAX_RESULTS is lower. */
+const MAX_TRACES = 200;
+const DEFAULT_TRACES = 20;
 const SEVERITY_NAMES: Record<string, number> = { TRACE: 1, DEBUG: 5, INFO: 9, WARN: 13, WARNING: 13, ERROR: 17, FATAL: 21 };
 const DEGRADED_ERROR_RATIO = 0.05;
 const DEGRADED_P95_MS = 2000;
@@ -65,6 +70,49 @@ export function obsRoutes(app: ServiceApp, deps: ObsRouteDeps): void {
   );
 
   app.get(
+    '/obs/traces',
+    {
+      schema: {
+        operationId: 'searchTraces',
+        summary: `Search the tenant's traces by service, route, status, duration and one attribute: window at most ${maxHours} h (default 1 h back from to), at most ${Math.min(MAX_TRACES, maxResults)} traces, newest first`,
+        tags: ['obs'],
+        querystring: TracesQuery,
+        response: { 200: described('The matching traces, newest first, each summarised from its stored spans; truncated when more match than limit', TracesResponse) },
+        'x-error-codes': ['obs.limit_too_large', 'obs.window_invalid', 'obs.window_too_wide', 'obs.attribute_invalid'],
+      },
+    },
+    async (request) => {
+      const tenant = request.auth!.tenant;
+      const q = request.query;
+      const maxTraces = Math.min(MAX_TRACES, maxResults);
+      const limit = q.limit ?? Math.min(DEFAULT_TRACES, maxTraces);
+      if (limit > maxTraces) {
+        throw new ServiceError('obs.limit_too_large', `limit may be 1 to ${maxTraces}; narrow the window or add filters (service, route, status, min_duration_ms, attribute)`, {
+          field: 'query.limit',
+          extra: { allowed: { min: 1, max: maxTraces } },
+        });
+      }
+      const window = queryWindow(q, clock(), HOUR_MS, maxHours);
+      const attribute = parseAttributeFilter(q.attribute);
+      const result = await searchTraces(reader, tenant, {
+        fromMs: window.fromMs,
+        toMs: window.toMs,
+        service: q.service,
+        route: q.route,
+        status: q.status,
+        minDurationMs: q.min_duration_ms,
+        attribute,
+        limit,
+      });
+      return {
+        window: { from: new Date(window.fromMs).toISOString(), to: new Date(window.toMs).toISOString() },
+        limits: { max_window_hours: maxHours, max_results: maxTraces, max_records_read: MAX_SEARCH_RECORDS },
+        ...result,
+      };
+    },
+  );
+
+  app.get(
     '/obs/logs',
     {
       schema: {
@@ -86,7 +134,7 @@ export function obsRoutes(app: ServiceApp, deps: ObsRouteDeps): void {
           extra: { allowed: { min: 1, max: maxResults } },
         });
       }
-      const window = queryWindow(q.from, q.to, clock(), HOUR_MS, maxHours);
+      const window = queryWindow(q, clock(), HOUR_MS, maxHours);
       const floor = severityFloor(q.severity);
       const rows = await reader.searchLogs(tenant, { fromMs: window.fromMs, toMs: window.toMs, traceId: q.trace_id, minSeverity: floor, service: q.service, text: q.q, limit });
       return {
@@ -121,7 +169,7 @@ export function obsRoutes(app: ServiceApp, deps: ObsRouteDeps): void {
     },
     async (request) => {
       const tenant = request.auth!.tenant;
-      const window = queryWindow(request.query.from, request.query.to, clock(), HOUR_MS, maxHours);
+      const window = queryWindow(request.query, clock(), HOUR_MS, maxHours);
       const rows = await reader.routeStats(tenant, { fromMs: window.fromMs, toMs: window.toMs, service: request.query.service, limit: maxResults });
       const seconds = (window.toMs - window.fromMs) / 1000;
       return {
@@ -155,7 +203,7 @@ export function obsRoutes(app: ServiceApp, deps: ObsRouteDeps): void {
       const tenant = request.auth!.tenant;
       const now = clock();
       // Health looks at the last 15 minutes by default; services seen in the day before but not since are "down".
-      const window = queryWindow(request.query.from, request.query.to, now, 15 * 60_000, maxHours);
+      const window = queryWindow(request.query, now, 15 * 60_000, maxHours);
       const lookbackFrom = Math.max(window.toMs - maxHours * HOUR_MS, 0);
       const rows = await reader.serviceStats(tenant, { lookbackFromMs: lookbackFrom, fromMs: window.fromMs, toMs: window.toMs, service: request.query.service, limit: maxResults });
       return {

@@ -4,6 +4,8 @@ import { BoundedInteger, INT32_MAX, SafeId, SafeString } from '../http/safe-sche
 
 const Attrs = Type.Record(Type.String(), Type.Unknown());
 const WindowOut = Type.Object({ from: Type.String(), to: Type.String() });
+/** Instead of `from`: a duration back from `to` (time-window.ts parses it). */
+const Since = Type.Optional(SafeId({ maxLength: 20, description: 'instead of from: a duration back from to, e.g. 15m, 2h, 1d or PT15M' }));
 
 export const TraceParams = Type.Object({ trace_id: SafeId({ minLength: 1, maxLength: 64 }) });
 
@@ -43,6 +45,7 @@ export const LogsQuery = Type.Object(
   {
     from: Type.Optional(SafeId({ maxLength: 40 })),
     to: Type.Optional(SafeId({ maxLength: 40 })),
+    since: Since,
     trace_id: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$' })),
     severity: Type.Optional(SafeId({ maxLength: 16, description: 'lowest severity: TRACE, DEBUG, INFO, WARN, ERROR, FATAL or 1-24' })),
     service: Type.Optional(SafeId({ maxLength: 200 })),
@@ -71,10 +74,58 @@ export const LogsResponse = Type.Object({
   ),
 });
 
+export const TracesQuery = Type.Object(
+  {
+    from: Type.Optional(SafeId({ maxLength: 40 })),
+    to: Type.Optional(SafeId({ maxLength: 40 })),
+    since: Since,
+    service: Type.Optional(SafeId({ maxLength: 256, description: 'a service the trace passed through (service.name of any of its request, root or first spans)' })),
+    route: Type.Optional(SafeId({ maxLength: 512, description: 'http.route of a request span of the trace, or the name of a span that has none (root, job): as /obs/routes names routes' })),
+    status: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('error')], { description: 'error: a request, job or root span of the trace ended with status ERROR; ok: none did' })),
+    min_duration_ms: Type.Optional(BoundedInteger({ minimum: 1, maximum: INT32_MAX, description: 'shortest trace duration in whole milliseconds (first span start to last span end)' })),
+    attribute: Type.Optional(SafeString({ maxLength: 600, description: 'key=value: a span of the trace (or its resource) has the attribute with this value, compared as text' })),
+    // Above the cap the route answers `obs.limit_too_large` with the allowed range.
+    limit: Type.Optional(BoundedInteger({ minimum: 1, maximum: INT32_MAX, description: 'traces, at most 200 (or STELLA_OBS_MAX_RESULTS when lower); default 20' })),
+  },
+  { additionalProperties: false },
+);
+
+export const TraceSummarySchema = Type.Object({
+  trace_id: Type.String(),
+  tenant: Type.String(),
+  root_span_name: Type.String({ description: 'the root span, or the earliest span whose parent was not received' }),
+  root_span_received: Type.Boolean({ description: 'false when the root span (the one without a parent) is not stored, e.g. a caller that does not export' }),
+  service: Type.String({ description: "the root span's service" }),
+  route: Type.Union([Type.String(), Type.Null()], { description: "the root span's http.route, if it has one" }),
+  services: Type.Array(Type.String()),
+  start_time: Type.String(),
+  duration_ms: Type.Number({ description: 'first span start to last span end' }),
+  span_count: Type.Integer(),
+  error: Type.Boolean({ description: 'a request, job or root span ended with status ERROR (what /obs/routes counts as an error)' }),
+  error_span_count: Type.Integer({ description: 'spans of any kind with status ERROR' }),
+  trace: Type.String({ description: '`/obs/trace/<trace_id>`: the span tree' }),
+});
+
+export const TracesResponse = Type.Object({
+  window: WindowOut,
+  limits: Type.Object({ max_window_hours: Type.Integer(), max_results: Type.Integer(), max_records_read: Type.Integer() }),
+  truncated: Type.Boolean({ description: 'more traces match than were returned: narrow the window or add filters' }),
+  scan: Type.Object(
+    {
+      complete: Type.Boolean({ description: 'false when the read budget ran out before every candidate trace was checked (attribute filter): more traces may match' }),
+      candidates: Type.Integer({ description: 'traces in the window that matched the indexed filters (service, route, status, min_duration_ms)' }),
+      examined: Type.Integer({ description: 'of those, traces whose stored spans were read' }),
+      records_read: Type.Integer(),
+    },
+  ),
+  traces: Type.Array(TraceSummarySchema),
+});
+
 export const WindowQuery = Type.Object(
   {
     from: Type.Optional(SafeId({ maxLength: 40 })),
     to: Type.Optional(SafeId({ maxLength: 40 })),
+    since: Since,
     service: Type.Optional(SafeId({ maxLength: 200 })),
   },
   { additionalProperties: false },
@@ -117,6 +168,7 @@ export const MetricsQueryString = Type.Object(
     match: Type.Optional(SafeString({ maxLength: 2000, description: 'label matchers, e.g. {job="api",http_response_status_code=~"5.."}' })),
     from: Type.Optional(SafeId({ maxLength: 40 })),
     to: Type.Optional(SafeId({ maxLength: 40 })),
+    since: Since,
     step: Type.Optional(SafeId({ maxLength: 20, description: 'seconds between points: 30, 15s, 1m, 1h; a counter\'s rate is taken over one step. Default: the window / 300, at least 60 s' })),
     quantile: Type.Optional(SafeId({ maxLength: 20, description: 'for histograms: the quantile (0 to 1) of each point instead of the observation rate' })),
   },

@@ -1,6 +1,6 @@
 /**
- * Time windows of the read APIs and captures. Query windows are `from`/`to` instants with a
- * default length and a maximum span; capture windows are a duration back from now (`24h`,
+ * Time windows of the read APIs and captures. Query windows are `from`/`to` instants (or a
+ * `since` duration back from `to`) with a default length and a maximum span; capture windows are a duration back from now (`24h`,
  * `90m`, `7d`) or an ISO-8601 interval (`<start>/<end>` or `<start>/<duration>`).
  */
 import { ServiceError } from '../errors.js';
@@ -70,17 +70,42 @@ export function parseCaptureWindow(spec: string, nowMs: number, maxHours: number
   return window;
 }
 
-/** `from`/`to` query parameters with a default length and a maximum span (the OBS-1 guardrails). */
-export function queryWindow(from: string | undefined, to: string | undefined, nowMs: number, defaultMs: number, maxHours: number): Window {
+/** The window parameters every `/obs/*` read API takes. */
+export interface WindowParams {
+  /** Start, RFC 3339 with a zone. */
+  from?: string | undefined;
+  /** End, RFC 3339 with a zone; default now. */
+  to?: string | undefined;
+  /** Instead of `from`: a duration back from `to` (`15m`, `2h`, `1d`, `PT15M`). */
+  since?: string | undefined;
+}
+
+/**
+ * `from`/`to` (or `since`) query parameters with a default length and a maximum span (the OBS-1
+ * guardrails). `since` is a duration back from `to` — `15m`, `2h`, `1d`, `30s` or an ISO-8601
+ * duration — measured on the service's clock, so a client with a skewed clock still gets the
+ * last 15 minutes; it replaces `from`, and giving both is refused.
+ */
+export function queryWindow(params: WindowParams, nowMs: number, defaultMs: number, maxHours: number): Window {
+  const { from, to, since } = params;
   const toMs = to === undefined ? nowMs : instant(to);
   if (toMs === undefined) throw new ServiceError('obs.window_invalid', 'to must be an RFC 3339 date-time with a zone, e.g. 2025-03-01T10:00:00Z', { field: 'query.to' });
-  const fromMs = from === undefined ? toMs - Math.min(defaultMs, maxHours * 3_600_000) : instant(from);
-  if (fromMs === undefined) throw new ServiceError('obs.window_invalid', 'from must be an RFC 3339 date-time with a zone, e.g. 2025-03-01T09:00:00Z', { field: 'query.from' });
+  let fromMs: number | undefined;
+  if (since !== undefined) {
+    if (from !== undefined) throw new ServiceError('obs.window_invalid', 'give from or since, not both', { field: 'query.since' });
+    const back = parseShortDuration(since) ?? parseIsoDuration(since);
+    if (back === undefined) throw new ServiceError('obs.window_invalid', 'since must be a duration such as 15m, 2h, 1d, 30s or PT15M', { field: 'query.since' });
+    fromMs = toMs - back;
+  } else {
+    fromMs = from === undefined ? toMs - Math.min(defaultMs, maxHours * 3_600_000) : instant(from);
+    if (fromMs === undefined) throw new ServiceError('obs.window_invalid', 'from must be an RFC 3339 date-time with a zone, e.g. 2025-03-01T09:00:00Z', { field: 'query.from' });
+  }
   if (fromMs >= toMs) throw new ServiceError('obs.window_invalid', 'from must be earlier than to', { field: 'query.from' });
   if (toMs - fromMs > maxHours * 3_600_000) {
     const earliest = new Date(toMs - maxHours * 3_600_000).toISOString();
-    throw new ServiceError('obs.window_too_wide', `the window may span at most ${maxHours} hours: with to=${new Date(toMs).toISOString()}, from must be ${earliest} or later`, {
-      field: 'query.from',
+    const field = since !== undefined ? 'query.since' : 'query.from';
+    throw new ServiceError('obs.window_too_wide', `the window may span at most ${maxHours} hours: with to=${new Date(toMs).toISOString()}, ${since !== undefined ? `since may be at most ${maxHours}h` : `from must be ${earliest} or later`}`, {
+      field,
       extra: { allowed: { max_window_hours: maxHours, earliest_from: earliest } },
     });
   }

@@ -1,6 +1,6 @@
 /**
  * Reads of the telemetry store, for the read APIs (obs/) and anyone else: the stored records of
- * a trace, log search, and aggregates of ingress spans. Every read first flushes the index, so
+ * a trace, trace search candidates, log search, and aggregates of ingress spans. Every read first flushes the index, so
  * what was acknowledged is what is read; every query runs as the tenant (row-level security).
  * The telemetry store owns its tables: this file and the index are the only SQL on `telemetry_*`.
  */
@@ -33,6 +33,33 @@ export interface LogRow {
   span_id: string | null;
   body: string;
   attributes: Record<string, unknown>;
+}
+
+/** What the index can filter traces by (spans it keeps: root, request and job spans, and each service's first). */
+export interface TraceCandidateSearch {
+  fromMs: number;
+  toMs: number;
+  /** A span of the trace is of this service. */
+  service?: string | undefined;
+  /** A span of the trace has this `http.route`, or this name when it has no route (as `routeStats` groups them). */
+  route?: string | undefined;
+  /** `error`: a root, request or job span of the trace ended with status ERROR; `ok`: none did. */
+  status?: 'ok' | 'error' | undefined;
+  /** First span start to last span end, over the spans the index keeps, at least this. */
+  minDurationMs?: number | undefined;
+  limit: number;
+}
+
+export interface TraceCandidate {
+  trace_id: string;
+  /** Earliest start of the trace's indexed spans in the window. */
+  start_ms: number;
+}
+
+/** Where a stored record is: its segment and byte offset. */
+export interface RecordRef {
+  segment: string;
+  offset: number;
 }
 
 export interface RouteStats {
@@ -75,6 +102,66 @@ export class TelemetryReader {
       requests.push(decodeRequest('traces', record.payload));
     }
     return { requests, truncated: refs.rows.length > max };
+  }
+
+  /**
+   * Traces with an indexed span starting in `[fromMs, toMs)` that match the filters, newest
+   * first (by their earliest such span), at most `limit`. Every filter holds for the trace, each
+   * on any of its indexed spans — `service=a&route=/x` finds traces through service a that
+   * served /x somewhere.
+   */
+  async traceCandidates(tenant: string, search: TraceCandidateSearch): Promise<TraceCandidate[]> {
+    await this.telemetry.index.flush();
+    const params: unknown[] = [tenant, search.fromMs, search.toMs];
+    const having: string[] = [];
+    const add = (clause: string, value: unknown): void => {
+      params.push(value);
+      having.push(clause.replace('?', `$${params.length}`));
+    };
+    if (search.service !== undefined) add('bool_or(service = ?)', search.service);
+    if (search.route !== undefined) add('bool_or(COALESCE(route, name) = ?)', search.route);
+    if (search.status !== undefined) add(`bool_or(status_code = 2 AND (parent_span_id IS NULL OR kind IN ${INGRESS_KINDS})) = ?`, search.status === 'error');
+    if (search.minDurationMs !== undefined) add('max(start_ms + duration_ms) - min(start_ms) >= ?', search.minDurationMs);
+    params.push(search.limit);
+    const rows = await this.store.tenantTransaction(tenant, (tx) =>
+      tx.query<{ trace_id: string; start_ms: string }>(
+        `SELECT trace_id, min(start_ms) AS start_ms
+           FROM telemetry_spans
+          WHERE tenant_id = $1 AND start_ms >= $2 AND start_ms < $3
+          GROUP BY trace_id
+          ${having.length > 0 ? `HAVING ${having.join(' AND ')}` : ''}
+          ORDER BY min(start_ms) DESC, trace_id DESC
+          LIMIT $${params.length}`,
+        params,
+      ),
+    );
+    return rows.rows.map((r) => ({ trace_id: r.trace_id, start_ms: Number(r.start_ms) }));
+  }
+
+  /** The stored records holding spans of each of `traceIds`, in segment order, at most `maxPerTrace` each. */
+  async traceRecordRefs(tenant: string, traceIds: readonly string[], maxPerTrace: number): Promise<Map<string, RecordRef[]>> {
+    const refs = new Map<string, RecordRef[]>();
+    if (traceIds.length === 0) return refs;
+    const rows = await this.store.tenantTransaction(tenant, (tx) =>
+      tx.query<{ trace_id: string; segment: string; record_offset: string }>(
+        'SELECT DISTINCT trace_id, segment, record_offset FROM telemetry_trace_records WHERE tenant_id = $1 AND trace_id = ANY($2::text[]) ORDER BY trace_id, segment, record_offset',
+        [tenant, [...traceIds]],
+      ),
+    );
+    for (const r of rows.rows) {
+      const list = refs.get(r.trace_id) ?? [];
+      if (list.length < maxPerTrace) list.push({ segment: r.segment, offset: Number(r.record_offset) });
+      refs.set(r.trace_id, list);
+    }
+    return refs;
+  }
+
+  /** One stored trace record, decoded; undefined when the reference names no trace segment. */
+  async readTraceRecord(tenant: string, ref: RecordRef): Promise<TraceRequest | undefined> {
+    const seg = parseSegmentId(ref.segment);
+    if (!seg || seg.signal !== 'traces') return undefined;
+    const record = await this.telemetry.segments.readRecord(tenant, seg, ref.offset);
+    return decodeRequest('traces', record.payload);
   }
 
   /** Log records in the window matching the filter, newest first, at most `limit + 1` (so callers can tell truncation). */
