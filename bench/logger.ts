@@ -1,9 +1,14 @@
 /**
  * Logger throughput: plain pino (no redaction) vs telemetry-core's logger with scrubbing and
- * context on vs winston, the same 100k-line realistic mix to a null destination, one run.
- * Usage: npm run bench -- logger [--lines 100000] [--rounds 5]
+ * context on vs winston, the same 100k-line realistic mix to a null destination.
+ * Each logger runs in a child process of its own; the three children run in turn, `--repeat`
+ * times, and each repeat gives its own ratios — on a shared machine the load moves between
+ * children, and comparing neighbours keeps that drift out of the ratio. winston, ~25× slower,
+ * logs a fifth of the lines (its rate per CPU-second does not depend on the count).
+ * Usage: npm run bench -- logger [--lines 100000] [--rounds 5] [--repeat 3]
  */
 import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import winston from 'winston';
@@ -105,25 +110,36 @@ function measureVariant(variant: Variant, lines: number, rounds: number): number
 export default async function run(args: string[]): Promise<void> {
   const lines = arg(args, 'lines', 100_000);
   const rounds = arg(args, 'rounds', 5);
+  const repeat = arg(args, 'repeat', 3);
   const variantIdx = args.indexOf('--variant');
   if (variantIdx >= 0) {
     process.stdout.write(JSON.stringify(measureVariant(args[variantIdx + 1] as Variant, lines, rounds)));
     return;
   }
-  const results: Record<Variant, number> = { pino: 0, stella: 0, winston: 0 };
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  for (const variant of ['pino', 'stella', 'winston'] as Variant[]) {
-    const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, 'logger', '--variant', variant, '--lines', String(lines), '--rounds', String(rounds)], {
-      encoding: 'utf8',
-    });
-    if (child.status !== 0) throw new Error(`bench logger: variant ${variant} failed: ${child.stderr}`);
-    results[variant] = median(JSON.parse(child.stdout) as number[]);
+  const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+  const loadBefore = load();
+  const results: Record<Variant, number[]> = { pino: [], stella: [], winston: [] };
+  for (let r = 0; r < repeat; r++) {
+    for (const variant of ['pino', 'stella', 'winston'] as Variant[]) {
+      const n = variant === 'winston' ? Math.max(1000, Math.floor(lines / 5)) : lines;
+      const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, 'logger', '--variant', variant, '--lines', String(n), '--rounds', String(rounds)], {
+        encoding: 'utf8',
+      });
+      if (child.status !== 0) throw new Error(`bench logger: variant ${variant} failed: ${child.stderr}`);
+      results[variant].push(median(JSON.parse(child.stdout) as number[]));
+    }
   }
-  const { pino: p, stella: s, winston: w } = results;
-  console.log(`logger benchmark: ${lines} lines × ${rounds} rounds per logger, each in its own process, median lines per CPU-second (node ${process.version})`);
-  console.log(`  plain pino (no redaction)        ${Math.round(p).toLocaleString('en-US').padStart(12)} lines/s`);
-  console.log(`  telemetry-core (scrub + context) ${Math.round(s).toLocaleString('en-US').padStart(12)} lines/s`);
-  console.log(`  winston (json)                   ${Math.round(w).toLocaleString('en-US').padStart(12)} lines/s`);
-  console.log(`  ratio telemetry-core / pino    = ${(s / p).toFixed(2)}×  (target ≥ 0.75×)`);
-  console.log(`  ratio telemetry-core / winston = ${(s / w).toFixed(2)}×  (target ≥ 2×)`);
+  const ratios = (a: Variant, b: Variant): number[] => results[a].map((x, i) => x / results[b][i]!);
+  const toPino = ratios('stella', 'pino');
+  const toWinston = ratios('stella', 'winston');
+  const fmt = (x: number): string => Math.round(x).toLocaleString('en-US').padStart(12);
+  const list = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(', ');
+  console.log(`logger benchmark: ${lines} lines (winston ${Math.max(1000, Math.floor(lines / 5))}) × ${rounds} rounds per child, ${repeat} repeats of pino → telemetry-core → winston, each in its own process; lines per CPU-second, median (node ${process.version})`);
+  console.log(`  plain pino (no redaction)        ${fmt(median(results.pino))} lines/s`);
+  console.log(`  telemetry-core (scrub + context) ${fmt(median(results.stella))} lines/s`);
+  console.log(`  winston (json)                   ${fmt(median(results.winston))} lines/s`);
+  console.log(`  ratio telemetry-core / pino    = ${median(toPino).toFixed(2)}×  (per repeat: ${list(toPino)}; target ≥ 0.75×)`);
+  console.log(`  ratio telemetry-core / winston = ${median(toWinston).toFixed(2)}×  (per repeat: ${list(toWinston)}; target ≥ 2×)`);
+  console.log(`  load average (1, 5, 15 min): ${loadBefore} at the start, ${load()} at the end`);
 }
