@@ -347,9 +347,9 @@ const AUTH_CONTEXT_RE = /(?:authorization|auth)["']?\s*[:=]\s*["']?$/i;
  * credential word; the key is vetted in `isSensitiveTextKey` (so `author=` or `design=` pass).
  */
 const ASSIGN_KEYWORDS =
-  'pass|pwd|secret|token|api[_-]?key|app(?:lication)?[_-]?key|license[_-]?key|access[_-]?key|private[_-]?key|account[_-]?key|sharedaccess(?:key|signature)|credential|auth|cookie|session|sig';
+  'pass|pwd|secret|token|(?:api|app(?:lication)?|license|access|private|account)[_-]?key|sharedaccess(?:key|signature)|credential|auth|cookie|session|sig';
 const ASSIGN_RE =
-  /(?<![A-Za-z0-9_.-])(\\*["']?)([A-Za-z0-9_.-]*?(?:pass|pwd|secret|token|api[_-]?key|app(?:lication)?[_-]?key|license[_-]?key|access[_-]?key|private[_-]?key|account[_-]?key|sharedaccess(?:key|signature)|credential|auth|cookie|session|sig)[A-Za-z0-9_.-]*)\1([ \t]*(?:=>|:=|[:=])[ \t]*)(\\+"[^"]*?\\+"|"(?:[^"\\]|\\.)*"|'[^'\n]*'|[^\s&;,"'}\])<>]+)/gi;
+  /(?<![A-Za-z0-9_.-])(\\*["']?)([A-Za-z0-9_.-]*?(?:pass|pwd|secret|token|(?:api|app(?:lication)?|license|access|private|account)[_-]?key|sharedaccess(?:key|signature)|credential|auth|cookie|session|sig)[A-Za-z0-9_.-]*)\1([ \t]*(?:=>?|:=?)[ \t]*)(\\+"[^"]*?\\+"|"(?:[^"\\]|\\.)*"|'[^'\n]*'|[^\s&;,"'}\])<>]+)/gi;
 /** Command-line flags: `--password hunter2`, `--api-key=…` (vetted like free-text keys). */
 const CLI_FLAG_RE =
   /(?<![\w-])(--?[A-Za-z0-9-]*(?:password|passwd|secret|token|api-?key)[A-Za-z0-9-]*)([ \t]+|=)("[^"]*"|'[^']*'|[^\s"'-][^\s"']*)/gi;
@@ -506,22 +506,25 @@ function isSensitiveTextKey(key: string, weakAllowed: boolean): boolean {
 /**
  * Providers whose credentials have no recognisable shape of their own (or an older one without
  * a prefix): a value is theirs when its key, or the text just before the key
- * (`{"datadog":{"app_key":…}}`), names them.
+ * (`{"datadog":{"app_key":…}}`), names them. One regex test each; the group says which.
  */
-const PROVIDER_WORDS: readonly [string, RedactionClass][] = [
-  ['datadog', 'datadog-key'],
-  ['twilio', 'twilio-key'],
-  ['heroku', 'heroku-key'],
-  ['cloudflare', 'cloudflare-key'],
-  ['newrelic', 'newrelic-key'],
-  ['mailgun', 'mailgun-key'],
-  ['mailchimp', 'mailchimp-key'],
-  ['sendgrid', 'sendgrid-key'],
+const PROVIDER_NAMED = /(datadog)|(twilio)|(heroku)|(cloudflare)|(new[_.-]?relic)|(mailgun)|(mailchimp)|(sendgrid)/i;
+const PROVIDER_CLASSES: readonly RedactionClass[] = [
+  'datadog-key',
+  'twilio-key',
+  'heroku-key',
+  'cloudflare-key',
+  'newrelic-key',
+  'mailgun-key',
+  'mailchimp-key',
+  'sendgrid-key',
 ];
 const CONTEXT_WINDOW = 48;
 
-function providerNamedIn(letters: string): RedactionClass | undefined {
-  for (const [word, provider] of PROVIDER_WORDS) if (letters.includes(word)) return provider;
+function providerNamedIn(text: string): RedactionClass | undefined {
+  const m = PROVIDER_NAMED.exec(text);
+  if (m === null) return undefined;
+  for (let g = 1; g < m.length; g++) if (m[g] !== undefined) return PROVIDER_CLASSES[g - 1];
   return undefined;
 }
 
@@ -531,8 +534,7 @@ function assignmentClass(key: string, text: string, offset: number): RedactionCl
   if (lower === 'sig' || lower.endsWith('sharedaccesssignature')) return 'azure-sas';
   if ((lower.includes('aws') && lower.includes('secret')) || lower.includes('secretaccesskey')) return 'aws-secret-key';
   if (/^dd(?:api|app)/.test(lower)) return 'datadog-key'; // DD_API_KEY, DD-APPLICATION-KEY
-  const before = text.slice(Math.max(0, offset - CONTEXT_WINDOW), offset).toLowerCase().replace(/[^a-z]/g, '');
-  return providerNamedIn(lower) ?? providerNamedIn(before) ?? 'key';
+  return providerNamedIn(key) ?? providerNamedIn(text.slice(Math.max(0, offset - CONTEXT_WINDOW), offset)) ?? 'key';
 }
 
 function insideMarker(text: string, offset: number): boolean {
