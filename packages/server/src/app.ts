@@ -13,6 +13,7 @@ import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { fastifyTelemetry, type Bus, type Logger, type RequestObserver } from '@stellaops/telemetry-core';
 import { authentication } from './auth/auth-plugin.js';
+import { whoamiRoute } from './auth/whoami-route.js';
 import { ROUTE_ACCESS, routeKey } from './auth/scope-catalogue.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import { healthRoutes } from './health/health-routes.js';
@@ -131,6 +132,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ServiceApp> {
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   healthRoutes(app, { store: options.store, bus: options.bus });
+  whoamiRoute(app);
   metricsRoute(app, options.telemetry);
   for (const feature of options.features) await feature.routes?.(app);
   return app;

@@ -117,6 +117,8 @@ export interface ServiceConfig {
   obsMetricsMaxPoints: number;
   /** Directory (or file) of the OpenSLO SLOs the service evaluates. Default: the shipped `deploy/slo` (`STELLA_SLO_DIR`). */
   sloDir: string;
+  /** Directory of the built Console, served at `/console`. Default: the repository's `packages/console/dist` (`STELLA_CONSOLE_DIR`). */
+  consoleDir: string;
   /** How often the SLOs are evaluated for every tenant, in ms. Default 60000 (`STELLA_SLO_EVALUATION_INTERVAL_MS`). */
   sloEvaluationIntervalMs: number;
   /** Burn rate from which a page-level breach switches incident mode on for the tenant and the SLO's service; undefined (`off`) never. Default 14.4 (`STELLA_SLO_INCIDENT_BURN_RATE`). */
@@ -202,6 +204,7 @@ const KEYS = {
   obsMetricsMaxSeries: ['obs-metrics-max-series', 'STELLA_OBS_METRICS_MAX_SERIES', 'Most series one `/obs/metrics` answer holds; more is a 400. Default 500.'],
   obsMetricsMaxPoints: ['obs-metrics-max-points', 'STELLA_OBS_METRICS_MAX_POINTS', 'Most points per series one `/obs/metrics` answer holds; more is a 400. Default 11000.'],
   sloDir: ['slo-dir', 'STELLA_SLO_DIR', 'Directory (or file) of the OpenSLO SLOs the service evaluates. Default: the shipped deploy/slo.'],
+  consoleDir: ['console-dir', 'STELLA_CONSOLE_DIR', 'Directory of the built Console, served at /console. Default: packages/console/dist of the repository (built by npm run build).'],
   sloEvaluationIntervalMs: ['slo-evaluation-interval-ms', 'STELLA_SLO_EVALUATION_INTERVAL_MS', 'How often the SLOs are evaluated for every tenant, in ms. Default 60000.'],
   sloIncidentBurnRate: ['slo-incident-burn-rate', 'STELLA_SLO_INCIDENT_BURN_RATE', 'Burn rate from which a page-level SLO breach switches incident mode on, or `off`. Default 14.4.'],
   sloIncidentTtlMinutes: ['slo-incident-ttl-minutes', 'STELLA_SLO_INCIDENT_TTL_MINUTES', 'TTL of the incident mode an SLO breach switches on, in minutes. Default 240.'],
@@ -349,6 +352,7 @@ export function resolveConfig(argv: readonly string[] = [], env: Source = proces
     obsMetricsMaxSeries: integer('STELLA_OBS_METRICS_MAX_SERIES', pick('obsMetricsMaxSeries') ?? '500', 1, 100_000),
     obsMetricsMaxPoints: integer('STELLA_OBS_METRICS_MAX_POINTS', pick('obsMetricsMaxPoints') ?? '11000', 2, 11_000),
     sloDir: resolve(pick('sloDir') ?? fileURLToPath(new URL('../../../deploy/slo/', import.meta.url))),
+    consoleDir: resolve(pick('consoleDir') ?? fileURLToPath(new URL('../../console/dist/', import.meta.url))),
     sloEvaluationIntervalMs: integer('STELLA_SLO_EVALUATION_INTERVAL_MS', pick('sloEvaluationIntervalMs') ?? '60000', 1000, 3_600_000),
     sloIncidentBurnRate: burnRate('STELLA_SLO_INCIDENT_BURN_RATE', pick('sloIncidentBurnRate') ?? '14.4'),
     sloIncidentTtlMinutes: integer('STELLA_SLO_INCIDENT_TTL_MINUTES', pick('sloIncidentTtlMinutes') ?? '240', 1, 24 * 60 * 30),

@@ -1,6 +1,7 @@
 /** The features the service runs, in start order; each is built from the service's parts (service-parts.ts). */
 import { attestFeature } from './attest/attest-feature.js';
 import { captureFeature } from './capture/capture-feature.js';
+import { consoleFeature } from './console/console-feature.js';
 import { custodyFeature } from './custody/custody-feature.js';
 import { deepDebugFeature } from './deep-debug/deep-debug-feature.js';
 import { evidenceFeature } from './evidence/evidence-feature.js';
@@ -28,4 +29,5 @@ export const FEATURES: readonly ServiceFeature[] = [
   keysFeature,
   attestFeature,
   custodyFeature,
+  consoleFeature,
 ];

@@ -126,7 +126,9 @@ describe('authentication and authorisation', () => {
     const api = (await inject('GET', '/openapi.json')).json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>();
     expect(api.openapi).toMatch(/^3\./);
     const documented = Object.entries(api.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`));
-    const catalogued = Object.keys(ROUTE_ACCESS).filter((k) => k !== 'GET /openapi.json');
+    const catalogued = Object.entries(ROUTE_ACCESS)
+      .filter(([, access]) => !(access.kind === 'public' && access.api === false))
+      .map(([key]) => key);
     expect(documented.sort()).toEqual(catalogued.sort());
   });
 });
@@ -266,6 +268,8 @@ describe('fuzz: every route answers random input with 2xx or 4xx', () => {
     const statuses = new Map<number, number>();
     for (const key of Object.keys(ROUTE_ACCESS)) {
       const [method, path] = key.split(' ') as ['GET' | 'POST' | 'PUT', string];
+      // The Console's files are HTML and scripts, or a 503 page while it is not built (test/console/console-routes.test.ts).
+      if (path.startsWith('/console')) continue;
       for (let i = 0; i < 60; i++) {
         const url =
           path.replace(':event_id', encodeURIComponent(String(pick([...strings, '0195a3c0-0000-7000-8000-000000000001'])))) +

@@ -6,9 +6,9 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { enterRequestContext } from '@stellaops/telemetry-core';
-import { authorize, TENANT_HEADER, type AuthContext } from './authorize.js';
+import { authorize, TENANT_HEADER, verifyCaller, type AuthContext } from './authorize.js';
 import { ROUTE_ACCESS, routeKey, type RouteAccess } from './scope-catalogue.js';
-import type { TokenVerifier } from './token-verifier.js';
+import type { Principal, TokenVerifier } from './token-verifier.js';
 
 export { TENANT_HEADER, type AuthContext };
 
@@ -16,6 +16,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set on every tenant-scoped route once the caller is authorised. */
     auth: AuthContext | undefined;
+    /** Set on routes open to any valid token (`authenticated` in the catalogue) once the token verifies. */
+    principal: Principal | undefined;
   }
 }
 
@@ -28,6 +30,7 @@ export interface AuthPluginOptions {
 async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Promise<void> {
   const catalogue = options.catalogue ?? ROUTE_ACCESS;
   app.decorateRequest('auth', undefined);
+  app.decorateRequest('principal', undefined);
 
   // A route without an access rule is a bug that would ship an unguarded endpoint: refuse to start.
   app.addHook('onRoute', (route) => {
@@ -46,6 +49,16 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
     const method = request.method === 'HEAD' ? 'GET' : request.method;
     const rule = url === undefined ? undefined : catalogue[routeKey(method, url)];
     if (!rule || rule.kind === 'public') return done();
+    if (rule.kind === 'authenticated') {
+      verifyCaller(options.verifier, request.headers.authorization, { resource: `${request.method} ${url}`, action: request.method }).then(
+        (principal) => {
+          request.principal = principal;
+          enterRequestContext(request, { actor: principal.subject }, done);
+        },
+        (error: unknown) => done(error as Error),
+      );
+      return;
+    }
     authorize(options.verifier, { authorization: request.headers.authorization, tenantHeader: request.headers[TENANT_HEADER] }, { anyOf: rule.anyOf, resource: `${request.method} ${url}`, action: request.method }).then(
       (auth) => {
         request.auth = auth;

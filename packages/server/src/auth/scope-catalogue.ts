@@ -5,7 +5,14 @@
  * a 403 names.
  */
 export type RouteAccess =
-  | { kind: 'public'; why: string }
+  | {
+      kind: 'public';
+      why: string;
+      /** False for what is served but is not part of the API: left out of `/openapi.json` (the API description itself, the Console's files). */
+      api?: false;
+    }
+  /** Any valid token, whatever its scopes and tenants (no tenant is selected). */
+  | { kind: 'authenticated'; why: string }
   | {
       kind: 'tenant';
       /** Scope bases (`stella:<area>:<action>`), any of which grants access. */
@@ -18,7 +25,10 @@ export type RouteAccess =
 export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /healthz': { kind: 'public', why: 'liveness probe for orchestrators' },
   'GET /readyz': { kind: 'public', why: 'readiness probe: reports only whether the store and bus answer' },
-  'GET /openapi.json': { kind: 'public', why: 'the API description' },
+  'GET /openapi.json': { kind: 'public', why: 'the API description', api: false },
+  'GET /console': { kind: 'public', why: "the Console's page; the API calls it makes carry the signed-in user's token", api: false },
+  'GET /console/*': { kind: 'public', why: "the Console's static files (scripts, styles) and its client routes", api: false },
+  'GET /auth/whoami': { kind: 'authenticated', why: "who the token speaks for: its subject, expiry, scopes and tenants (the Console's sign-in and tenant switcher)" },
   'GET /metrics': { kind: 'public', why: "Prometheus scrapes the service's own metrics; they hold no tenant data beyond bounded tenant labels" },
   'GET /timeline': { kind: 'tenant', anyOf: ['stella:timeline:read'], why: "page through the tenant's timeline" },
   'GET /timeline/:event_id': { kind: 'tenant', anyOf: ['stella:timeline:read'], why: 'one event with links to its trace and evidence' },

@@ -13,6 +13,8 @@ export interface Principal {
   subject: string;
   scopes: ScopeSet;
   rawScopes: readonly string[];
+  /** `exp`, in ms since the epoch. */
+  expiresAtMs: number;
 }
 
 export type JwksSource = { url: string } | { file: string } | { keys: JSONWebKeySet };
@@ -87,7 +89,7 @@ export class TokenVerifier {
       throw toAuthError(error);
     }
     const rawScopes = scopesOf(payload);
-    return { subject: String(payload['sub']), scopes: new ScopeSet(rawScopes), rawScopes };
+    return { subject: String(payload['sub']), scopes: new ScopeSet(rawScopes), rawScopes, expiresAtMs: Number(payload['exp']) * 1000 };
   }
 }
 

@@ -5,11 +5,12 @@
  * codes its own handler and services answer. `documentErrors` (an `onRoute` hook set in app.ts)
  * adds the codes every route of its kind answers — malformed requests and internal errors on
  * every route; over-long path parameters where there are parameters; body size and media type
- * where there is a body; the tenant, token, store and shutdown answers on tenant routes — and
- * turns the whole list into one error response per status: `{error_code, message, field?, ...}`
- * with `error_code` an enum of that status's codes, their meanings in the description,
- * `Retry-After` on retryable statuses (429, 503) and `WWW-Authenticate` on 401. The complete
- * list stays on the operation as `x-error-codes`.
+ * where there is a body; the token's answers on routes open to any token; the tenant, token,
+ * store and shutdown answers on tenant routes — and turns the whole list into one error
+ * response per status: `{error_code, message, field?, ...}` with `error_code` an enum of that
+ * status's codes, their meanings in the description, `Retry-After` on retryable statuses (429,
+ * 503) and `WWW-Authenticate` on 401. The complete list stays on the operation as
+ * `x-error-codes`.
  */
 import { STATUS_CODES } from 'node:http';
 import type { RouteOptions } from 'fastify';
@@ -32,6 +33,8 @@ export const COMMON_ERROR_CODES = {
   params: ['request.uri_too_long'],
   /** Routes that take a body: too large, or of a media type the route does not parse. */
   body: ['request.body_too_large', 'request.unsupported_media_type'],
+  /** Routes open to any valid token (auth/scope-catalogue.ts): the token. */
+  authenticated: ['auth.token_missing', 'auth.token_invalid', 'auth.token_expired', 'auth.authority_unavailable'],
   /** Tenant routes (auth/scope-catalogue.ts): tenant selection, the token, its scope, the store, shutdown. */
   tenant: [
     'tenant.required',
@@ -62,6 +65,7 @@ export function routeErrorCodes(route: RouteShape, access: RouteAccess | undefin
   const codes = new Set<ResponseCode>([...(route.declared ?? []), ...COMMON_ERROR_CODES.every]);
   if (route.url.includes(':')) for (const c of COMMON_ERROR_CODES.params) codes.add(c);
   if (BODY_METHODS.has(route.method)) for (const c of COMMON_ERROR_CODES.body) codes.add(c);
+  if (access?.kind === 'authenticated') for (const c of COMMON_ERROR_CODES.authenticated) codes.add(c);
   if (access?.kind === 'tenant') for (const c of COMMON_ERROR_CODES.tenant) codes.add(c);
   return [...codes].sort((a, b) => ORDER.get(a)! - ORDER.get(b)!);
 }
