@@ -10,9 +10,19 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    ignores: ['packages/console/src/**'],
     languageOptions: {
       globals: { ...globals.node },
     },
+  },
+  {
+    // The Console's sources run in the browser: the DOM's globals, not Node's.
+    files: ['packages/console/src/**/*.{ts,tsx}'],
+    languageOptions: {
+      globals: { ...globals.browser },
+    },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',

@@ -1,9 +1,10 @@
 /**
  * The dependency rules of docs/architecture.md, checked on the sources: no import circles in
  * any package; the libraries import nothing of ours; the CLI imports the libraries it is allowed
- * to; inside the service, data flows one way (the telemetry store imports none of its readers
- * or writers) and only the composition root knows the features. Imports are read with the
- * TypeScript compiler's own pre-processor, type-only imports included.
+ * to; the Console imports nothing of ours and nothing imports it; inside the service, data flows
+ * one way (the telemetry store imports none of its readers or writers) and only the composition
+ * root knows the features. Imports are read with the TypeScript compiler's own pre-processor,
+ * type-only imports included.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -141,6 +142,25 @@ describe('import graph', () => {
   it('the CLI imports the libraries, and of telemetry-core only its dependency-free rules (never the service)', () => {
     const allowed = /^@stellaops\/(forensics|collector-config|telemetry-core\/(tenant-id|scopes))$/;
     expect(ourImports('cli').filter((i) => !allowed.test(i.spec))).toEqual([]);
+  });
+
+  it('the Console imports nothing of ours and nothing outside its package (it talks HTTP to the service), and no package imports the Console', () => {
+    expect(graphs.has('console')).toBe(true);
+    const consoleDir = join(ROOT, 'packages/console');
+    const leaving = graphs.get('console')!.files.flatMap((file) =>
+      specifiers(file)
+        .filter((spec) => spec.startsWith('.') && !resolve(dirname(file), spec).startsWith(consoleDir + '/'))
+        .map((spec) => ({ file: relative(ROOT, file), spec })),
+    );
+    expect([...ourImports('console'), ...leaving]).toEqual([]);
+    const intoConsole = PACKAGES.filter((pkg) => pkg !== 'console').flatMap((pkg) =>
+      graphs.get(pkg)!.files.flatMap((file) =>
+        specifiers(file)
+          .filter((spec) => spec.startsWith('@stellaops/console') || (spec.startsWith('.') && resolve(dirname(file), spec).startsWith(consoleDir + '/')))
+          .map((spec) => ({ file: relative(ROOT, file), spec })),
+      ),
+    );
+    expect(intoConsole).toEqual([]);
   });
 
   describe('inside the service', () => {
