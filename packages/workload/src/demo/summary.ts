@@ -1,5 +1,5 @@
 /** The short human summary printed at the end of the demo. */
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import type { DemoResult } from './run-demo.js';
 import { BROKEN_SOURCE, burn, BURN_PAIR, percent } from './slo-steps.js';
 
@@ -9,6 +9,20 @@ function shown(path: unknown): string {
   if (!isAbsolute(p)) return p;
   const rel = relative(process.cwd(), p);
   return rel.startsWith('..') ? p : `./${rel}`;
+}
+
+/** A path as one shell word. */
+function shellWord(text: string): string {
+  return /^[\w./:@%+=,-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The Console's URL and the command that mints a token to sign in with: the service's development
+ * authority (its data directory), read access to the demo's tenants.
+ */
+export function consoleLines(stellaUrl: string, serviceDataDir: string, tenants: readonly string[]): string[] {
+  const scopes = [...new Set(tenants)].map((t) => `--scope stella:obs:read#tenant/${t}`).join(' ');
+  return [`  console   ${stellaUrl}/console  (sign in with the token this prints:)`, `            npx stella auth token --data-dir ${shellWord(shown(serviceDataDir))} ${scopes} --ttl 8h`];
 }
 
 export function renderSummary(r: DemoResult): string {
@@ -79,6 +93,7 @@ export function renderSummary(r: DemoResult): string {
   if (r.stack) {
     out.push('', 'URLs');
     out.push(`  service   ${r.stack.stellaUrl}  (OpenAPI: ${r.stack.stellaUrl}/openapi.json)`);
+    out.push(...consoleLines(r.stack.stellaUrl, join(r.stack.dataDir, 'service'), r.runs.map((x) => x.plan.tenant)));
     for (const [name, url] of Object.entries(r.stack.peers)) out.push(`  ${name.padEnd(13)} ${url}  (metrics: ${url}/metrics)`);
     out.push(`  data dir  ${shown(r.dataDir)}`);
   }
