@@ -34,7 +34,7 @@ import { scrubSpans } from './export/scrub-spans.js';
 import { TelemetryStats, type TelemetrySignal, type TelemetryStatsSnapshot } from './export/telemetry-stats.js';
 import { setBreadcrumbPredicate } from './log/breadcrumbs.js';
 import { LEVELS, type LevelName } from './log/fields.js';
-import { getDefaultLogger, type Logger } from './log/logger.js';
+import { getDefaultLogger, setTelemetryScrubPolicy, type Logger } from './log/logger.js';
 import { addLogSink, type LogSink } from './log/sinks.js';
 import { setActiveMetrics } from './metrics/active-metrics.js';
 import type { CardinalityLimits } from './metrics/cardinality-guard.js';
@@ -368,8 +368,13 @@ async function start(options: TelemetryOptions, global: boolean): Promise<Teleme
   });
   // Metric label values are scrubbed in the cardinality guard, with the policy in force.
   telemetryMetrics.setLabelPolicy(policy.current.scrub);
+  // The process's loggers follow the policy file too (those created without a policy of their own).
+  const followFile = global && policy.current.file !== undefined;
+  if (followFile) setTelemetryScrubPolicy(policy.current.scrub);
   policy.onReload((event) => {
-    if (event.ok) telemetryMetrics.setLabelPolicy(event.policy.scrub);
+    if (!event.ok) return;
+    telemetryMetrics.setLabelPolicy(event.policy.scrub);
+    if (followFile) setTelemetryScrubPolicy(event.policy.scrub);
   });
   const observeRequest: RequestObserver =
     options.metrics?.requestMetrics === false ? () => undefined : (completion) => telemetryMetrics.recordRequest(completion);
@@ -496,6 +501,7 @@ async function start(options: TelemetryOptions, global: boolean): Promise<Teleme
         telemetryMetrics.shutdown();
         if (global) {
           setBreadcrumbPredicate(undefined);
+          if (followFile) setTelemetryScrubPolicy(undefined);
           setActiveMetrics(undefined);
           setActiveExpositionReader(undefined);
           current = undefined;

@@ -82,13 +82,18 @@ export interface Logger {
 interface Shared {
   threshold: number;
   level: LevelName;
-  readonly policy: CompiledScrubPolicy;
+  /** The policy in force (the telemetry policy file's, for a logger that follows it). */
+  policy: CompiledScrubPolicy;
+  /** The logger's own policy: from its options, or the built-in one. */
+  readonly ownPolicy: CompiledScrubPolicy;
   readonly service: string;
   /** Writes scrubbed members; its bits are the context keys (`KEY_BITS`). */
-  readonly writer: JsonMemberWriter;
-  readonly context: ContextFragments;
-  /** `,"service":…` and the rest of the identity, scrubbed once. */
-  readonly identity: string;
+  writer: JsonMemberWriter;
+  context: ContextFragments;
+  /** The identity fields before scrubbing. */
+  readonly identityFields: Record<string, string>;
+  /** `,"service":…` and the rest of the identity, scrubbed once per policy. */
+  identity: string;
   /** `,"ts":"…"` and the identity for the millisecond `prefixMs` (see `tsAndIdentity`). */
   prefixMs: number;
   prefix: string;
@@ -393,11 +398,6 @@ export function createLogger(options: LoggerOptions): Logger {
     region: options.region ?? process.env['STELLA_REGION'],
     instance_id: options.instanceId ?? process.env['STELLA_INSTANCE_ID'] ?? `${process.env['HOSTNAME'] ?? 'local'}-${process.pid}`,
   });
-  const writer = new JsonMemberWriter(policy, bitOfKey);
-  const scrubbedIdentity = scrubValue(identity, policy) as Record<string, string>;
-  const identityFragment = Object.entries(scrubbedIdentity)
-    .map(([k, v]) => `,"${k}":${JSON.stringify(v)}`)
-    .join('');
   const base = pino(
     {
       // pino filters nothing; the facade filters, so incident breadcrumbs can lower the bar per tenant.
@@ -412,19 +412,53 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     Object.assign(sinkingDest, { flush: () => (dest as { flush?: () => void }).flush?.() }),
   );
-  const logger = new StellaLogger(base, {
+  // A logger without a policy of its own follows the telemetry policy file while one is in force.
+  const follows = options.scrub === undefined && options.repoRoot === undefined;
+  const shared = {
     threshold: LEVELS[level],
     level,
-    policy,
+    ownPolicy: policy,
     service: options.service,
-    writer,
-    context: new ContextFragments(writer),
-    identity: identityFragment,
+    identityFields: identity,
     prefixMs: -1,
     prefix: '',
-  });
+  } as Shared;
+  usePolicy(shared, follows && telemetryPolicy ? telemetryPolicy : policy);
+  if (follows) followers.add(new WeakRef(shared));
+  const logger = new StellaLogger(base, shared);
   if (!defaultLogger) setDefaultLogger(logger);
   return logger;
+}
+
+/** Loggers that follow the telemetry policy (weakly held: a dropped logger is not kept alive). */
+const followers = new Set<WeakRef<Shared>>();
+let telemetryPolicy: CompiledScrubPolicy | undefined;
+
+function usePolicy(shared: Shared, policy: CompiledScrubPolicy): void {
+  shared.policy = policy;
+  shared.writer = new JsonMemberWriter(policy, bitOfKey);
+  // New fragments: context parts rendered under the previous policy are not reused.
+  shared.context = new ContextFragments(shared.writer);
+  const scrubbed = scrubValue(shared.identityFields, policy) as Record<string, string>;
+  shared.identity = Object.entries(scrubbed)
+    .map(([k, v]) => `,"${k}":${JSON.stringify(v)}`)
+    .join('');
+  shared.prefixMs = -1;
+}
+
+/**
+ * Applies the telemetry policy file's scrub policy to every logger created without a `scrub`
+ * or `repoRoot` option, now and as loggers are created (`initTelemetry` calls it at start and
+ * on each reload); `undefined` returns them to their own policy. Child bindings keep the form
+ * they were scrubbed to when the child was made.
+ */
+export function setTelemetryScrubPolicy(policy: CompiledScrubPolicy | undefined): void {
+  telemetryPolicy = policy;
+  for (const ref of followers) {
+    const shared = ref.deref();
+    if (shared === undefined) followers.delete(ref);
+    else usePolicy(shared, policy ?? shared.ownPolicy);
+  }
 }
 
 /** Makes `logger` the process default used by `logDecision` and library-internal notices. */

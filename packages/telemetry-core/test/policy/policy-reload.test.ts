@@ -144,6 +144,39 @@ describe('policy file at start', () => {
   });
 });
 
+describe('log lines follow the policy file', () => {
+  it('under initTelemetry, loggers without a policy of their own apply the file and its changes; one with its own keeps it', async () => {
+    const file = join(dir, 'logs.yaml');
+    writeFileSync(file, 'version: 1\nredactKeys: [badge]\n');
+    const following = captureStream();
+    const own = captureStream();
+    const follower = createLogger({ service: 'policy-logs', destination: following.stream });
+    const independent = createLogger({ service: 'policy-logs', destination: own.stream, scrub: { allowKeys: ['contact'] } });
+    handle = await initTelemetry({ service: 'policy-logs', endpoint: '', exporters: { spans: new InMemorySpanExporter() }, policyFile: file, policyReload: { debounceMs: 20, pollIntervalMs: 60_000 } });
+    const later = createLogger({ service: 'policy-logs', destination: following.stream });
+    follower.info({ badge: 'B-1', contact: email() }, 'first');
+    later.info({ badge: 'B-1' }, 'later');
+    independent.info({ badge: 'B-1', contact: email() }, 'own');
+    expect(following.lines().map((l) => [l['msg'], l['badge'], l['contact']])).toEqual([
+      ['first', '[REDACTED:key]', '[REDACTED:email]'],
+      ['later', '[REDACTED:key]', undefined],
+    ]);
+    expect(own.lines()[0]).toMatchObject({ badge: 'B-1', contact: email() });
+
+    const reloaded = nextReload(handle);
+    replace(file, 'version: 1\nallowKeys: [contact]\n');
+    expect(await reloaded).toMatchObject({ ok: true, changed: true });
+    follower.info({ badge: 'B-2', contact: email() }, 'after');
+    expect(following.lines().at(-1)).toMatchObject({ msg: 'after', badge: 'B-2', contact: email() });
+
+    // After shutdown they are back to their own (built-in) policy.
+    await handle.shutdown({ timeoutMs: 2000 });
+    handle = undefined;
+    follower.info({ badge: 'B-3', contact: email() }, 'stopped');
+    expect(following.lines().at(-1)).toMatchObject({ msg: 'stopped', badge: 'B-3', contact: '[REDACTED:email]' });
+  });
+});
+
 describe('sealed-mode egress allowlist', () => {
   const enclave = 'https://otel.enclave.corp:4318/v1/traces';
   const sealed = { sealed: true, resolve: async () => ['192.0.2.10'] };
