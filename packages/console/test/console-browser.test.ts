@@ -54,7 +54,7 @@ async function startService(dataDir: string, consoleDir: string): Promise<Runnin
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(ROOT, 'packages/server/src/main.ts'), '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--log-level', 'info'],
-    { env: { ...process.env, STELLA_CONSOLE_DIR: consoleDir, STELLA_SELF_SAMPLING_RATIO: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { ...process.env, STELLA_CONSOLE_DIR: consoleDir }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const output: string[] = [];
   child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
