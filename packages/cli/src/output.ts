@@ -36,6 +36,10 @@ export interface CliIO {
   readonly stderrIsTTY?: boolean;
   /** Width of that terminal in columns, when known. */
   readonly stderrColumns?: number;
+  /** Whether stdout is a terminal: live views redraw in place only then. Default false. */
+  readonly stdoutIsTTY?: boolean;
+  /** Aborted when the user interrupts a command that runs until interrupted (`stella obs top`). Default: Ctrl-C (SIGINT) of this process while such a command runs. */
+  readonly interrupt?: AbortSignal;
 }
 
 export interface CommandResult {

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAuth } from './commands/auth.js';
 import { registerForensic } from './commands/forensic.js';
+import { registerObs } from './commands/obs.js';
 import { registerSlo } from './commands/slo.js';
 import { registerTelemetry } from './commands/telemetry.js';
 import { createCommandContext } from './context.js';
@@ -31,6 +32,7 @@ export function createProgram(io: CliIO): { program: Command; run(argv: string[]
   registerAuth(program, ctx);
   registerTelemetry(program, ctx);
   registerSlo(program, ctx);
+  registerObs(program, ctx);
 
   return {
     program,

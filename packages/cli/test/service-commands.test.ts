@@ -72,13 +72,16 @@ function leafCommands(cmd: Command, prefix: string[] = []): string[] {
 
 const SNAKE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
 
-/** Keys of `doc` that are not snake_case, as paths; the subtrees under `verbatim` (signed documents shown as they are) are not walked. */
+/**
+ * Keys of `doc` that are not snake_case, as paths; the subtrees under `verbatim` (signed documents
+ * and telemetry attributes shown as they are) are not walked. In `verbatim`, `[]` stands for any index.
+ */
 function nonSnakeKeys(doc: unknown, verbatim: readonly string[], at = ''): string[] {
   if (Array.isArray(doc)) return doc.flatMap((d, i) => nonSnakeKeys(d, verbatim, `${at}[${i}]`));
   if (doc === null || typeof doc !== 'object') return [];
   return Object.entries(doc).flatMap(([k, v]) => {
     const path = at ? `${at}.${k}` : k;
-    if (verbatim.includes(path)) return [];
+    if (verbatim.includes(path.replace(/\[\d+\]/g, '[]'))) return [];
     return [...(SNAKE.test(k) ? [] : [path]), ...nonSnakeKeys(v, verbatim, path)];
   });
 }
@@ -163,6 +166,9 @@ describe('--json output of every command', () => {
     await run(3, service(['telemetry', 'deep-debug', 'on', '--ttl', '30m', '--reason', 'test']));
     await run(3, service(['telemetry', 'deep-debug', 'status']));
     await run(3, service(['telemetry', 'deep-debug', 'off', '--reason', 'test']));
+    await run(2, service(['obs', 'top', '--once']));
+    const found = await svc.service.app.inject({ url: '/obs/traces?service=svc-cli-json&limit=1', headers: { authorization: `Bearer ${token}` } });
+    await run(2, service(['obs', 'trace', found.json<{ traces: { trace_id: string }[] }>().traces[0]!.trace_id]));
     const platform = await svc.token(TENANT, ['stella:evidence:admin']);
     await run(3, service(['forensic', 'key', 'rotate', '--scope', 'platform', '--tenant', TENANT], platform));
 
@@ -173,11 +179,14 @@ describe('--json output of every command', () => {
     const verbatim: Record<string, readonly string[]> = {
       'forensic snapshot get': ['manifest'], // manifest.json as signed
       'forensic attest show': ['statement'], // the in-toto statement as signed
+      // OpenTelemetry attributes and timeline details, as the service stores them
+      'obs trace': ['trace.spans[].attributes', 'trace.spans[].resource', 'trace.spans[].events[].attributes', 'trace.spans[].links[].attributes', 'logs.records[].attributes', 'timeline.events[].details'],
     };
     const offenders = [...docs].flatMap(([command, doc]) => nonSnakeKeys(doc, verbatim[command] ?? []).map((k) => `${command}: ${k}`));
     expect(offenders).toEqual([]);
     // The walk sees camelCase where there is some.
     expect(nonSnakeKeys(docs.get('forensic snapshot get'), [])).toContain('manifest.caseId');
+    expect(nonSnakeKeys(docs.get('obs trace'), [])).toContain('trace.spans[0].attributes.http.route');
   }, 120_000);
 });
 

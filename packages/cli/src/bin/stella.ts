@@ -8,6 +8,7 @@ const { run } = createProgram({
   env: process.env,
   cwd: process.cwd(),
   stderrIsTTY: process.stderr.isTTY === true,
+  stdoutIsTTY: process.stdout.isTTY === true,
   ...(process.stderr.columns ? { stderrColumns: process.stderr.columns } : {}),
 });
 process.exitCode = await run(process.argv.slice(2));
