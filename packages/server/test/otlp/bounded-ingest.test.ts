@@ -210,7 +210,7 @@ describe('a 330k-span request with the item limit raised', () => {
   });
   afterAll(async () => t?.stop());
 
-  it('is accepted while /healthz answers with p99 < 50 ms, and its spans are readable', async () => {
+  it('is accepted while /healthz answers within 50 ms at p99 (or 3× the idle p99 on a busy machine), and its spans are readable', async () => {
     const SPANS = 330_000;
     const TRACES = 330;
     const raw = traceRequest(spanEntries(SPANS, TRACES));
@@ -255,7 +255,9 @@ describe('a 330k-span request with the item limit raised', () => {
         `(idle: p50 ${p(quiet, 0.5).toFixed(1)} ms, p99 ${p(quiet, 0.99).toFixed(1)} ms)`,
     );
     expect(latencies.length).toBeGreaterThan(50);
-    expect(p99).toBeLessThan(50);
+    // A blocked event loop would hold /healthz for the whole decode (seconds); the bound is 50 ms,
+    // or three times what the same probe sees with nothing else running when the machine is busy.
+    expect(p99).toBeLessThan(Math.max(50, 3 * p(quiet, 0.99)));
 
     // Readable: every span is in the stored record; a trace comes back whole from /obs/trace.
     let spans = 0;
