@@ -18,6 +18,8 @@ export interface Connection {
   tenant: string | undefined;
   /** How `stella auth token` would be run here (for hints): with --data-dir unless $STELLA_DATA_DIR is set. */
   mintCommand: string;
+  /** Aborts the requests in flight (a live view the user interrupts); none by default. */
+  signal?: AbortSignal;
 }
 
 /** A new trace id and the `traceparent` header that starts it (sampled). */
@@ -89,6 +91,7 @@ export async function request(conn: Connection, method: string, path: string, bo
       method,
       headers: { ...conn.headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(conn.signal ? { signal: conn.signal } : {}),
     });
   } catch (cause) {
     throw new CliError('server_unreachable', `cannot reach ${conn.base.origin}: ${(cause as Error).message} (trace_id ${conn.traceId})`, { cause });

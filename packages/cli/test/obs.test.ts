@@ -244,6 +244,29 @@ describe('stella obs top', () => {
     expect(out).not.toContain('\u001b[');
   }, 90_000);
 
+  it('ends at once when interrupted while a refresh waits for an answer', async () => {
+    // A service that accepts requests and never answers them.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const waiting: string[] = [];
+    silent.on('request', (req) => waiting.push(req.url ?? ''));
+    try {
+      const stop = new AbortController();
+      const started = Date.now();
+      const run = stella(['obs', 'top'], { env: env(reader, `http://127.0.0.1:${(silent.address() as AddressInfo).port}`), interrupt: stop.signal });
+      await eventually(async () => (waiting.length >= 3 ? true : undefined), 20_000, 'the first refresh to be waiting');
+      stop.abort();
+      const r = await run;
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toBe('');
+      // Nowhere near a request timeout: the requests in flight were aborted.
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it('refuses what it cannot do with exit 2: --json without --once, bad durations, a refused token', async () => {
     const json = await stella(['obs', 'top', '--json'], { env: env() });
     expect(json.code).toBe(2);

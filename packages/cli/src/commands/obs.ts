@@ -165,8 +165,9 @@ async function readJobs(conn: Connection, fromMs: number, nowMs: number): Promis
   return { available: true, window: { from, to }, running: of('running'), queued: of('queued'), failed: of('failed'), finished: of('finished').length, events_read: read, complete: cursor === null };
 }
 
-async function topFrame(opts: ServerOptions, io: CliIO, top: TopOptions): Promise<TopFrame> {
-  const conn = connect(opts, io);
+async function topFrame(opts: ServerOptions, io: CliIO, top: TopOptions, signal?: AbortSignal): Promise<TopFrame> {
+  // An interrupted view abandons the refresh in flight: its requests are aborted, not waited for.
+  const conn: Connection = { ...connect(opts, io), ...(signal ? { signal } : {}) };
   const since = `${Math.round(top.windowMs / 1000)}s`;
   const query = new URLSearchParams({ since, ...(top.service ? { service: top.service } : {}) }).toString();
   const now = Date.now();
@@ -463,10 +464,11 @@ export function registerObs(program: Command, ctx: CommandContext): void {
           let output: string;
           let traceId: string | undefined;
           try {
-            const frame = await topFrame(opts, io, top);
+            const frame = await topFrame(opts, io, top, signal);
             traceId = frame.trace_id;
             output = renderTop(frame, top, { intervalS });
           } catch (error) {
+            if (signal.aborted) break;
             // Only an unreachable service is waited out; a refusal will not change by asking again.
             if (frames === 0 || !(error instanceof CliError) || error.code !== 'server_unreachable') throw error;
             output = `stella obs top — refresh failed at ${new Date().toISOString()}, retrying every ${intervalS} s: ${error.message}\n`;
