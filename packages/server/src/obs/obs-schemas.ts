@@ -112,8 +112,8 @@ export const TracesResponse = Type.Object({
   truncated: Type.Boolean({ description: 'more traces match than were returned: narrow the window or add filters' }),
   scan: Type.Object(
     {
-      complete: Type.Boolean({ description: 'false when the read budget ran out before every candidate trace was checked (attribute filter): more traces may match' }),
-      candidates: Type.Integer({ description: 'traces in the window that matched the indexed filters (service, route, status, min_duration_ms)' }),
+      complete: Type.Boolean({ description: 'false when the read budget ran out before every candidate trace was checked (attribute or min_duration_ms filter): more traces may match' }),
+      candidates: Type.Integer({ description: 'traces the index found for service, route, status and (to about a millisecond) min_duration_ms: at most limit + 1, or 2000 with attribute or min_duration_ms' }),
       examined: Type.Integer({ description: 'of those, traces whose stored spans were read' }),
       records_read: Type.Integer(),
     },

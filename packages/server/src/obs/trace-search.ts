@@ -6,8 +6,10 @@
  * is the span without a parent (or the earliest whose parent never arrived), and the attribute
  * filter, which the index cannot answer, looks at every span and resource.
  *
- * Reading records is the cost, so it has a budget per search: an attribute search that spends
- * it before every candidate was checked says so (`scan.complete: false`) instead of running on.
+ * Reading records is the cost, so it has a budget per search: an attribute (or duration) search
+ * that spends it before every candidate was checked says so (`scan.complete: false`) instead of
+ * running on. The duration is checked on the records too: the index has times to about a
+ * millisecond, the records to the microsecond.
  */
 import { ServiceError } from '../errors.js';
 import { stringAttr } from '../segments/index-rows.js';
@@ -193,21 +195,24 @@ const refKey = (ref: RecordRef): string => `${ref.segment}@${ref.offset}`;
 
 /** Finds the traces, newest first, and summarises each from its records within the read budget. */
 export async function searchTraces(reader: TraceSearchReader, tenant: string, query: TraceSearchQuery): Promise<TraceSearchResult> {
-  const { attribute, limit } = query;
-  const candidateLimit = attribute ? Math.max(MAX_ATTRIBUTE_CANDIDATES, limit + 1) : limit + 1;
+  const { attribute, limit, minDurationMs } = query;
+  // The records decide the attribute, and the duration exactly: the index keeps times to about a
+  // millisecond (start times cut to whole ms), so it is asked for a millisecond less.
+  const checked = attribute !== undefined || minDurationMs !== undefined;
+  const candidateLimit = checked ? Math.max(MAX_ATTRIBUTE_CANDIDATES, limit + 1) : limit + 1;
   const candidates = await reader.traceCandidates(tenant, {
     fromMs: query.fromMs,
     toMs: query.toMs,
     service: query.service,
     route: query.route,
     status: query.status,
-    minDurationMs: query.minDurationMs,
+    minDurationMs: minDurationMs !== undefined ? minDurationMs - 1 : undefined,
     limit: candidateLimit,
   });
-  // Without an attribute filter every candidate is a result: read the first `limit`. With one,
-  // read until one more than `limit` matched (so truncation is known) or the candidates end.
-  const toExamine = attribute ? candidates : candidates.slice(0, limit);
-  const wanted = attribute ? limit + 1 : limit;
+  // Without a check on the records every candidate is a result: read the first `limit`. With
+  // one, read until one more than `limit` matched (so truncation is known) or the candidates end.
+  const toExamine = checked ? candidates : candidates.slice(0, limit);
+  const wanted = checked ? limit + 1 : limit;
   const records = new Map<string, TraceRequest | undefined>();
   const found: TraceSummary[] = [];
   let examined = 0;
@@ -228,15 +233,15 @@ export async function searchTraces(reader: TraceSearchReader, tenant: string, qu
       examined++;
       const requests = own.map((r) => records.get(refKey(r))).filter((r): r is TraceRequest => r !== undefined);
       const summary = summariseTrace(tenant, candidate.trace_id, requests, attribute);
-      if (!summary || !summary.matched) continue;
+      if (!summary || !summary.matched || (minDurationMs !== undefined && summary.duration_ms < minDurationMs)) continue;
       const { matched: _matched, ...trace } = summary;
       found.push(trace);
     }
   }
-  // The candidate query stops at its limit: an attribute search that checked all it was given may not have seen every trace.
-  const candidatesCut = attribute !== undefined && candidates.length === candidateLimit;
+  // The candidate query stops at its limit: a checked search that read all it was given may not have seen every trace.
+  const candidatesCut = checked && candidates.length === candidateLimit;
   const complete = !budgetSpent && !(candidatesCut && found.length < wanted);
-  const truncated = found.length > limit || (attribute === undefined && (candidates.length > limit || budgetSpent));
+  const truncated = found.length > limit || (!checked && (candidates.length > limit || budgetSpent));
   const traces = found.slice(0, limit).sort((a, b) => (a.start_time < b.start_time ? 1 : a.start_time > b.start_time ? -1 : a.trace_id < b.trace_id ? 1 : -1));
   return { traces, truncated, scan: { complete, candidates: candidates.length, examined, records_read: records.size } };
 }

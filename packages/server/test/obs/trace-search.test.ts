@@ -57,12 +57,13 @@ const CLIENT = 3;
 const CONSUMER = 5;
 const INTERNAL = 1;
 
-// acme's traces, newest first: D (root not received), C (a failed job), B (health), A (orders → charge, failed), and E, three hours old.
+// acme's traces, newest first: D (root not received), C (a failed job), B (health), A (orders → charge, failed), F (slow), and E, three hours old.
 const A = id(0xa, 16);
 const B = id(0xb, 16);
 const C = id(0xc, 16);
 const D = id(0xd, 16);
 const E = id(0xe, 16);
+const F = id(0xf, 16);
 // globex's trace, as like acme's as can be.
 const G = id(0x6, 16);
 
@@ -76,6 +77,8 @@ const ACME_TRACES = {
       { trace: D, span: 4, parent: 'ab'.repeat(8), name: 'GET /orders', kind: SERVER, startMs: now - 5 * MIN, durationMs: 50, attrs: [attr('http.route', '/orders')] },
       { trace: D, span: 5, parent: 4, name: 'cache.get', kind: INTERNAL, startMs: now - 5 * MIN + 1, durationMs: 3, error: true },
       { trace: E, span: 6, name: 'GET /orders', kind: SERVER, startMs: now - 180 * MIN, durationMs: 40, attrs: [attr('http.route', '/orders')] },
+      // F: just under 300 ms, which the index (times to about a millisecond) cannot tell from 300.
+      { trace: F, span: 12, name: 'GET /slow', kind: SERVER, startMs: now - 30 * MIN, durationMs: 299.6, attrs: [attr('http.route', '/slow')] },
     ],
   }),
   api: body({
@@ -153,9 +156,9 @@ for (const engine of engines) {
     it('lists the window\'s traces newest first, each summarised from all its spans', async () => {
       const res = await get('/obs/traces');
       expect(res.status).toBe(200);
-      expect(res.body.traces.map((tr: { trace_id: string }) => tr.trace_id)).toEqual([D, C, B, A]);
-      expect(res.body).toMatchObject({ truncated: false, limits: { max_window_hours: 6, max_results: 50, max_records_read: MAX_SEARCH_RECORDS }, scan: { complete: true, candidates: 4, examined: 4, records_read: 2 } });
-      const [d, c, , a] = res.body.traces;
+      expect(res.body.traces.map((tr: { trace_id: string }) => tr.trace_id)).toEqual([D, C, B, A, F]);
+      expect(res.body).toMatchObject({ truncated: false, limits: { max_window_hours: 6, max_results: 50, max_records_read: MAX_SEARCH_RECORDS }, scan: { complete: true, candidates: 5, examined: 5, records_read: 2 } });
+      const [d, c, , a, f] = res.body.traces;
       // A: two services sent apart, one request failed (api's), four spans.
       expect(a).toEqual({
         trace_id: A,
@@ -175,17 +178,20 @@ for (const engine of engines) {
       // D: the caller's span never arrived; an internal span failed, no request did.
       expect(d).toMatchObject({ root_span_name: 'GET /orders', root_span_received: false, service: 'web', span_count: 2, error: false, error_span_count: 1, duration_ms: 50 });
       expect(c).toMatchObject({ root_span_name: 'runner.execute', service: 'runner', route: null, span_count: 2, error: true, duration_ms: 1200 });
+      expect(f).toMatchObject({ root_span_name: 'GET /slow', route: '/slow', duration_ms: 299.6, span_count: 1, error: false });
     });
 
     it('filters by service, route, status, duration and attribute, each holding somewhere in the trace', async () => {
       expect(await ids('?service=api')).toEqual([A]);
-      expect(await ids('?service=web')).toEqual([D, B, A]);
+      expect(await ids('?service=web')).toEqual([D, B, A, F]);
       expect(await ids('?route=/orders')).toEqual([D, A]);
       expect(await ids('?route=/charge')).toEqual([A]);
       expect(await ids('?route=runner.execute')).toEqual([C]);
       expect(await ids('?status=error')).toEqual([C, A]);
-      expect(await ids('?status=ok')).toEqual([D, B]);
+      expect(await ids('?status=ok')).toEqual([D, B, F]);
+      // Exactly: F's 299.6 ms is not 300, A's 300 is.
       expect(await ids('?min_duration_ms=300')).toEqual([C, A]);
+      expect(await ids('?min_duration_ms=299')).toEqual([C, A, F]);
       expect(await ids('?min_duration_ms=1000')).toEqual([C]);
       expect(await ids('?route=/orders&status=error&service=api')).toEqual([A]);
       expect(await ids('?route=/orders&status=ok&min_duration_ms=100')).toEqual([]);
@@ -196,17 +202,17 @@ for (const engine of engines) {
       expect(await ids('?attribute=order.id=43')).toEqual([]);
       expect(await ids(`?attribute=${encodeURIComponent('http.route=/orders')}&status=ok`)).toEqual([D]);
       const scanned = await get('/obs/traces?attribute=job.type=export');
-      expect(scanned.body).toMatchObject({ truncated: false, scan: { complete: true, candidates: 4, examined: 4 } });
+      expect(scanned.body).toMatchObject({ truncated: false, scan: { complete: true, candidates: 5, examined: 5 } });
     });
 
     it('takes the window as from/to or since, the same as the other /obs endpoints', async () => {
-      expect(await ids('?since=4h')).toEqual([D, C, B, A, E]);
+      expect(await ids('?since=4h')).toEqual([D, C, B, A, F, E]);
       expect(await ids('?since=12m')).toEqual([D, C]);
       expect(await ids('?since=PT16M')).toEqual([D, C, B]);
       const from = new Date(now - 200 * MIN).toISOString();
       const to = new Date(now - 12 * MIN).toISOString();
-      expect(await ids(`?from=${from}&to=${to}`)).toEqual([B, A, E]);
-      expect(await ids(`?since=30m&to=${to}`)).toEqual([B, A]);
+      expect(await ids(`?from=${from}&to=${to}`)).toEqual([B, A, F, E]);
+      expect(await ids(`?since=45m&to=${to}`)).toEqual([B, A, F]);
       const routes = await get('/obs/routes?since=4h&service=web');
       expect(routes.body.series.find((s: { route: string }) => s.route === '/orders')).toMatchObject({ requests: 3 });
       expect((await get('/obs/routes?since=12m&service=web')).body.series.map((s: { route: string }) => s.route)).toEqual(['/orders']);
