@@ -35,6 +35,10 @@ export const deepDebugFeature: ServiceFeature = {
         source = new BusDeepDebugSource({
           bus,
           subjectPrefix: config.subjectPrefix,
+          // The embedded bus serves one process per store: one name that a restart resumes, so a
+          // killed process leaves no cursor behind to hold back the log's pruning. Over NATS each
+          // replica needs every message, so each consumes under a name of its own.
+          ...(bus.kind === 'in-process' ? { durable: 'stella-deep-debug-follower' } : {}),
           initial: await controller.activeStates(),
           onError: (error, message) => logger.warn({ err: error, details: { subject: message.subject } }, 'deep-debug message skipped: malformed'),
         });
