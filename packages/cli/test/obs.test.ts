@@ -142,6 +142,14 @@ beforeAll(async () => {
       return page.json<{ events: unknown[] }>().events.length >= steps.slice(0, steps.indexOf(events) + 1).flat().length ? true : undefined;
     }, 20_000, 'the timeline events to be indexed');
   }
+  // The telemetry index is built from the stored records after the 200: wait until the trace's
+  // spans and both log records are searchable, so every test reads the same complete trace.
+  await eventually(async () => {
+    const r = await stella(['obs', 'trace', traceId, '--json'], { env: env() });
+    if (r.code !== 0) return undefined;
+    const doc = r.json();
+    return doc.trace?.span_count === 3 && doc.logs?.records?.length === 2 ? true : undefined;
+  }, 20_000, 'the trace and its logs to be indexed');
 }, 90_000);
 
 afterAll(async () => {
