@@ -97,7 +97,7 @@ beforeAll(async () => {
   expect(sent.code).toBe(ExportResultCode.SUCCESS);
   const decideSpan = spans.find((s) => s.name === 'policy.evaluate')!.spanContext().spanId;
   const logAttr = (key: string, value: string) => ({ key, value: { stringValue: value } });
-  // The decision log first, the INFO line a millisecond later (so `--logs 1` shows only the INFO line).
+  // The decision log first, the INFO line a second later (so `--logs 1` shows only the INFO line, whatever the time precision of the log index).
   const sentAt = Date.now();
   const at = (offsetMs: number): string => String(BigInt(sentAt + offsetMs) * 1_000_000n);
   const logs = {
@@ -116,7 +116,7 @@ beforeAll(async () => {
                 spanId: decideSpan,
                 attributes: [logAttr('decision_kind', 'policy'), logAttr('decision_effect', 'deny'), logAttr('decision_reason', 'critical finding without VEX'), logAttr('policy_version', '7'), logAttr('resource', 'pkg:npm/lodash@4.17.20')],
               },
-              { timeUnixNano: at(1), severityNumber: 9, severityText: 'INFO', body: { stringValue: 'evaluating policy set 7' }, traceId, spanId: decideSpan },
+              { timeUnixNano: at(1000), severityNumber: 9, severityText: 'INFO', body: { stringValue: 'evaluating policy set 7' }, traceId, spanId: decideSpan },
             ],
           },
         ],
