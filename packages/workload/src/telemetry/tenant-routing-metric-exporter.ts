@@ -131,16 +131,24 @@ export function tenantRoutingMetricExporter(o: TenantRoutingMetricOptions): Metr
       let failed: ExportResult | undefined;
       for (const [tenant, part] of parts) {
         const sent = new Promise<void>((resolve) => {
-          encoderFor(tenant).export(part, (result) => {
-            if (result.code !== ExportResultCode.SUCCESS) failed ??= result;
+          try {
+            encoderFor(tenant).export(part, (result) => {
+              if (result.code !== ExportResultCode.SUCCESS) failed ??= result;
+              resolve();
+            });
+          } catch (error) {
+            // An encoder that throws fails this tenant's part like a refused export; it never escapes.
+            failed ??= { code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) };
             resolve();
-          });
+          }
         });
         pending.add(sent);
-        void sent.then(() => {
-          pending.delete(sent);
-          if (--left === 0) done(failed ?? { code: ExportResultCode.SUCCESS });
-        });
+        void sent
+          .then(() => {
+            pending.delete(sent);
+            if (--left === 0) done(failed ?? { code: ExportResultCode.SUCCESS });
+          })
+          .catch(() => undefined); // `done` is the SDK's callback; a throw from it must not become an unhandled rejection
       }
     },
     selectAggregationTemporality: (type: InstrumentType): AggregationTemporality => (DELTA_INSTRUMENTS.has(type as string) ? DELTA : CUMULATIVE),
