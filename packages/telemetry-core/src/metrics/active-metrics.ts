@@ -4,7 +4,7 @@
  * them unconditionally and a missing init never fails a request.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { JOURNEYS, type GuardedCounter, type GuardedHistogram, type JourneyName, type TelemetryMetrics } from './instruments.js';
+import { JOURNEYS, rawLabelKey, type GuardedCounter, type GuardedHistogram, type JourneyName, type TelemetryMetrics } from './instruments.js';
 
 let active: TelemetryMetrics | undefined;
 
@@ -23,11 +23,7 @@ export type JourneyOutcome = 'success' | 'failure';
 export function recordJourney(name: JourneyName, seconds: number, attrs: Attributes & { outcome?: JourneyOutcome } = {}): boolean {
   if (!active || !JOURNEY_SET.has(name)) return false;
   const outcome = attrs.outcome ?? 'success';
-  let key = `${name}\u0001${outcome}\u0001`;
-  for (const k in attrs) {
-    const v = attrs[k];
-    if (k !== 'outcome' && v !== undefined) key += `${k}=${typeof v === 'string' ? v : Array.isArray(v) ? v.join(',') : String(v)}\u0001`;
-  }
+  const key = `${name}\u0001${outcome}\u0001${rawLabelKey(attrs)}`;
   active.journeyDuration.recordKeyed(seconds, key, () => ({ ...attrs, 'stella.journey': name, outcome }));
   return true;
 }
