@@ -1,6 +1,7 @@
 /**
- * The Console: sign-in, then the pages of the selected tenant (the Observability Hub, a trace,
- * log search) under a header with navigation, the Trace ID lookup, the tenant switcher and the
+ * The Console: sign-in, then the pages of the selected tenant — the Observability Hub, trace
+ * search and traces, log search, and the Forensics Explorer (timeline, evidence, attestations) —
+ * under a header with navigation, the Trace ID lookup, the tenant switcher and the
  * user, and a support footer with the last API call's trace id. Landmarks: banner, navigation,
  * search, main, contentinfo; a skip link leads to the main content, which takes focus after
  * each navigation.
@@ -8,6 +9,13 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, createApiClient, type ApiCall } from './api/api-client.js';
 import type { WhoAmI } from './api/api-types.js';
+import { AttestationsPage } from './attest/attestations-page.js';
+import { BundlePage } from './evidence/bundle-page.js';
+import { EvaluationComparePage } from './evidence/evaluation-compare-page.js';
+import { EvidencePage } from './evidence/evidence-page.js';
+import { SnapshotWizard } from './evidence/snapshot-wizard.js';
+import { EventPage } from './forensics/event-page.js';
+import { TimelinePage } from './forensics/timeline-page.js';
 import { HubPage } from './hub/hub-page.js';
 import { LogsPage } from './logs/logs-page.js';
 import type { Route } from './routing/routes.js';
@@ -19,7 +27,10 @@ import { SignIn } from './shell/sign-in.js';
 import { SupportFooter } from './shell/support-footer.js';
 import { TenantSwitcher } from './shell/tenant-switcher.js';
 import { TraceLookup } from './shell/trace-lookup.js';
+import { TraceComparePage } from './trace/trace-compare-page.js';
 import { TracePage } from './trace/trace-page.js';
+import { TraceSearchPage } from './trace/trace-search-page.js';
+import { WhyPage } from './why/why-page.js';
 
 /** setTimeout takes at most 2^31 − 1 ms; a later expiry is caught by the first 401 instead. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -30,8 +41,28 @@ function titleOf(route: Route): string {
       return 'Observability Hub';
     case 'trace':
       return `Trace ${route.traceId.slice(0, 8)}`;
+    case 'traces':
+      return 'Trace search';
+    case 'trace-compare':
+      return 'Compare traces';
+    case 'why':
+      return 'Why is this red?';
     case 'logs':
       return 'Log search';
+    case 'timeline':
+      return 'Timeline';
+    case 'event':
+      return 'Timeline event';
+    case 'evidence':
+      return 'Evidence';
+    case 'bundle':
+      return `Bundle ${route.bundleId.slice(0, 12)}`;
+    case 'snapshot':
+      return 'Create snapshot';
+    case 'evaluation-compare':
+      return 'Compare evaluations';
+    case 'attestations':
+      return 'Verify an attestation';
     case 'not_found':
       return 'Not found';
   }
@@ -42,9 +73,29 @@ function Page({ route, navigate }: { route: Route; navigate(route: Route): void 
     case 'hub':
       return <HubPage />;
     case 'trace':
-      return <TracePage key={route.traceId} traceId={route.traceId} />;
+      return <TracePage key={route.traceId} traceId={route.traceId} query={route.query} />;
+    case 'traces':
+      return <TraceSearchPage query={route.query} />;
+    case 'trace-compare':
+      return <TraceComparePage query={route.query} />;
+    case 'why':
+      return <WhyPage query={route.query} />;
     case 'logs':
       return <LogsPage search={route.search} />;
+    case 'timeline':
+      return <TimelinePage query={route.query} />;
+    case 'event':
+      return <EventPage key={route.eventId} eventId={route.eventId} query={route.query} />;
+    case 'evidence':
+      return <EvidencePage query={route.query} />;
+    case 'bundle':
+      return <BundlePage key={route.bundleId} bundleId={route.bundleId} query={route.query} />;
+    case 'snapshot':
+      return <SnapshotWizard query={route.query} />;
+    case 'evaluation-compare':
+      return <EvaluationComparePage query={route.query} />;
+    case 'attestations':
+      return <AttestationsPage query={route.query} />;
     case 'not_found':
       return (
         <>
@@ -158,8 +209,28 @@ export function App() {
                   </Link>
                 </li>
                 <li>
+                  <Link to={{ page: 'traces', query: {} }} navigate={navigate} current={route.page === 'traces' || route.page === 'trace' || route.page === 'trace-compare'}>
+                    Traces
+                  </Link>
+                </li>
+                <li>
                   <Link to={{ page: 'logs', search: {} }} navigate={navigate} current={route.page === 'logs'}>
                     Log search
+                  </Link>
+                </li>
+                <li>
+                  <Link to={{ page: 'timeline', query: {} }} navigate={navigate} current={route.page === 'timeline' || route.page === 'event'}>
+                    Timeline
+                  </Link>
+                </li>
+                <li>
+                  <Link to={{ page: 'evidence', query: {} }} navigate={navigate} current={route.page === 'evidence' || route.page === 'bundle' || route.page === 'snapshot' || route.page === 'evaluation-compare'}>
+                    Evidence
+                  </Link>
+                </li>
+                <li>
+                  <Link to={{ page: 'attestations', query: {} }} navigate={navigate} current={route.page === 'attestations'}>
+                    Attestations
                   </Link>
                 </li>
               </ul>

@@ -49,15 +49,27 @@ describe('the Console URLs', () => {
     const cases: [string, string, Route][] = [
       ['/console', '', { page: 'hub' }],
       ['/console/', '', { page: 'hub' }],
-      ['/console/trace/4bf92f3577b34da6a3ce929d0e0e4736', '', { page: 'trace', traceId: '4bf92f3577b34da6a3ce929d0e0e4736' }],
+      ['/console/trace/4bf92f3577b34da6a3ce929d0e0e4736', '', { page: 'trace', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', query: {} }],
       ['/console/logs', '?q=50%25+off&severity=ERROR&window=15&limit=20&service=api', { page: 'logs', search: { q: '50% off', severity: 'ERROR', service: 'api', trace_id: undefined, window: 15, limit: 20 } }],
       ['/console/logs', '?window=-5&limit=abc', { page: 'logs', search: { q: undefined, severity: undefined, service: undefined, trace_id: undefined, window: undefined, limit: undefined } }],
       ['/console/nope', '', { page: 'not_found', path: '/nope' }],
+      ['/console/traces', '?service=api&status=error&ignored=1', { page: 'traces', query: { service: 'api', status: 'error' } }],
+      ['/console/traces/compare', '?a=1&b=2', { page: 'trace-compare', query: { a: '1', b: '2' } }],
+      ['/console/trace/abc/', '?span=00f067aa0ba902b7', { page: 'trace', traceId: 'abc', query: { span: '00f067aa0ba902b7' } }],
+      ['/console/timeline', '?kind=job.failed&touches=partner-osv', { page: 'timeline', query: { kind: 'job.failed', touches: 'partner-osv' } }],
+      ['/console/timeline/e1', '?context=5', { page: 'event', eventId: 'e1', query: { context: '5' } }],
+      ['/console/evidence/new', '?kind=evaluation', { page: 'snapshot', query: { kind: 'evaluation' } }],
+      ['/console/evidence/compare', '?a=acme%2Fb1', { page: 'evaluation-compare', query: { a: 'acme/b1' } }],
+      ['/console/evidence/b%2F1', '', { page: 'bundle', bundleId: 'b/1', query: {} }],
+      ['/console/evidence/%E0%A4%A', '', { page: 'not_found', path: '/evidence/%E0%A4%A' }],
+      ['/console/evidence/a/b', '', { page: 'not_found', path: '/evidence/a/b' }],
     ];
     for (const [path, search, route] of cases) expect(parseRoute(path, search), path + search).toEqual(route);
     expect(hrefOf({ page: 'hub' })).toBe('/console/');
-    expect(hrefOf({ page: 'trace', traceId: 'ab/cd' })).toBe('/console/trace/ab%2Fcd');
+    expect(hrefOf({ page: 'trace', traceId: 'ab/cd', query: {} })).toBe('/console/trace/ab%2Fcd');
     expect(hrefOf({ page: 'logs', search: { q: '50% off', window: 15, severity: '' } })).toBe('/console/logs?q=50%25+off&window=15');
+    expect(hrefOf({ page: 'bundle', bundleId: 'b/1', query: {} })).toBe('/console/evidence/b%2F1');
+    expect(hrefOf({ page: 'timeline', query: { kind: 'policy.*', actor: '' } })).toBe('/console/timeline?kind=policy.*');
     const round: Route = { page: 'logs', search: { q: 'a&b', severity: 'WARN', service: 's', trace_id: 'ab'.repeat(16), window: 60, limit: 10 } };
     const url = new URL(hrefOf(round), 'http://x');
     expect(parseRoute(url.pathname, url.search)).toEqual(round);

@@ -54,8 +54,22 @@ export interface ApiClientOptions {
   now?: () => number;
 }
 
+/** What one call may add: another of the token's tenants than the selected one, a body, cancellation. */
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+  /** Overrides the client's tenant for this call (comparing two tenants' records). */
+  tenant?: string | undefined;
+  /** JSON-encoded unless a Blob or bytes (sent as they are, with `contentType`). */
+  body?: unknown;
+  contentType?: string;
+}
+
 export interface ApiClient {
   get<T>(path: string, signal?: AbortSignal): Promise<T>;
+  /** Any method; a JSON answer (or undefined for an empty one). */
+  request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, options?: CallOptions): Promise<T>;
+  /** A binary answer (an archive download) as a Blob. */
+  download(path: string, options?: CallOptions): Promise<Blob>;
 }
 
 /** `path?key=value&…` without the empty values. */
@@ -66,41 +80,68 @@ export function withQuery(path: string, params: Record<string, string | number |
   return text ? `${path}?${text}` : path;
 }
 
+const isBinary = (body: unknown): body is Blob | ArrayBuffer | Uint8Array => body instanceof Blob || body instanceof ArrayBuffer || body instanceof Uint8Array;
+
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const log = options.log ?? ((line: string) => console.info(line));
   const now = options.now ?? Date.now;
+
+  /** Sends one call; answers the response when it is a 2xx, throws an ApiError with the service's explanation otherwise. */
+  async function call(method: string, path: string, call: CallOptions, accept: string): Promise<Response> {
+    const tp = newTraceparent(options.random);
+    const headers: Record<string, string> = { accept, authorization: `Bearer ${options.token}`, traceparent: tp.header };
+    const tenant = call.tenant ?? options.tenant;
+    if (tenant) headers['x-stella-tenant'] = tenant;
+    let body: BodyInit | undefined;
+    if (call.body !== undefined) {
+      if (isBinary(call.body)) {
+        body = call.body as BodyInit;
+        headers['content-type'] = call.contentType ?? 'application/octet-stream';
+      } else {
+        body = JSON.stringify(call.body);
+        headers['content-type'] = 'application/json';
+      }
+    }
+    const line = (outcome: string): void => log(`[StellaOps Console] ${method} ${path} → ${outcome} trace_id=${tp.traceId}`);
+    const report = (status: number | undefined, outcome: string): void => {
+      line(outcome);
+      options.onCall?.({ method, path, traceId: tp.traceId, status, at: now() });
+    };
+    let response: Response;
+    try {
+      response = await doFetch(path, { method, headers, body: body ?? null, signal: call.signal ?? null, credentials: 'omit', cache: 'no-store' });
+    } catch (error) {
+      // A call the page no longer wants (it moved on) may still have reached the service: its id is logged too.
+      if ((error as Error).name === 'AbortError') {
+        line('cancelled');
+        throw error;
+      }
+      report(undefined, 'no answer');
+      throw new ApiError(0, 'The service could not be reached. Check that it runs and that this page was loaded from it.', {}, tp.traceId);
+    }
+    // The service continues the caller's trace; a proxy that restarts it would echo another id.
+    const echoed = traceIdOf(response.headers.get('traceparent'));
+    report(response.status, `${response.status}${echoed && echoed !== tp.traceId ? ` (service trace_id=${echoed})` : ''}`);
+    if (!response.ok) {
+      const answer: unknown = await response.json().catch(() => undefined);
+      const explained = (answer && typeof answer === 'object' ? answer : {}) as ErrorAnswer;
+      throw new ApiError(response.status, explained.message ?? `The service answered HTTP ${response.status}.`, explained, tp.traceId);
+    }
+    return response;
+  }
+
+  async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, callOptions: CallOptions = {}): Promise<T> {
+    const response = await call(method, path, callOptions, 'application/json');
+    const text = await response.text();
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  }
+
   return {
-    async get<T>(path: string, signal?: AbortSignal): Promise<T> {
-      const tp = newTraceparent(options.random);
-      const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${options.token}`, traceparent: tp.header };
-      if (options.tenant) headers['x-stella-tenant'] = options.tenant;
-      const line = (outcome: string): void => log(`[StellaOps Console] GET ${path} → ${outcome} trace_id=${tp.traceId}`);
-      const report = (status: number | undefined, outcome: string): void => {
-        line(outcome);
-        options.onCall?.({ method: 'GET', path, traceId: tp.traceId, status, at: now() });
-      };
-      let response: Response;
-      try {
-        response = await doFetch(path, { method: 'GET', headers, signal: signal ?? null, credentials: 'omit', cache: 'no-store' });
-      } catch (error) {
-        // A call the page no longer wants (it moved on) may still have reached the service: its id is logged too.
-        if ((error as Error).name === 'AbortError') {
-          line('cancelled');
-          throw error;
-        }
-        report(undefined, 'no answer');
-        throw new ApiError(0, 'The service could not be reached. Check that it runs and that this page was loaded from it.', {}, tp.traceId);
-      }
-      // The service continues the caller's trace; a proxy that restarts it would echo another id.
-      const echoed = traceIdOf(response.headers.get('traceparent'));
-      report(response.status, `${response.status}${echoed && echoed !== tp.traceId ? ` (service trace_id=${echoed})` : ''}`);
-      const body: unknown = await response.json().catch(() => undefined);
-      if (!response.ok) {
-        const answer = (body && typeof body === 'object' ? body : {}) as ErrorAnswer;
-        throw new ApiError(response.status, answer.message ?? `The service answered HTTP ${response.status}.`, answer, tp.traceId);
-      }
-      return body as T;
+    get: <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, { signal }),
+    request,
+    async download(path: string, callOptions: CallOptions = {}): Promise<Blob> {
+      return (await call('GET', path, callOptions, '*/*')).blob();
     },
   };
 }

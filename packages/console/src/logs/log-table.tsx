@@ -52,7 +52,7 @@ export function LogTable({
               <td>
                 {showTrace ? (
                   log.trace_id ? (
-                    <Link to={{ page: 'trace', traceId: log.trace_id }} navigate={navigate}>
+                    <Link to={{ page: 'trace', traceId: log.trace_id, query: {} }} navigate={navigate}>
                       <code>{log.trace_id.slice(0, 8)}…</code>
                       <span className="visually-hidden"> open trace {log.trace_id}</span>
                     </Link>

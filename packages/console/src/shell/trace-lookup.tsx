@@ -15,7 +15,7 @@ export function TraceLookup({ navigate }: { navigate(route: Route): void }) {
       return;
     }
     setProblem(undefined);
-    navigate({ page: 'trace', traceId });
+    navigate({ page: 'trace', traceId, query: {} });
   };
   return (
     <form role="search" aria-label="Trace lookup" className="trace-lookup" onSubmit={submit}>

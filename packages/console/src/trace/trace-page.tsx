@@ -11,12 +11,13 @@ import { LogTable } from '../logs/log-table.js';
 import { useConsole } from '../shell/console-context.js';
 import { ErrorPanel } from '../shell/error-panel.js';
 import { formatDateTime, formatMs } from '../shell/format.js';
+import type { Query } from '../routing/routes.js';
 import { useApi } from '../shell/use-api.js';
 import { SpanDetails } from './span-details.js';
 import { layoutWaterfall } from './waterfall.js';
 import { WaterfallView } from './waterfall-view.js';
 
-export function TracePage({ traceId }: { traceId: string }) {
+export function TracePage({ traceId, query }: { traceId: string; query: Query }) {
   const { navigate } = useConsole();
   const trace = useApi<TraceAnswer>(`/obs/trace/${encodeURIComponent(traceId)}`);
   const data = trace.data;
@@ -27,7 +28,7 @@ export function TracePage({ traceId }: { traceId: string }) {
   }, [data]);
   const logs = useApi<LogsAnswer>(logsPath);
   const waterfall = useMemo(() => layoutWaterfall(data?.spans ?? []), [data]);
-  const [picked, setPicked] = useState<string>();
+  const [picked, setPicked] = useState<string | undefined>(query.span);
   const selectedId = picked ?? waterfall.firstErrorSpanId ?? waterfall.rows[0]?.span.span_id;
   const selectedRow = waterfall.rows.find((r) => r.span.span_id === selectedId);
 
