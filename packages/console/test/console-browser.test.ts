@@ -8,39 +8,21 @@
  * read. Screenshots go to packages/console/artifacts/ (git-ignored).
  *
  * Without /usr/bin/chromium the suite is skipped with a message, except under CI=true, where it
- * fails: `.ci/run` installs Debian's `chromium`.
+ * fails (browser/browser-kit.ts).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page, type Request } from 'playwright-core';
+import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CI = process.env['CI'] === 'true';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && !CI) console.warn(`SKIPPING the Console browser test: no Chromium at ${CHROMIUM} (apt-get install chromium; CI=true makes this a failure)`);
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const STELLA = join(ROOT, 'packages/cli/bin/stella.js');
-const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
+import { ARTIFACTS, buildConsole, launchChromium, mintToken, requireChromium, ROOT, runBrowserSuites } from './browser/browser-kit.js';
 
 const FAILED_TRACE = randomBytes(16).toString('hex');
 const SPAN = { gateway: randomBytes(8).toString('hex'), engine: randomBytes(8).toString('hex'), evaluate: randomBytes(8).toString('hex'), db: randomBytes(8).toString('hex') };
 const DENIAL = 'rule R-7 denied pkg:npm/lodash@4.17.20';
-
-/** `stella auth token` against the service's data directory: prints only the token. */
-function mintToken(dataDir: string, scopes: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [STELLA, 'auth', 'token', '--data-dir', dataDir, '--ttl', '1h', ...scopes.flatMap((s) => ['--scope', s])], { timeout: 60_000 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`stella auth token failed: ${stderr}`)) : resolve(stdout.trim()),
-    );
-  });
-}
 
 interface RunningService {
   child: ChildProcess;
@@ -235,7 +217,7 @@ function seedLogs(now: number) {
   };
 }
 
-describe.skipIf(!haveChromium && !CI)('the Console in a browser', () => {
+describe.skipIf(!runBrowserSuites)('the Console in a browser', () => {
   let workDir: string;
   let service: RunningService | undefined;
   let browser: Browser | undefined;
@@ -247,21 +229,11 @@ describe.skipIf(!haveChromium && !CI)('the Console in a browser', () => {
   const apiRequests: Request[] = [];
 
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`no Chromium at ${CHROMIUM}: CI=true requires it (.ci/run installs Debian's chromium)`);
+    requireChromium();
     workDir = mkdtempSync(join(tmpdir(), 'stella-console-e2e-'));
-    mkdirSync(ARTIFACTS, { recursive: true });
     const consoleDir = join(workDir, 'console');
     const dataDir = join(workDir, 'service');
-    // The Console as it is in the working tree, built the way `npm run build` builds it.
-    const { build } = await import('vite');
-    // Vite takes the build's mode from NODE_ENV, which the test runner sets to "test".
-    const nodeEnv = process.env['NODE_ENV'];
-    process.env['NODE_ENV'] = 'production';
-    try {
-      await build({ configFile: fileURLToPath(new URL('../vite.config.ts', import.meta.url)), logLevel: 'warn', build: { outDir: consoleDir, emptyOutDir: true } });
-    } finally {
-      process.env['NODE_ENV'] = nodeEnv;
-    }
+    await buildConsole(consoleDir);
     service = await startService(dataDir, consoleDir);
 
     const now = Date.now();
@@ -278,7 +250,7 @@ describe.skipIf(!haveChromium && !CI)('the Console in a browser', () => {
       expect(res.status, await res.text()).toBe(200);
     }
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
     page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
     page.on('pageerror', (error) => pageErrors.push(error.message));
