@@ -12,7 +12,7 @@
  * Index text is cut to lengths an index can hold; the record keeps the original.
  */
 import { metricRows, type MetricRow } from './metric-rows.js';
-import { int64ToNumber, type AnyValue, type KeyValue, type LogsRequest, type MetricsRequest, type TraceRequest } from './signal-records.js';
+import { int64ToNumber, nanosToMillis, type AnyValue, type KeyValue, type LogsRequest, type MetricsRequest, type TraceRequest } from './signal-records.js';
 
 export type { MetricRow } from './metric-rows.js';
 
@@ -121,7 +121,7 @@ export function traceRows(request: TraceRequest): RecordRows {
           service,
           name: cut(s.name ?? '', MAX_NAME_CHARS),
           kind,
-          start_ms: Math.floor(start / NS_PER_MS),
+          start_ms: nanosToMillis(s.startTimeUnixNano),
           duration_ms: Math.max(0, (end - start) / NS_PER_MS),
           status_code: s.status?.code ?? 0,
           route: route ? cut(route, MAX_NAME_CHARS) : null,
@@ -147,11 +147,12 @@ export function logRows(request: LogsRequest, receivedAtMs: number): RecordRows 
     const service = cut(stringAttr(rl.resource?.attributes, 'service.name') ?? 'unknown_service', MAX_SERVICE_CHARS);
     for (const sl of rl.scopeLogs) {
       for (const l of sl.logRecords) {
-        const ts = int64ToNumber(l.timeUnixNano) || int64ToNumber(l.observedTimeUnixNano);
+        const time = int64ToNumber(l.timeUnixNano) ? l.timeUnixNano : l.observedTimeUnixNano;
+        const ts = int64ToNumber(time);
         const body = anyValueToJson(l.body);
         const text = typeof body === 'string' ? body : body === null ? '' : JSON.stringify(body);
         logs.push({
-          ts_ms: ts > 0 ? Math.floor(ts / NS_PER_MS) : receivedAtMs,
+          ts_ms: ts > 0 ? nanosToMillis(time) : receivedAtMs,
           severity: l.severityNumber ?? 0,
           severity_text: l.severityText ? cut(l.severityText, 64) : null,
           service,

@@ -24,6 +24,7 @@ import { createHash } from 'node:crypto';
 import {
   int64ToNumber,
   int64ToString,
+  nanosToMillis,
   TEMPORALITY_DELTA,
   type AnyValue,
   type DataPointLike,
@@ -56,7 +57,6 @@ export interface MetricRow {
 const UNITS: Readonly<Record<string, string>> = { s: 'seconds', ms: 'milliseconds', By: 'bytes', '1': 'ratio' };
 /** Resolution exponential histograms are indexed at: 2^-EXPONENTIAL_SCALE per bucket on a log2 scale. */
 export const EXPONENTIAL_SCALE = 2;
-const NS_PER_MS = 1_000_000;
 const MAX_TS_MS = 253_402_300_799_999;
 const MAX_NAME_CHARS = 256;
 const MAX_VALUE_CHARS = 1024;
@@ -137,7 +137,7 @@ export function metricFamilyName(name: string, unit: string | null | undefined, 
 
 function pointTime(point: DataPointLike, receivedAtMs: number): number | undefined {
   const ns = int64ToNumber(point.timeUnixNano);
-  const ms = ns > 0 ? Math.floor(ns / NS_PER_MS) : receivedAtMs;
+  const ms = ns > 0 ? nanosToMillis(point.timeUnixNano) : receivedAtMs;
   return ms > 0 && ms <= MAX_TS_MS ? ms : undefined;
 }
 

@@ -239,6 +239,38 @@ export function int64ToNumber(value: Int64 | null | undefined): number {
   return value.toNumber();
 }
 
+const NS_PER_MS = 1_000_000n;
+
+/**
+ * Whole milliseconds (rounded down) of a 64-bit nanosecond count, computed exactly. A JS number
+ * holds integers exactly only up to 2^53 (about 104 days in nanoseconds), so dividing the number
+ * a Unix nano time converts to puts about one exact-millisecond time in eight 1 ms early
+ * (1764600000002000000 ns becomes 1764600000001.9998 ms). The division is done on BigInt.
+ */
+export function nanosToMillis(value: Int64 | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  let nanos: bigint;
+  try {
+    if (typeof value === 'number') {
+      // A fraction (JSON of a hand-written request) or a non-finite value has no exact integer form.
+      if (!Number.isInteger(value)) return Math.floor(value / 1e6);
+      nanos = BigInt(value);
+    } else if (typeof value === 'string') {
+      nanos = BigInt(value.trim());
+    } else {
+      const high = value.unsigned ? value.high >>> 0 : value.high;
+      nanos = (BigInt(high) << 32n) + BigInt(value.low >>> 0);
+    }
+  } catch {
+    // Text that is no integer: what the number conversion makes of it (NaN and the like).
+    return Math.floor(int64ToNumber(value) / 1e6);
+  }
+  let ms = nanos / NS_PER_MS;
+  // BigInt division truncates toward zero; round down like Math.floor for times before 1970.
+  if (nanos < 0n && ms * NS_PER_MS !== nanos) ms -= 1n;
+  return Number(ms);
+}
+
 /** Exact decimal string of a 64-bit protobuf integer. */
 export function int64ToString(value: Int64 | null | undefined): string {
   if (value === null || value === undefined) return '0';
