@@ -93,10 +93,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     const headers: Record<string, string> = { accept, authorization: `Bearer ${options.token}`, traceparent: tp.header };
     const tenant = call.tenant ?? options.tenant;
     if (tenant) headers['x-stella-tenant'] = tenant;
-    let body: BodyInit | undefined;
+    let body: RequestInit['body'];
     if (call.body !== undefined) {
       if (isBinary(call.body)) {
-        body = call.body as BodyInit;
+        body = call.body as RequestInit['body'];
         headers['content-type'] = call.contentType ?? 'application/octet-stream';
       } else {
         body = JSON.stringify(call.body);
