@@ -35,7 +35,13 @@ if (keepRunning && result.stack) {
   const stack = result.stack;
   process.stdout.write(`\nStill running (--keep-running). Press Ctrl-C to stop.\n`);
   const stop = (): void => {
-    void stack.stop().then(() => process.exit(result.ok ? 0 : 1));
+    stack.stop().then(
+      () => process.exit(result.ok ? 0 : 1),
+      (error: unknown) => {
+        process.stderr.write(`stopping the demo's processes failed: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
   };
   process.removeAllListeners('SIGINT');
   process.removeAllListeners('SIGTERM');

@@ -4,7 +4,7 @@
  */
 export { runDemo } from './demo/run-demo.js';
 export type { DemoOptions, DemoResult, StepResult } from './demo/run-demo.js';
-export { renderSummary } from './demo/summary.js';
+export { CONSOLE_USER_SCOPES, renderSummary } from './demo/summary.js';
 export { startStack } from './demo/stack.js';
 export type { Stack, StackOptions, ServiceFeatures } from './demo/stack.js';
 export { tenantRoutingMetricExporter, splitMetricsByTenant } from './telemetry/tenant-routing-metric-exporter.js';

@@ -9,15 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import { runDemo, type DemoResult } from '@stellaops/workload';
+import { CONSOLE_USER_SCOPES, runDemo, type DemoResult } from '@stellaops/workload';
 import { buildConsole, launchChromium, mintToken, openPage, requireChromium, signIn, type WatchedPage } from './browser-kit.js';
 
 export const DEMO_TENANTS = ['acme', 'globex'] as const;
 
-/** What a Console user of the demo is granted on each demo tenant: read everything, snapshot and export evidence. */
-export const USER_SCOPES = DEMO_TENANTS.flatMap((t) =>
-  ['stella:obs:read', 'stella:timeline:read', 'stella:evidence:read', 'stella:evidence:create', 'stella:evidence:export', 'stella:attest:read'].map((s) => `${s}#tenant/${t}`),
-);
+/** What the demo's sign-in command grants on each demo tenant (read everything, snapshot and export evidence), without its platform-wide read. */
+export const USER_SCOPES = DEMO_TENANTS.flatMap((t) => CONSOLE_USER_SCOPES.map((s) => `${s}#tenant/${t}`));
 
 export interface DemoConsole {
   /** The service's base URL (the Console is at `${url}/console`). */

@@ -16,13 +16,17 @@ function shellWord(text: string): string {
   return /^[\w./:@%+=,-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
+/** What the demo's Console user may do on each demo tenant: read everything, snapshot and export evidence. */
+export const CONSOLE_USER_SCOPES = ['stella:obs:read', 'stella:timeline:read', 'stella:evidence:read', 'stella:evidence:create', 'stella:evidence:export', 'stella:attest:read'] as const;
+
 /**
  * The Console's URL and the command that mints a token to sign in with: the service's development
- * authority (its data directory), read access to the demo's tenants.
+ * authority (its data directory), the Console user's scopes on each demo tenant, and observability
+ * reads platform-wide (the operator's view: top noisy tenants).
  */
 export function consoleLines(stellaUrl: string, serviceDataDir: string, tenants: readonly string[]): string[] {
-  const scopes = [...new Set(tenants)].map((t) => `--scope stella:obs:read#tenant/${t}`).join(' ');
-  return [`  console   ${stellaUrl}/console  (sign in with the token this prints:)`, `            npx stella auth token --data-dir ${shellWord(shown(serviceDataDir))} ${scopes} --ttl 8h`];
+  const scopes = [...[...new Set(tenants)].flatMap((t) => CONSOLE_USER_SCOPES.map((s) => `${s}#tenant/${t}`)), 'stella:obs:read'].join(' ');
+  return [`  console   ${stellaUrl}/console  (sign in with the token this prints:)`, `            npx stella auth token --data-dir ${shellWord(shown(serviceDataDir))} --ttl 8h --scope ${scopes}`];
 }
 
 export function renderSummary(r: DemoResult): string {
