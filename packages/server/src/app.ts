@@ -114,10 +114,11 @@ export async function buildApp(options: BuildAppOptions): Promise<ServiceApp> {
     closing = true;
     done();
   });
-  // Tenant routes refuse work once the service is closing; the probes keep answering until the listener closes.
+  // Tenant and platform routes refuse work once the service is closing; the probes keep answering until the listener closes.
   app.addHook('onRequest', (request, _reply, done) => {
     const url = request.routeOptions.url;
-    if (closing && url !== undefined && ROUTE_ACCESS[routeKey(request.method === 'HEAD' ? 'GET' : request.method, url)]?.kind === 'tenant') {
+    const kind = url === undefined ? undefined : ROUTE_ACCESS[routeKey(request.method === 'HEAD' ? 'GET' : request.method, url)]?.kind;
+    if (closing && (kind === 'tenant' || kind === 'platform')) {
       done(new ServiceError('service.shutting_down', 'the service is shutting down; retry on another replica'));
       return;
     }

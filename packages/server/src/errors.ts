@@ -59,7 +59,7 @@ export const ERRORS = {
   'auth.token_missing': { http: 401, grpc: GrpcStatus.UNAUTHENTICATED, retryable: false, meaning: 'no bearer token in Authorization' },
   'auth.token_invalid': { http: 401, grpc: GrpcStatus.UNAUTHENTICATED, retryable: false, meaning: 'the token is malformed, its signature or key is unknown, or its iss, aud or algorithm is not accepted' },
   'auth.token_expired': { http: 401, grpc: GrpcStatus.UNAUTHENTICATED, retryable: false, meaning: 'the token has expired (30 s clock tolerance)' },
-  'auth.scope_denied': { http: 403, grpc: GrpcStatus.PERMISSION_DENIED, retryable: false, meaning: 'the token lacks the scope of the route; `required_scope` names it' },
+  'auth.scope_denied': { http: 403, grpc: GrpcStatus.PERMISSION_DENIED, retryable: false, meaning: 'the token lacks the scope of the route; `required_scope` names it (on routes over every tenant, such as `GET /obs/tenants`, a base without `#tenant/`: the scope must be granted platform-wide)' },
   'auth.tenant_denied': { http: 403, grpc: GrpcStatus.PERMISSION_DENIED, retryable: false, meaning: 'the token has the scope, but for other tenants; `required_scope` names the one needed' },
   'auth.authority_unavailable': { http: 503, grpc: GrpcStatus.UNAVAILABLE, retryable: true, meaning: "the authority's key set (JWKS URL) could not be fetched" },
   // Timeline (TL-*).

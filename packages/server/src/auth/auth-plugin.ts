@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { enterRequestContext } from '@stellaops/telemetry-core';
-import { authorize, TENANT_HEADER, verifyCaller, type AuthContext } from './authorize.js';
+import { authorize, authorizePlatform, TENANT_HEADER, verifyCaller, type AuthContext } from './authorize.js';
 import { ROUTE_ACCESS, routeKey, type RouteAccess } from './scope-catalogue.js';
 import type { Principal, TokenVerifier } from './token-verifier.js';
 
@@ -16,7 +16,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set on every tenant-scoped route once the caller is authorised. */
     auth: AuthContext | undefined;
-    /** Set on routes open to any valid token (`authenticated` in the catalogue) once the token verifies. */
+    /**
+     * Set on routes open to any valid token (`authenticated` in the catalogue) once the token
+     * verifies, and on operators' routes (`platform`) once it also holds a platform-wide scope.
+     */
     principal: Principal | undefined;
   }
 }
@@ -52,6 +55,17 @@ async function authPlugin(app: FastifyInstance, options: AuthPluginOptions): Pro
     if (rule.kind === 'authenticated') {
       verifyCaller(options.verifier, request.headers.authorization, { resource: `${request.method} ${url}`, action: request.method }).then(
         (principal) => {
+          request.principal = principal;
+          enterRequestContext(request, { actor: principal.subject }, done);
+        },
+        (error: unknown) => done(error as Error),
+      );
+      return;
+    }
+    if (rule.kind === 'platform') {
+      // Every tenant at once: no tenant is selected, only a platform-wide scope grants.
+      authorizePlatform(options.verifier, request.headers.authorization, { anyOf: rule.anyOf, resource: `${request.method} ${url}`, action: request.method }).then(
+        ({ principal }) => {
           request.principal = principal;
           enterRequestContext(request, { actor: principal.subject }, done);
         },

@@ -2,8 +2,9 @@
  * The one access decision, for the HTTP API (auth-plugin.ts) and the OTLP receivers
  * (otlp/otlp-auth.ts) alike: verify the bearer token, take the tenant from `X-Stella-Tenant` or
  * the token's only tenant, and grant if the token holds one of the required scope bases for that
- * tenant (or platform-wide). Every decision, allow or deny, goes through telemetry-core's
- * `logDecision`; refusals are `ServiceError`s with the catalogue's codes.
+ * tenant (or platform-wide). Operators' routes over every tenant (`platform` in the catalogue)
+ * select no tenant and grant only a platform-wide scope. Every decision, allow or deny, goes
+ * through telemetry-core's `logDecision`; refusals are `ServiceError`s with the catalogue's codes.
  */
 import { isValidTenantId, logDecision, tenantIdProblem } from '@stellaops/telemetry-core';
 import { ServiceError } from '../errors.js';
@@ -83,4 +84,37 @@ export function grantAccess(principal: Principal, tenantHeader: string | readonl
 export async function authorize(verifier: TokenVerifier, request: { authorization: string | undefined; tenantHeader: string | readonly string[] | undefined }, rule: AccessRule): Promise<AuthContext> {
   const principal = await verifyCaller(verifier, request.authorization, rule);
   return grantAccess(principal, request.tenantHeader, rule);
+}
+
+/** A request granted platform-wide: who, and the scope that granted it (e.g. `stella:obs:read`). */
+export interface PlatformAuthContext {
+  principal: Principal;
+  grantedBy: string;
+}
+
+/**
+ * Grants `rule` platform-wide, or refuses with `auth.scope_denied`: a scope granted only for
+ * some tenants does not do, and the refusal says so. `required_scope` is the base without a
+ * tenant suffix; no tenant is selected, so the answer names none.
+ */
+export function grantPlatformAccess(principal: Principal, rule: AccessRule): PlatformAuthContext {
+  const granted = rule.anyOf.find((base) => principal.scopes.grantsPlatform(base));
+  if (granted) {
+    logDecision({ kind: 'authz', effect: 'allow', reason: `granted platform-wide by ${granted}`, scope: granted, resource: rule.resource, action: rule.action });
+    return { principal, grantedBy: granted };
+  }
+  const required = rule.anyOf[0];
+  const alternatives = rule.anyOf.length > 1 ? ` (or ${rule.anyOf.slice(1).join(', ')})` : '';
+  const tenantBound = rule.anyOf.some((base) => principal.scopes.grantsAnyTenant(base));
+  const message = tenantBound
+    ? `this route covers every tenant, so it needs the platform-wide scope ${required}${alternatives}, without #tenant/<id>; the token grants it only for particular tenants`
+    : `the token lacks the platform-wide scope ${required}${alternatives}; this route covers every tenant, so the scope must be granted without #tenant/<id>`;
+  logDecision({ kind: 'authz', effect: 'deny', reason: `auth.scope_denied: ${message}`, scope: required, resource: rule.resource, action: rule.action });
+  throw new ServiceError('auth.scope_denied', message, { extra: { required_scope: required } });
+}
+
+/** Verifies the token and grants `rule` platform-wide: the whole decision for an operators' route. */
+export async function authorizePlatform(verifier: TokenVerifier, authorization: string | undefined, rule: AccessRule): Promise<PlatformAuthContext> {
+  const principal = await verifyCaller(verifier, authorization, rule);
+  return grantPlatformAccess(principal, rule);
 }

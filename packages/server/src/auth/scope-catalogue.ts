@@ -2,7 +2,9 @@
  * The one catalogue of access rules: every route of the service, the scope it requires and
  * why. The auth plugin refuses to start a service with a route missing from here, and
  * docs/rbac.md is this table in prose. A requirement lists alternatives; the first is the one
- * a 403 names.
+ * a 403 names. A route acts on one tenant (`tenant`: the scope for that tenant, or
+ * platform-wide) or, for operators, on every tenant at once (`platform`: the scope
+ * platform-wide only).
  */
 export type RouteAccess =
   | {
@@ -20,6 +22,18 @@ export type RouteAccess =
       why: string;
       /** A privileged action: audited as an `audit.*` timeline event (AUTH-4). */
       privileged?: boolean;
+    }
+  /**
+   * An operators' route over every tenant: one of `anyOf` must be granted platform-wide (the
+   * scope base without `#tenant/<id>`). No tenant is selected (`X-Stella-Tenant` is not read);
+   * the same scope granted only for some tenants is refused with a 403 saying that the
+   * platform-wide scope is needed.
+   */
+  | {
+      kind: 'platform';
+      /** Scope bases (`stella:<area>:<action>`), any of which, granted platform-wide, grants access. */
+      anyOf: readonly [string, ...string[]];
+      why: string;
     };
 
 export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
@@ -53,6 +67,11 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
     privileged: true,
   },
   'GET /obs/health': { kind: 'tenant', anyOf: ['stella:obs:read'], why: 'per-service health summary from recent telemetry' },
+  'GET /obs/tenants': {
+    kind: 'platform',
+    anyOf: ['stella:obs:read', 'stella:telemetry:admin'],
+    why: "operators: the tenants sending the most telemetry over a window (counts of indexed spans, logs and metric points only, no tenant's records)",
+  },
   'GET /telemetry/exports/forensic/:window': { kind: 'tenant', anyOf: ['stella:evidence:export'], why: "signed forensic capture of the tenant's telemetry", privileged: true },
   'GET /telemetry/exports/signing-key': { kind: 'tenant', anyOf: ['stella:evidence:export', 'stella:evidence:read', 'stella:obs:read'], why: 'the public key forensic captures are signed with' },
   'GET /telemetry/incidents/mode': { kind: 'tenant', anyOf: ['stella:obs:read', 'stella:incident:admin', 'stella:telemetry:write'], why: "the tenant's incident modes (polled by telemetry-core processes)" },

@@ -23,6 +23,12 @@ export class ScopeSet {
     return this.scopes.some((s) => s.area === want.area && s.action === want.action && (s.tenant === null || s.tenant === tenant));
   }
 
+  /** True when `base` is granted platform-wide (without a `#tenant/<id>` suffix). */
+  grantsPlatform(base: string): boolean {
+    const want = parseScope(base);
+    return !!want && this.scopes.some((s) => s.area === want.area && s.action === want.action && s.tenant === null);
+  }
+
   /** True when `base` is granted for some tenant (used to tell a wrong tenant from a missing scope). */
   grantsAnyTenant(base: string): boolean {
     const want = parseScope(base);

@@ -6,7 +6,8 @@
  * adds the codes every route of its kind answers — malformed requests and internal errors on
  * every route; over-long path parameters where there are parameters; body size and media type
  * where there is a body; the token's answers on routes open to any token; the tenant, token,
- * store and shutdown answers on tenant routes — and turns the whole list into one error
+ * store and shutdown answers on tenant routes; the token, platform-wide scope, store and
+ * shutdown answers on operators' routes over every tenant — and turns the whole list into one error
  * response per status: `{error_code, message, field?, ...}` with `error_code` an enum of that
  * status's codes, their meanings in the description, `Retry-After` on retryable statuses (429,
  * 503) and `WWW-Authenticate` on 401. The complete list stays on the operation as
@@ -35,6 +36,8 @@ export const COMMON_ERROR_CODES = {
   body: ['request.body_too_large', 'request.unsupported_media_type'],
   /** Routes open to any valid token (auth/scope-catalogue.ts): the token. */
   authenticated: ['auth.token_missing', 'auth.token_invalid', 'auth.token_expired', 'auth.authority_unavailable'],
+  /** Operators' routes over every tenant (auth/scope-catalogue.ts): the token, its platform-wide scope, the store, shutdown. */
+  platform: ['auth.token_missing', 'auth.token_invalid', 'auth.token_expired', 'auth.scope_denied', 'auth.authority_unavailable', 'store.unavailable', 'service.shutting_down'],
   /** Tenant routes (auth/scope-catalogue.ts): tenant selection, the token, its scope, the store, shutdown. */
   tenant: [
     'tenant.required',
@@ -67,6 +70,7 @@ export function routeErrorCodes(route: RouteShape, access: RouteAccess | undefin
   if (BODY_METHODS.has(route.method)) for (const c of COMMON_ERROR_CODES.body) codes.add(c);
   if (access?.kind === 'authenticated') for (const c of COMMON_ERROR_CODES.authenticated) codes.add(c);
   if (access?.kind === 'tenant') for (const c of COMMON_ERROR_CODES.tenant) codes.add(c);
+  if (access?.kind === 'platform') for (const c of COMMON_ERROR_CODES.platform) codes.add(c);
   return [...codes].sort((a, b) => ORDER.get(a)! - ORDER.get(b)!);
 }
 

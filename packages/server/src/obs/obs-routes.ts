@@ -4,13 +4,27 @@
  * (bounded window, result cap, tenant from the token — never from the query), and small
  * aggregates computed from server spans (`/obs/routes`: rate, error ratio and p95 per service
  * and route; a per-service health summary). Ingested metrics are queried at `/obs/metrics`
- * (metrics-routes.ts).
+ * (metrics-routes.ts). For operators, `/obs/tenants` ranks every tenant by the telemetry it
+ * sent (a platform-wide scope only: counts, never a tenant's records).
  */
 import type { ServiceConfig } from '../config.js';
 import { described } from '../http/openapi.js';
 import type { TelemetryReader } from '../segments/telemetry-reader.js';
 import type { ServiceApp } from '../service-feature.js';
-import { HealthResponse, LogsQuery, LogsResponse, RouteStatsResponse, TraceParams, TraceResponse, TracesQuery, TracesResponse, WindowQuery } from './obs-schemas.js';
+import {
+  HealthResponse,
+  LogsQuery,
+  LogsResponse,
+  MAX_NOISY_TENANTS,
+  RouteStatsResponse,
+  TenantsQuery,
+  TenantsResponse,
+  TraceParams,
+  TraceResponse,
+  TracesQuery,
+  TracesResponse,
+  WindowQuery,
+} from './obs-schemas.js';
 import { queryWindow } from './time-window.js';
 import { ServiceError } from '../errors.js';
 import { MAX_SEARCH_RECORDS, parseAttributeFilter, searchTraces } from './trace-search.js';
@@ -218,6 +232,25 @@ export function obsRoutes(app: ServiceApp, deps: ObsRouteDeps): void {
           return { service: r.service, status, last_seen: new Date(lastSeen).toISOString(), requests, error_ratio: errorRatio, p95_ms: p95 };
         }),
       };
+    },
+  );
+
+  app.get(
+    '/obs/tenants',
+    {
+      schema: {
+        operationId: 'listNoisyTenants',
+        summary: `Operators: the ${MAX_NOISY_TENANTS} tenants with the most indexed telemetry (spans, logs, metric points) in the last window minutes (platform-wide scope only)`,
+        tags: ['obs'],
+        querystring: TenantsQuery,
+        response: { 200: described('The tenants with telemetry in the window, most first, with their counts per signal', TenantsResponse) },
+      },
+    },
+    async (request) => {
+      const toMs = clock();
+      const fromMs = toMs - (request.query.window ?? 60) * 60_000;
+      const tenants = await reader.tenantVolumes({ fromMs, toMs });
+      return { window: { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() }, tenants: tenants.slice(0, MAX_NOISY_TENANTS) };
     },
   );
 }

@@ -195,3 +195,28 @@ export const MetricSeriesResponse = Type.Object({
     }),
   ),
 });
+
+/** Most tenants `GET /obs/tenants` answers. */
+export const MAX_NOISY_TENANTS = 20;
+
+export const TenantsQuery = Type.Object(
+  {
+    window: Type.Optional(BoundedInteger({ minimum: 1, maximum: 1440, description: 'minutes back from now, 1-1440; default 60' })),
+  },
+  { additionalProperties: false },
+);
+
+export const TenantsResponse = Type.Object({
+  window: WindowOut,
+  tenants: Type.Array(
+    Type.Object({
+      tenant: Type.String(),
+      spans: Type.Integer({ description: 'indexed spans starting in the window: root, request and job spans, and the first span of each other service of a trace' }),
+      logs: Type.Integer({ description: 'log records with a time in the window' }),
+      metric_points: Type.Integer({ description: 'metric samples with a time in the window' }),
+      error_spans: Type.Integer({ description: 'of spans, those that ended with status ERROR' }),
+      total: Type.Integer({ description: 'spans + logs + metric_points' }),
+    }),
+    { description: `at most ${MAX_NOISY_TENANTS}, by total (most first), then tenant id; tenants with nothing in the window are left out` },
+  ),
+});

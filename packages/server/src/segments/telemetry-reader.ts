@@ -2,9 +2,12 @@
  * Reads of the telemetry store, for the read APIs (obs/) and anyone else: the stored records of
  * a trace, trace search candidates, log search, and aggregates of ingress spans. Every read first flushes the index, so
  * what was acknowledged is what is read; every query runs as the tenant (row-level security).
+ * The one platform-wide read (`tenantVolumes`, for operators) keeps that rule: it visits the
+ * tenants one by one, each in its own tenant transaction.
  * The telemetry store owns its tables: this file and the index are the only SQL on `telemetry_*`.
  */
 import type { SqlStore } from '../store/sql-store.js';
+import { listTenants } from '../store/tenants.js';
 import { parseSegmentId } from './segment-path.js';
 import { decodeRequest, type TraceRequest } from './signal-records.js';
 import type { TelemetryStore } from './telemetry-store.js';
@@ -77,6 +80,19 @@ export interface ServiceStats {
   requests: number;
   errors: number;
   p95_ms: number;
+}
+
+/** How much telemetry one tenant's index holds in a window (`tenantVolumes`). */
+export interface TenantVolume {
+  tenant: string;
+  /** Indexed spans starting in the window (root, request and job spans, and each service's first of a trace: what the index keeps). */
+  spans: number;
+  logs: number;
+  metric_points: number;
+  /** Of `spans`, those that ended with status ERROR. */
+  error_spans: number;
+  /** spans + logs + metric_points. */
+  total: number;
 }
 
 export class TelemetryReader {
@@ -194,6 +210,42 @@ export class TelemetryReader {
       body: r.body,
       attributes: (typeof r.attributes === 'string' ? JSON.parse(r.attributes) : r.attributes) as Record<string, unknown>,
     }));
+  }
+
+  /**
+   * Platform-wide, for operators: what each tenant's index holds with a time in `[fromMs, toMs)`
+   * — spans (and of them errors), log records and metric points — for every tenant with any,
+   * most first (then by tenant id). Row-level security stays the wall: the tenants are listed
+   * from the store's tenant list (ids only, readable by design) and each is counted in a
+   * transaction of its own tenant, so no statement sees two tenants' rows or runs without one.
+   * One transaction per tenant; metric points have no time index of their own, so their count
+   * reads each tenant's points (kept for the hot tier's days).
+   */
+  async tenantVolumes(window: { fromMs: number; toMs: number }): Promise<TenantVolume[]> {
+    await this.telemetry.index.flush();
+    const tenants = await this.store.tenantTransaction(null, listTenants);
+    const volumes: TenantVolume[] = [];
+    for (const tenant of tenants) {
+      const counts = await this.store.tenantTransaction(tenant, async (tx) =>
+        (
+          await tx.query<{ spans: string; error_spans: string; logs: string; metric_points: string }>(
+            `SELECT s.spans, s.error_spans, l.logs, m.metric_points
+               FROM (SELECT count(*) AS spans, count(*) FILTER (WHERE status_code = 2) AS error_spans
+                       FROM telemetry_spans WHERE tenant_id = $1 AND start_ms >= $2 AND start_ms < $3) AS s,
+                    (SELECT count(*) AS logs FROM telemetry_logs WHERE tenant_id = $1 AND ts_ms >= $2 AND ts_ms < $3) AS l,
+                    (SELECT count(*) AS metric_points FROM telemetry_metric_points WHERE tenant_id = $1 AND ts_ms >= $2 AND ts_ms < $3) AS m`,
+            [tenant, window.fromMs, window.toMs],
+          )
+        ).rows[0],
+      );
+      if (!counts) continue;
+      const spans = Number(counts.spans);
+      const logs = Number(counts.logs);
+      const metricPoints = Number(counts.metric_points);
+      const total = spans + logs + metricPoints;
+      if (total > 0) volumes.push({ tenant, spans, logs, metric_points: metricPoints, error_spans: Number(counts.error_spans), total });
+    }
+    return volumes.sort((a, b) => b.total - a.total || (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0));
   }
 
   /** Requests, errors and p95 of ingress spans per service and route in `[fromMs, toMs)`. */

@@ -8,7 +8,7 @@ import { KNOWN_SCOPE_BASES, parseScope } from '@stellaops/telemetry-core/scopes'
 import { ROUTE_ACCESS, SCOPE_VOCABULARY } from '../../src/auth/scope-catalogue.js';
 import { ScopeSet } from '../../src/auth/scopes.js';
 
-const catalogueBases = (): string[] => [...new Set(Object.values(ROUTE_ACCESS).flatMap((rule) => (rule.kind === 'tenant' ? [...rule.anyOf] : [])))].sort();
+const catalogueBases = (): string[] => [...new Set(Object.values(ROUTE_ACCESS).flatMap((rule) => (rule.kind === 'tenant' || rule.kind === 'platform' ? [...rule.anyOf] : [])))].sort();
 
 describe('known scope bases', () => {
   it('equal the scope bases of the route catalogue', () => {
@@ -32,6 +32,9 @@ describe('ScopeSet (the shared grammar)', () => {
     expect(set.grants('stella:evidence:admin', 'anyone')).toBe(true);
     expect(set.grants('stella:timeline:write', 'acme')).toBe(false);
     expect(set.grantsAnyTenant('stella:obs:read')).toBe(false);
+    // Platform-wide only without a tenant suffix.
+    expect(set.grantsPlatform('stella:evidence:admin')).toBe(true);
+    expect(set.grantsPlatform('stella:timeline:read')).toBe(false);
     expect(set.tenants()).toEqual(['acme']);
   });
 });

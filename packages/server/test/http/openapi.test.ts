@@ -103,7 +103,7 @@ describe('the OpenAPI document', () => {
       expect(listed.sort(), key).toEqual([...declared].sort());
       // The codes every route of its kind answers are there.
       const kind = ROUTE_ACCESS[key.replace(/\{([a-z_]+)\}/g, ':$1')]?.kind;
-      const common: readonly string[] = [...COMMON_ERROR_CODES.every, ...(kind === 'tenant' ? COMMON_ERROR_CODES.tenant : kind === 'authenticated' ? COMMON_ERROR_CODES.authenticated : [])];
+      const common: readonly string[] = [...COMMON_ERROR_CODES.every, ...(kind === 'public' || kind === undefined ? [] : COMMON_ERROR_CODES[kind])];
       for (const code of common) expect(declared, key).toContain(code);
     }
   });
@@ -125,6 +125,8 @@ describe('the OpenAPI document', () => {
       { key: 'PUT /evidence/retention', method: 'PUT', url: '/evidence/retention', body: { retention_days: 5 }, code: 'retention.out_of_bounds' },
       { key: 'GET /custody/{resource_type}/{resource_id}', method: 'GET', url: '/custody/sbom/none', code: 'custody.not_found' },
       { key: 'GET /obs/health', method: 'GET', url: '/obs/health', headers: {}, code: 'auth.token_missing' },
+      // A tenant-bound stella:obs:read does not grant the operators' view over every tenant.
+      { key: 'GET /obs/tenants', method: 'GET', url: '/obs/tenants', code: 'auth.scope_denied' },
       { key: 'GET /obs/health', method: 'GET', url: '/obs/health', headers: { ...auth, 'x-stella-tenant': 'bad tenant' }, code: 'tenant.invalid' },
       { key: 'POST /timeline/events', method: 'POST', url: '/timeline/events', body: '<events/>', headers: { ...auth, 'content-type': 'application/xml' }, code: 'request.unsupported_media_type' },
     ];
