@@ -33,7 +33,7 @@ export type Route =
   | { page: 'logs'; search: LogSearch }
   /** Forensics Explorer's timeline: kind, resource_type, resource_id, project, actor, touches, trace_id, from, to, window. */
   | { page: 'timeline'; query: Query }
-  /** One timeline event with `context` (±N) events around it. */
+  /** One timeline event with `context` (±N) events around it, among `scope` (`all`, `resource`, `trace`). */
   | { page: 'event'; eventId: string; query: Query }
   /** Evidence bundles: case_id, kind. */
   | { page: 'evidence'; query: Query }
@@ -56,7 +56,7 @@ const PAGES: readonly { page: QueryPage; path: string; keys: readonly string[] }
   { page: 'trace', path: '/trace/:traceId', keys: ['span', 'from'] },
   { page: 'why', path: '/why', keys: ['service', 'trace_id', 'span_id', 'event_id'] },
   { page: 'timeline', path: '/timeline', keys: ['kind', 'resource_type', 'resource_id', 'project', 'actor', 'touches', 'trace_id', 'from', 'to', 'window', 'filter'] },
-  { page: 'event', path: '/timeline/:eventId', keys: ['context'] },
+  { page: 'event', path: '/timeline/:eventId', keys: ['context', 'scope'] },
   { page: 'evidence', path: '/evidence', keys: ['case_id', 'kind'] },
   { page: 'snapshot', path: '/evidence/new', keys: ['kind', 'resource_id', 'case_id'] },
   { page: 'evaluation-compare', path: '/evidence/compare', keys: ['a', 'b'] },
