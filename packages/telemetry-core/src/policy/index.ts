@@ -4,6 +4,9 @@
  * a reader such as the collector-config renderer can load the same file cheaply.
  */
 export {
+  BUILT_IN_ALLOW_KEYS,
+  BUILT_IN_MAX_STRING_LENGTH,
+  BUILT_IN_REDACT_KEYS,
   DEFAULT_TELEMETRY_POLICY_FILE,
   TELEMETRY_POLICY_ENV,
   TELEMETRY_POLICY_VERSION,

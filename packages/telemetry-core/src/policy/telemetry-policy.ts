@@ -33,6 +33,68 @@ export const TELEMETRY_POLICY_ENV = 'STELLA_TELEMETRY_POLICY';
 /** The policy shipped with the library: the built-in allowlist, no extra rules, no egress. */
 export const DEFAULT_TELEMETRY_POLICY_FILE = fileURLToPath(new URL('../../policy/telemetry-policy.default.yaml', import.meta.url));
 
+/**
+ * Keys whose values pass untouched whatever the policy file says: identifiers that are never
+ * secrets and are hot. A file's `allowKeys` are added to them. Kept here, with the format, so
+ * every reader of a policy (the scrubber, the Collector profile renderer) applies the same list.
+ */
+export const BUILT_IN_ALLOW_KEYS: readonly string[] = Object.freeze([
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'trace_flags',
+  'traceparent',
+  'digest',
+  'sha256',
+  'sha512',
+  'image_digest',
+  'content_digest',
+  'purl',
+  'request_id',
+  'job_id',
+  'run_id',
+  'tenant_id',
+  'project_id',
+  'sbom_id',
+  'source_id',
+  'policy_version',
+  'commit_sha',
+  'git_sha',
+  'cve_id',
+  'ghsa_id',
+  'advisory_id',
+  'level',
+  'time',
+  'service',
+  'version',
+]);
+
+/**
+ * Key substrings whose values are redacted whatever they look like (case-insensitive, any
+ * depth); a file's `redactKeys` are added to them. `session` covers session ids and tokens;
+ * `cookie` covers set-cookie.
+ */
+export const BUILT_IN_REDACT_KEYS: readonly string[] = Object.freeze([
+  'password',
+  'passwd',
+  'pwd',
+  'secret',
+  'token',
+  'authorization',
+  'cookie',
+  'api_key',
+  'apikey',
+  'api-key',
+  'private_key',
+  'privatekey',
+  'client_secret',
+  'credential',
+  'session',
+]);
+
+/** Default cap on one string when the policy sets no `maxStringLength`. */
+export const BUILT_IN_MAX_STRING_LENGTH = 32 * 1024;
+
 /** A policy file as validated. Lists are always present (empty when the file leaves them out). */
 export interface TelemetryPolicy {
   version: 1;

@@ -2,64 +2,20 @@
  * Scrub policy: what the caller configures, and the compiled form the hot path uses.
  * Compilation resolves sets and lowercase lists once so a log call never rebuilds them.
  */
+import { BUILT_IN_ALLOW_KEYS, BUILT_IN_MAX_STRING_LENGTH, BUILT_IN_REDACT_KEYS } from '../policy/telemetry-policy.js';
 import { ScrubError } from './errors.js';
 
-/** Keys that pass untouched by default: identifiers that are never secrets and are hot. */
-export const DEFAULT_ALLOW_KEYS: readonly string[] = Object.freeze([
-  'trace_id',
-  'span_id',
-  'parent_span_id',
-  'trace_flags',
-  'traceparent',
-  'digest',
-  'sha256',
-  'sha512',
-  'image_digest',
-  'content_digest',
-  'purl',
-  'request_id',
-  'job_id',
-  'run_id',
-  'tenant_id',
-  'project_id',
-  'sbom_id',
-  'source_id',
-  'policy_version',
-  'commit_sha',
-  'git_sha',
-  'cve_id',
-  'ghsa_id',
-  'advisory_id',
-  'level',
-  'time',
-  'service',
-  'version',
-]);
+/** Keys that pass untouched by default (the policy format's built-in allowlist). */
+export const DEFAULT_ALLOW_KEYS: readonly string[] = BUILT_IN_ALLOW_KEYS;
 
 /**
  * Key substrings whose values are redacted whatever they look like (case-insensitive, any
- * depth). `session` covers session ids and tokens; `cookie` covers set-cookie.
+ * depth): the policy format's built-in list.
  */
-export const DEFAULT_REDACT_KEYS: readonly string[] = Object.freeze([
-  'password',
-  'passwd',
-  'pwd',
-  'secret',
-  'token',
-  'authorization',
-  'cookie',
-  'api_key',
-  'apikey',
-  'api-key',
-  'private_key',
-  'privatekey',
-  'client_secret',
-  'credential',
-  'session',
-]);
+export const DEFAULT_REDACT_KEYS: readonly string[] = BUILT_IN_REDACT_KEYS;
 
 /** Default cap on one string; longer strings are truncated so scrubbing cost stays bounded. */
-export const DEFAULT_MAX_STRING_LENGTH = 32 * 1024;
+export const DEFAULT_MAX_STRING_LENGTH = BUILT_IN_MAX_STRING_LENGTH;
 
 export interface ScrubPolicy {
   /**

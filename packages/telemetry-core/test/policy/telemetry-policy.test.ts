@@ -9,13 +9,16 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  BUILT_IN_ALLOW_KEYS,
+  BUILT_IN_MAX_STRING_LENGTH,
+  BUILT_IN_REDACT_KEYS,
   DEFAULT_TELEMETRY_POLICY_FILE,
   TelemetryPolicyError,
   egressEntryProblem,
   loadTelemetryPolicy,
   parseTelemetryPolicy,
 } from '../../src/policy/index.js';
-import { DEFAULT_ALLOW_KEYS, DEFAULT_SCRUB_POLICY_FILE, checkEgress, loadScrubPolicy, scrubValue } from '../../src/index.js';
+import { DEFAULT_ALLOW_KEYS, DEFAULT_MAX_STRING_LENGTH, DEFAULT_REDACT_KEYS, DEFAULT_SCRUB_POLICY_FILE, checkEgress, loadScrubPolicy, scrubValue } from '../../src/index.js';
 
 const PACKAGE = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dir = mkdtempSync(join(tmpdir(), 'telemetry-policy-'));
@@ -181,5 +184,12 @@ describe('the @stellaops/telemetry-core/policy subpath', () => {
     visit(join(PACKAGE, 'src/policy/index.ts'));
     expect([...seen].map((f) => f.slice(PACKAGE.length + 1)).sort()).toEqual(['src/policy/index.ts', 'src/policy/telemetry-policy.ts']);
     for (const spec of external) expect(spec === 'yaml' || spec.startsWith('node:')).toBe(true);
+  });
+
+  it('carries the built-in key lists the scrubber applies, so other readers enforce the same ones', () => {
+    expect(BUILT_IN_ALLOW_KEYS).toBe(DEFAULT_ALLOW_KEYS);
+    expect(BUILT_IN_REDACT_KEYS).toBe(DEFAULT_REDACT_KEYS);
+    expect(BUILT_IN_MAX_STRING_LENGTH).toBe(DEFAULT_MAX_STRING_LENGTH);
+    expect(Object.isFrozen(BUILT_IN_ALLOW_KEYS) && Object.isFrozen(BUILT_IN_REDACT_KEYS)).toBe(true);
   });
 });
