@@ -22,13 +22,13 @@ export interface LogSearch {
 
 export type Route =
   | { page: 'hub' }
-  /** Trace search: service, route, status (`error`|`ok`), min_ms, attr (`key=value`), window (minutes). */
+  /** Trace search: service, route, status (`error`|`ok`), min_ms, attr (`key=value`), window (minutes), limit. */
   | { page: 'traces'; query: Query }
   /** One trace; `span` selects a span (else the first error), `from` says how the user got here. */
   | { page: 'trace'; traceId: string; query: Query }
   /** Two traces side by side: `a`, `b` trace ids. */
   | { page: 'trace-compare'; query: Query }
-  /** "Why is this red?": `service`, or `trace_id` (+ `span_id`), or `event_id` → the span, logs and decision behind it. */
+  /** "Why is this red?": `service` (+ `route`, `window` minutes), or `trace_id` (+ `span_id`), or `event_id` → the span, logs and decision behind it. */
   | { page: 'why'; query: Query }
   | { page: 'logs'; search: LogSearch }
   /** Forensics Explorer's timeline: kind, resource_type, resource_id, project, actor, touches, trace_id, from, to, window. */
@@ -51,10 +51,10 @@ type QueryPage = Exclude<Route, { page: 'hub' } | { page: 'logs' } | { page: 'no
 
 /** Path patterns and query keys of the pages that keep a query. Order matters: the first match wins. */
 const PAGES: readonly { page: QueryPage; path: string; keys: readonly string[] }[] = [
-  { page: 'traces', path: '/traces', keys: ['service', 'route', 'status', 'min_ms', 'attr', 'window'] },
+  { page: 'traces', path: '/traces', keys: ['service', 'route', 'status', 'min_ms', 'attr', 'window', 'limit'] },
   { page: 'trace-compare', path: '/traces/compare', keys: ['a', 'b'] },
   { page: 'trace', path: '/trace/:traceId', keys: ['span', 'from'] },
-  { page: 'why', path: '/why', keys: ['service', 'trace_id', 'span_id', 'event_id'] },
+  { page: 'why', path: '/why', keys: ['service', 'route', 'window', 'trace_id', 'span_id', 'event_id'] },
   { page: 'timeline', path: '/timeline', keys: ['kind', 'resource_type', 'resource_id', 'project', 'actor', 'touches', 'trace_id', 'from', 'to', 'window', 'filter'] },
   { page: 'event', path: '/timeline/:eventId', keys: ['context', 'scope'] },
   { page: 'evidence', path: '/evidence', keys: ['case_id', 'kind'] },
