@@ -114,3 +114,42 @@ export type {
 // The canonical tar form, for services that stream stored bundles back out byte-identically.
 export { tarHeader, paddingFor as tarPadding, comparePaths as compareTarPaths, END_OF_ARCHIVE, BLOCK as TAR_BLOCK } from './bundle/tar.js';
 export { readTar, type TarEntryHeader, type TarEntrySink, type TarProblem } from './bundle/tar.js';
+
+// Federation (FED-1..4): consent proofs and aggregate bundles as HMAC-signed DSSE envelopes.
+export { FEDERATION_ERROR_CODES, FederationError, isFederationErrorCode } from './federation/errors.js';
+export type { FederationErrorCode } from './federation/errors.js';
+export {
+  FEDERATION_BUNDLE_PAYLOAD_TYPE,
+  FEDERATION_CONSENT_PAYLOAD_TYPE,
+  MIN_FEDERATION_SECRET_BYTES,
+  OFFLINE_UNSIGNED_FALLBACK,
+  canonicalFederationEnvelope,
+  federationEnvelopeDigest,
+  hmacFederationSigner,
+  isUnsignedFallback,
+  parseFederationEnvelope,
+  parseFederationKeyMap,
+  signFederationEnvelope,
+  verifyFederationSignature,
+} from './federation/envelope.js';
+export type { FederationEnvelope, FederationKeyMap, FederationSignOptions, FederationSignature, FederationSigner, FederationTrustOptions } from './federation/envelope.js';
+export {
+  DEFAULT_MIN_ARTIFACTS,
+  MAX_BUCKETS,
+  NOISY_VEX_STATUSES,
+  aggregateFederationBuckets,
+  assertConsentInForce,
+  buildFederationBundle,
+  canonicalPayloadOf,
+  compareBuckets,
+  consentOf,
+  createFederationConsent,
+  deriveBundleId,
+  federationTime,
+  observationsFromFindings,
+  validateBundlePayload,
+  validateConsent,
+} from './federation/payloads.js';
+export type { BuiltBundle as FederationBuiltBundle, BundleInput as FederationBundleInput, ConsentInput as FederationConsentInput, FederationBucket, FederationBundlePayload, FederationConsent, FederationObservation } from './federation/payloads.js';
+export { verifyFederationBundle, verifyFederationConsent } from './federation/verify.js';
+export type { FederationBundleVerification, FederationBundleVerifyOptions, FederationConsentVerification, FederationConsentVerifyOptions, FederationFailure } from './federation/verify.js';
