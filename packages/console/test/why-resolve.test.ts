@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { LogRecord, TraceAnswer, TraceSpan } from '../src/api/api-types.js';
 import { causeOrder, decisionsOf } from '../src/trace/decisions.js';
 import type { TimelineEvent, TraceSummary } from '../src/trace/trace-types.js';
-import { firstError, pickSpan, resolveWhy, whySourceOf, type WhyFound, type WhyGet } from '../src/why/why-resolve.js';
+import { exceptionOf, firstError, pickSpan, resolveWhy, whySourceOf, type WhyFound, type WhyGet } from '../src/why/why-resolve.js';
 
 const T0 = 1_800_000_000_000n * 1_000_000n;
 const TRACE = 'ab'.repeat(16);
@@ -113,6 +113,14 @@ describe('pickSpan', () => {
     const missing = pickSpan(FAILED, [], { spanId: 'gone' })!;
     expect(missing.span.span_id).toBe('ingest');
     expect(missing.notes).toEqual(['Span gone is not among the trace\'s stored spans.']);
+  });
+
+  it("reads the span's recorded exception as type and message", () => {
+    const failing = span('x', null, 's', 'x', 0, 1, 'ERROR');
+    expect(exceptionOf(failing)).toBeUndefined();
+    failing.events.push({ name: 'exception', time_unix_nano: '0', attributes: { 'exception.type': 'sbom.invalid', 'exception.message': 'components[17].purl is not a package URL' } });
+    expect(exceptionOf(failing)).toBe('sbom.invalid: components[17].purl is not a package URL');
+    expect(exceptionOf({ ...failing, events: [{ name: 'exception', time_unix_nano: '0', attributes: { 'exception.type': 'Timeout' } }] })).toBe('Timeout');
   });
 
   it('takes the first error as the error span that ended first, the deeper one on a tie', () => {

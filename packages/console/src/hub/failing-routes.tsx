@@ -1,9 +1,10 @@
-/** Top failing routes: the routes that answered errors, most errors first. */
+/** Top failing routes: the routes that answered errors, most errors first, each leading to the span behind its errors and to its service's error logs. */
 import type { RoutesAnswer } from '../api/api-types.js';
 import type { Route } from '../routing/routes.js';
 import { formatMs, formatPercent } from '../shell/format.js';
 import { Link } from '../shell/link.js';
 import { topFailing } from './top-failing.js';
+import './hub.css';
 
 export function FailingRoutes({ routes, navigate }: { routes: RoutesAnswer; navigate(route: Route): void }) {
   const failing = topFailing(routes.series);
@@ -22,7 +23,7 @@ export function FailingRoutes({ routes, navigate }: { routes: RoutesAnswer; navi
           <th scope="col">Error ratio</th>
           <th scope="col">p95</th>
           <th scope="col">
-            <span className="visually-hidden">Logs</span>
+            <span className="visually-hidden">Links</span>
           </th>
         </tr>
       </thead>
@@ -37,7 +38,10 @@ export function FailingRoutes({ routes, navigate }: { routes: RoutesAnswer; navi
             <td className="num">{r.errors}</td>
             <td className="num">{formatPercent(r.error_ratio)}</td>
             <td className="num">{formatMs(r.p95_ms)}</td>
-            <td>
+            <td className="route-links">
+              <Link to={{ page: 'why', query: { service: r.service, route: r.route } }} navigate={navigate} className="why-link">
+                Why is this red?<span className="visually-hidden"> {r.service} {r.route} fails</span>
+              </Link>{' '}
               <Link to={{ page: 'logs', search: { service: r.service, severity: 'ERROR', window: 60 } }} navigate={navigate}>
                 Error logs<span className="visually-hidden"> of {r.service}</span>
               </Link>

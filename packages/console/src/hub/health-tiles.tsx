@@ -1,8 +1,13 @@
-/** Health at a glance: one tile per service that reported telemetry — up, degraded or down, with its request rate, error ratio and p95. */
+/**
+ * Health at a glance: one tile per service that reported telemetry — up, degraded or down, with
+ * its request rate, error ratio and p95; a degraded or down tile leads to the span behind it
+ * ("Why is this red?").
+ */
 import type { HealthAnswer, HealthStatus } from '../api/api-types.js';
 import type { Route } from '../routing/routes.js';
 import { formatMs, formatPercent, formatRate, formatTime } from '../shell/format.js';
 import { Link } from '../shell/link.js';
+import './hub.css';
 
 const ORDER: Record<HealthStatus, number> = { down: 0, degraded: 1, up: 2 };
 
@@ -38,11 +43,18 @@ export function HealthTiles({ health, navigate }: { health: HealthAnswer; naviga
                 <dd>{formatTime(s.last_seen)}</dd>
               </div>
             </dl>
-            {s.error_ratio > 0 ? (
-              <Link to={{ page: 'logs', search: { service: s.service, severity: 'ERROR', window: 60 } }} navigate={navigate}>
-                Error logs<span className="visually-hidden"> of {s.service}</span>
-              </Link>
-            ) : null}
+            <p className="tile-links">
+              {s.status !== 'up' ? (
+                <Link to={{ page: 'why', query: { service: s.service, window: s.status === 'down' ? '1440' : undefined } }} navigate={navigate} className="why-link">
+                  Why is this red?<span className="visually-hidden"> {s.service} is {s.status}</span>
+                </Link>
+              ) : null}
+              {s.error_ratio > 0 ? (
+                <Link to={{ page: 'logs', search: { service: s.service, severity: 'ERROR', window: 60 } }} navigate={navigate}>
+                  Error logs<span className="visually-hidden"> of {s.service}</span>
+                </Link>
+              ) : null}
+            </p>
           </li>
         ))}
       </ul>

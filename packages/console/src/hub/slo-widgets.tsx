@@ -1,10 +1,14 @@
 /**
  * SLO widgets: one row per SLO — its state, SLI against the objective, the error budget left
  * over its period, and the burn rate over each alerting window pair (long / short; a firing pair
- * is marked) — burning SLOs first. SLOs without data yet are listed apart, folded.
+ * is marked) — burning SLOs first, each leading to the span behind its burn ("Why is this
+ * red?"). SLOs without data yet are listed apart, folded.
  */
 import type { BurnRatePair, SloAnswer, SloStatus } from '../api/api-types.js';
+import type { Route } from '../routing/routes.js';
 import { formatBurnRate, formatDateTime, formatPercent } from '../shell/format.js';
+import { Link } from '../shell/link.js';
+import './hub.css';
 import { pairKey, sloOrder, windowPairs } from './slo-order.js';
 
 const STATE_TEXT: Record<SloStatus['state'], string> = { ok: 'ok', ticket: 'burning (ticket)', page: 'burning (page)', no_data: 'no data' };
@@ -32,7 +36,9 @@ function Burn({ pair }: { pair: BurnRatePair | undefined }) {
   );
 }
 
-export function SloWidgets({ slo }: { slo: SloAnswer }) {
+const isBurning = (s: SloStatus): boolean => s.state === 'page' || s.state === 'ticket';
+
+export function SloWidgets({ slo, navigate }: { slo: SloAnswer; navigate(route: Route): void }) {
   if (slo.slos.length === 0) return <p className="empty">No SLO is defined for this service (STELLA_SLO_DIR).</p>;
   const withData = slo.slos.filter((s) => s.state !== 'no_data').sort(sloOrder);
   const without = slo.slos.filter((s) => s.state === 'no_data').sort(sloOrder);
@@ -53,6 +59,9 @@ export function SloWidgets({ slo }: { slo: SloAnswer }) {
                   Burn {p.long_window} / {p.short_window} <span className="muted">({p.severity})</span>
                 </th>
               ))}
+              <th scope="col">
+                <span className="visually-hidden">Why</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -76,6 +85,13 @@ export function SloWidgets({ slo }: { slo: SloAnswer }) {
                     <Burn pair={s.burn_rates.find((b) => pairKey(b) === pairKey(p))} />
                   </td>
                 ))}
+                <td>
+                  {isBurning(s) ? (
+                    <Link to={{ page: 'why', query: { service: s.service } }} navigate={navigate} className="why-link">
+                      Why is this red?<span className="visually-hidden"> {s.display_name ?? s.name} is burning</span>
+                    </Link>
+                  ) : null}
+                </td>
               </tr>
             ))}
           </tbody>

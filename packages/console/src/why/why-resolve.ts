@@ -45,6 +45,8 @@ export interface WhyFound {
   spanReason: string;
   /** The span ended in error or recorded a denial. */
   red: boolean;
+  /** What the span's recorded exception says (`exception` event: type and message), if it has one. */
+  exception: string | undefined;
   /** The span, then the spans that called it, up to the root. */
   pathIds: string[];
   /** The span's log lines and those of the spans that called it, oldest first; else the trace's warnings and errors. */
@@ -159,6 +161,16 @@ export function pickSpan(trace: TraceAnswer, decisions: readonly Decision[], hin
   return root ? { span: root, reason: 'No span of this trace ended in error and no decision in it denied: this is its root span.', notes } : undefined;
 }
 
+/** The span's recorded exception (OpenTelemetry's `exception` event) as `type: message`. */
+export function exceptionOf(span: TraceSpan): string | undefined {
+  const event = span.events.find((e) => e.name === 'exception');
+  if (!event) return undefined;
+  const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  const type = text(event.attributes['exception.type']);
+  const message = text(event.attributes['exception.message']);
+  return message ? (type ? `${type}: ${message}` : message) : type;
+}
+
 function windowText(minutes: number): string {
   return `the last ${formatWindow(minutes)}`;
 }
@@ -222,7 +234,7 @@ async function explainTrace(source: WhySource, event: TimelineEvent | undefined,
     logsScope = logs.length > 0 ? 'trace-warnings' : 'none';
   }
   const red = span.status.code === 'ERROR' || decisions.some((d) => d.spanId === span.span_id && isDenial(d));
-  return { found: true, source, steps, event, trace, span, spanReason: reason, red, pathIds, logs, logsScope, logsTruncated: answer.truncated, decisions: causeOrder(decisions, onPath) };
+  return { found: true, source, steps, event, trace, span, spanReason: reason, red, exception: exceptionOf(span), pathIds, logs, logsScope, logsTruncated: answer.truncated, decisions: causeOrder(decisions, onPath) };
 }
 
 /** Resolves a source to the trace and span behind it. Refusals other than "not found" (a 403, a 400) are thrown, as the service explained them. */
