@@ -13,6 +13,8 @@ import {
   filterFromQuery,
   filterOfSaved,
   formatMinutes,
+  isoOfLocalInput,
+  localInputOf,
   queryFromFilter,
   sameFilter,
   savedQueryOf,
@@ -208,5 +210,25 @@ describe('±N context', () => {
     expect(hrefOf({ page: 'event', eventId: id, query: queryFromContext({ n: 10, scope: 'trace' }) })).toBe(`/console/timeline/${id}?context=10&scope=trace`);
     expect(parseRoute(`/console/timeline/${id}`, '?context=10&scope=trace')).toEqual({ page: 'event', eventId: id, query: { context: '10', scope: 'trace' } });
     expect(contextPath(id, { n: 3, scope: 'resource' })).toBe(`/timeline/${id}/context?before=3&after=3&scope=resource`);
+  });
+});
+
+describe('from–to inputs', () => {
+  it('show an ISO time in local time to the second, and read it back', () => {
+    const iso = '2030-05-01T10:15:30.000Z';
+    const local = localInputOf(iso);
+    expect(local).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/);
+    expect(isoOfLocalInput(local)).toBe(iso);
+    const d = new Date(iso);
+    expect(Number(local.slice(11, 13))).toBe(d.getHours());
+    expect(isoOfLocalInput('2030-05-01T10:15')).toBe(new Date(2030, 4, 1, 10, 15).toISOString());
+  });
+
+  it('turn what is no time into empty', () => {
+    expect(localInputOf('')).toBe('');
+    expect(localInputOf('soon')).toBe('');
+    expect(isoOfLocalInput('')).toBe('');
+    expect(isoOfLocalInput('2030-05-01')).toBe('');
+    expect(isoOfLocalInput('2030-13-45T99:00')).toBe('');
   });
 });

@@ -291,3 +291,20 @@ export function checkCannedValue(canned: CannedFilter, value: string): string | 
   if (v.length > 512) return 'At most 512 characters.';
   return undefined;
 }
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/** An ISO time as the value of a `datetime-local` input (local time, to the second); '' when it is no time. */
+export function localInputOf(iso: string): string {
+  const ms = Date.parse(iso);
+  if (iso === '' || Number.isNaN(ms)) return '';
+  const d = new Date(ms);
+  return `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** A `datetime-local` input's value (local time) as an ISO time; '' when it is empty or no time. */
+export function isoOfLocalInput(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/.test(value)) return '';
+  const ms = new Date(value).getTime();
+  return Number.isNaN(ms) ? '' : new Date(ms).toISOString();
+}
