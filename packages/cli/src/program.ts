@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAuth } from './commands/auth.js';
+import { registerDora } from './commands/dora.js';
+import { registerFederation } from './commands/federation.js';
 import { registerForensic } from './commands/forensic.js';
 import { registerObs } from './commands/obs.js';
 import { registerSlo } from './commands/slo.js';
@@ -33,6 +35,8 @@ export function createProgram(io: CliIO): { program: Command; run(argv: string[]
   registerTelemetry(program, ctx);
   registerSlo(program, ctx);
   registerObs(program, ctx);
+  registerDora(program, ctx);
+  registerFederation(program, ctx);
 
   return {
     program,
