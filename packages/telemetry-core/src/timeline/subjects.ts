@@ -1,6 +1,8 @@
 /**
  * Bus subjects (SPEC TL-6): `<prefix>.<tenant>.timeline.<kind>`, `<prefix>.<tenant>.slo.breach`,
- * `<prefix>.<tenant>.incident.mode`, `<prefix>.<tenant>.incident.request`, `<prefix>.<tenant>.deep_debug.grant`; `<prefix>.global.kb.*` stays tenant-free, so `global` is
+ * `<prefix>.<tenant>.incident.mode`, `<prefix>.<tenant>.incident.request`, `<prefix>.<tenant>.deep_debug.grant`,
+ * `<prefix>.<tenant>.release.deployment` and `<prefix>.<tenant>.release.incident` (the Release Orchestrator's
+ * DORA records); `<prefix>.global.kb.*` stays tenant-free, so `global` is
  * not a tenant id. The prefix is `stella` in production; tests and benchmarks pick their own so
  * they never collide with an installation on the same NATS server.
  */
@@ -70,9 +72,39 @@ export function deepDebugFilterSubject(prefix = DEFAULT_SUBJECT_PREFIX): string 
   return `${prefix}.*.deep_debug.grant`;
 }
 
+/** Deployments the Release Orchestrator reports when it completes a promotion or rollback (DORA-1): `<prefix>.<tenant>.release.deployment`. */
+export function releaseDeploymentSubject(tenant: string, prefix = DEFAULT_SUBJECT_PREFIX): string {
+  assertTenantId(tenant);
+  return `${prefix}.${tenant}.release.deployment`;
+}
+
+/** Incidents the Release Orchestrator reports, opened, acknowledged or resolved (DORA-1): `<prefix>.<tenant>.release.incident`. */
+export function releaseIncidentSubject(tenant: string, prefix = DEFAULT_SUBJECT_PREFIX): string {
+  assertTenantId(tenant);
+  return `${prefix}.${tenant}.release.incident`;
+}
+
+/** Filter subject for every tenant's reported deployments. */
+export function releaseDeploymentFilterSubject(prefix = DEFAULT_SUBJECT_PREFIX): string {
+  return `${prefix}.*.release.deployment`;
+}
+
+/** Filter subject for every tenant's reported incidents. */
+export function releaseIncidentFilterSubject(prefix = DEFAULT_SUBJECT_PREFIX): string {
+  return `${prefix}.*.release.incident`;
+}
+
 /** Filter subjects of the one stream the platform uses (TL-6). */
 export function streamSubjects(prefix = DEFAULT_SUBJECT_PREFIX): string[] {
-  return [`${prefix}.*.timeline.>`, `${prefix}.*.slo.breach`, `${prefix}.*.incident.mode`, `${prefix}.*.incident.request`, deepDebugFilterSubject(prefix)];
+  return [
+    `${prefix}.*.timeline.>`,
+    `${prefix}.*.slo.breach`,
+    `${prefix}.*.incident.mode`,
+    `${prefix}.*.incident.request`,
+    deepDebugFilterSubject(prefix),
+    releaseDeploymentFilterSubject(prefix),
+    releaseIncidentFilterSubject(prefix),
+  ];
 }
 
 /** Filter subject for every tenant's timeline events. */
