@@ -7,3 +7,4 @@
 export * from './slo/index.js';
 export * from './dashboards/index.js';
 export * from './profiles/index.js';
+export * from './backends/index.js';
