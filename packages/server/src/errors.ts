@@ -73,6 +73,8 @@ export const ERRORS = {
   'timeline.digest_mismatch': { http: 400, retryable: false, meaning: "an event's digest does not match its content" },
   'timeline.tenant_mismatch': { http: 403, retryable: false, meaning: "an event names another tenant than the request's" },
   'timeline.not_found': { http: 404, retryable: false, meaning: "no event with this id in the tenant's timeline" },
+  'timeline.filter_not_found': { http: 404, retryable: false, meaning: 'the caller has no saved filter of this name in the tenant (each user sees only their own)' },
+  'timeline.filter_limit': { http: 409, retryable: false, meaning: 'the caller keeps the most saved filters allowed in the tenant; delete one, or save under an existing name to replace it; `allowed.max_filters` says how many' },
   // Retention (STO-4, TL, EVI).
   'retention.out_of_bounds': { http: 400, retryable: false, meaning: 'a retention setting is below its floor or above its ceiling; `allowed` names the bounds' },
   // Observability read APIs (OBS-1).

@@ -46,6 +46,10 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /metrics': { kind: 'public', why: "Prometheus scrapes the service's own metrics; they hold no tenant data beyond bounded tenant labels" },
   'GET /timeline': { kind: 'tenant', anyOf: ['stella:timeline:read'], why: "page through the tenant's timeline" },
   'GET /timeline/:event_id': { kind: 'tenant', anyOf: ['stella:timeline:read'], why: 'one event with links to its trace and evidence' },
+  'GET /timeline/:event_id/context': { kind: 'tenant', anyOf: ['stella:timeline:read'], why: 'the events just before and after one event, of the tenant, its resource or its trace' },
+  'GET /timeline/filters': { kind: 'tenant', anyOf: ['stella:timeline:read'], why: "the caller's own saved timeline filters in the tenant" },
+  'PUT /timeline/filters/:name': { kind: 'tenant', anyOf: ['stella:timeline:read'], why: "save one of the caller's own timeline filters (no tenant data changes)" },
+  'DELETE /timeline/filters/:name': { kind: 'tenant', anyOf: ['stella:timeline:read'], why: "delete one of the caller's own saved timeline filters" },
   'POST /timeline/events': { kind: 'tenant', anyOf: ['stella:timeline:write'], why: 'service ingest for producers without bus access' },
   'GET /timeline/retention': { kind: 'tenant', anyOf: ['stella:timeline:read', 'stella:timeline:admin'], why: "the tenant's timeline retention" },
   'PUT /timeline/retention': {
@@ -122,7 +126,7 @@ export function routeKey(method: string, url: string): string {
  * features not yet served are listed so tokens can be issued ahead of them.
  */
 export const SCOPE_VOCABULARY: Readonly<Record<string, string>> = {
-  'stella:timeline:read': "read the tenant's timeline and retention setting",
+  'stella:timeline:read': "read the tenant's timeline and retention setting; keep one's own saved timeline filters",
   'stella:timeline:write': 'append events to the tenant timeline (service ingest)',
   'stella:timeline:admin': "change the tenant's timeline retention (audited)",
   'stella:telemetry:admin': 'platform telemetry administration: profiles, retention, deep-debug opt-ins (audited)',

@@ -1,14 +1,17 @@
-/** The timeline feature: repository, indexer, retention job and routes, wired once. */
+/** The timeline feature: repository, saved filters, indexer, retention job and routes, wired once. */
 import type { Quarantine } from '../ingest/quarantine.js';
 import { retentionDefaults } from '../retention/policy.js';
 import type { FeatureRuntime, ServiceFeature } from '../service-feature.js';
 import { RetentionJob } from './retention-job.js';
 import { TimelineIndexer } from './timeline-indexer.js';
+import { SavedFilters } from './saved-filters.js';
 import { TimelineRepository } from './timeline-repository.js';
 import { timelineRoutes } from './timeline-routes.js';
 
 export interface TimelineRuntime extends FeatureRuntime {
   repository: TimelineRepository;
+  /** Users' saved `GET /timeline` filters. */
+  savedFilters: SavedFilters;
   indexer: TimelineIndexer;
   /** Where events that were acknowledged but cannot be stored are kept (STO-5). */
   quarantine: Quarantine;
@@ -17,11 +20,14 @@ export interface TimelineRuntime extends FeatureRuntime {
 
 export const timelineFeature: ServiceFeature = {
   name: 'timeline',
-  // The timeline's tables are part of the core migrations (TL-3 ships with the store).
+  // `timeline_events` is part of the core migrations (TL-3 ships with the store); the feature's
+  // own tables (saved filters) are in its folder.
+  migrations: { name: 'timeline', dir: new URL('./migrations/', import.meta.url) },
   create({ config, store, bus, emitter, audit, quarantine, logger, clock, selfMetrics }) {
     // The service defaults must sit within the policy's bounds too (a ConfigError stops the start).
     const defaults = retentionDefaults(config);
     const repository = new TimelineRepository(store, config.timelineRetentionDays);
+    const savedFilters = new SavedFilters(store);
     const indexer = new TimelineIndexer({
       bus,
       repository,
@@ -43,10 +49,11 @@ export const timelineFeature: ServiceFeature = {
     });
     const runtime: TimelineRuntime = {
       repository,
+      savedFilters,
       indexer,
       quarantine,
       retention,
-      routes: (app) => timelineRoutes(app, { repository, emitter, audit, clock }),
+      routes: (app) => timelineRoutes(app, { repository, savedFilters, emitter, audit, clock }),
       start: async () => {
         await indexer.start();
         retention.start();

@@ -13,15 +13,25 @@ import { ensureTenant } from '../store/tenants.js';
 export interface TimelineQuery {
   from: Date;
   to: Date;
-  /** Exact kind, or a prefix written `audit.*`. */
+  /** Exact kind, or a prefix written `audit.*`; or several of them, comma-separated (an event matches any). */
   kind?: string;
   resource_type?: string;
   resource_id?: string;
   project_id?: string;
+  /** Exact actor. */
+  actor?: string;
+  /**
+   * Events whose trace touched this value: the event names it (`resource_id` equal to it, or the
+   * text anywhere in `details`), or another event of the tenant with the same trace id does.
+   */
+  touches?: string;
   trace_id?: string;
   limit: number;
   cursor?: TimelineCursor;
 }
+
+/** Context around one event (`context`): only events of its resource, of its trace, or all. */
+export type ContextScope = 'all' | 'resource' | 'trace';
 
 /** An event the database refused (SQLSTATE class 22, 23 or 54), with the database's error. */
 export interface RefusedTimelineEvent {
@@ -116,19 +126,29 @@ export class TimelineRepository {
    * the planner: the embedded engine is never analysed, so its planner has no statistics to
    * choose with. The filter most selective by nature drives — the trace, else the resource id,
    * else the project and/or kind, else the resource type, else none (the time index) — and the
-   * other filters are checked on the rows it yields. A kind prefix drives as one stream per
-   * kind under it, merged. Sorts are disabled for the page's transaction, so no plan reads all
-   * of a filter's rows to sort them. A page reads about `limit` rows when the other filters
-   * match most of the driving stream, and at most the driving filter's events in the window.
+   * other filters (the actor and `touches` among them) are checked on the rows it yields. The
+   * kinds drive as one stream per kind (each prefix resolved to the kinds under it), merged.
+   * Sorts are disabled for the page's transaction, so no plan reads all of a filter's rows to
+   * sort them. A page reads about `limit` rows when the other filters match most of the driving
+   * stream, and at most the driving filter's events in the window; `touches` looks up the trace
+   * of each such event that does not name the value itself (the trace index).
    */
   async page(tenant: string, q: TimelineQuery): Promise<{ events: StoredTimelineEvent[]; next?: TimelineCursor }> {
     return this.store.tenantTransaction(tenant, async (tx) => {
       await tx.query(`SELECT set_config('enable_sort', 'off', true)`);
-      const prefix = q.kind?.endsWith('.*') ? q.kind.slice(0, -1) : undefined;
-      const kindDrives = q.kind !== undefined && !q.trace_id && !q.resource_id;
-      const kinds = !kindDrives ? undefined : prefix === undefined ? [q.kind!] : await kindsUnder(tx, tenant, prefix);
-      if (kinds && kinds.length === 0) return { events: [] };
-      const { sql, params } = pageStatement(tenant, q, kinds && kinds.length <= MAX_MERGED_KINDS ? kinds : undefined);
+      const patterns = q.kind === undefined ? undefined : [...new Set(q.kind.split(','))];
+      let kinds: string[] | undefined;
+      if (patterns && !q.trace_id && !q.resource_id) {
+        const resolved = new Set<string>();
+        for (const pattern of patterns) {
+          if (resolved.size > MAX_MERGED_KINDS) break;
+          if (pattern.endsWith('.*')) for (const kind of await kindsUnder(tx, tenant, pattern.slice(0, -1))) resolved.add(kind);
+          else resolved.add(pattern);
+        }
+        if (resolved.size === 0) return { events: [] };
+        kinds = resolved.size <= MAX_MERGED_KINDS ? [...resolved] : undefined;
+      }
+      const { sql, params } = pageStatement(tenant, q, patterns, kinds);
       const rows = (await tx.query<{ event: string }>(sql, params)).rows;
       const events = rows.slice(0, q.limit).map((r) => eventFromJson(r.event));
       const last = events[events.length - 1];
@@ -158,6 +178,49 @@ export class TimelineRepository {
         ],
       );
       return { event, evidence: evidence.rows.map((r) => ({ bundle_id: r.id, kind: r.kind, case_id: r.case_id, root_hash: r.root_hash })) };
+    });
+  }
+
+  /**
+   * One event with the `before` events just before it and the `after` events just after it in
+   * (ts, event_id) order — all of the tenant's events, or with `scope` only those of the
+   * event's resource (same resource_type and resource_id) or of its trace; both lists oldest
+   * first. An event without a resource or trace has none in that scope. Each side is one
+   * keyset read of the index in page order (time, resource or trace), from the event's exact
+   * stored time. Undefined when the tenant has no such event.
+   */
+  async context(
+    tenant: string,
+    eventId: string,
+    options: { before: number; after: number; scope: ContextScope },
+  ): Promise<{ event: StoredTimelineEvent; before: StoredTimelineEvent[]; after: StoredTimelineEvent[] } | undefined> {
+    return this.store.tenantTransaction(tenant, async (tx) => {
+      await tx.query(`SELECT set_config('enable_sort', 'off', true)`);
+      // The stored time as text: a Date would drop its microseconds, and the keyset must start exactly at the event.
+      const { rows } = await tx.query<Row & { ts_exact: string }>(`SELECT ${COLUMNS}, ts::text AS ts_exact FROM timeline_events WHERE tenant_id = $1 AND event_id = $2`, [tenant, eventId]);
+      const row = rows[0];
+      if (!row) return undefined;
+      const event = toEvent(row);
+      let scope: { sql: string; params: unknown[] } | undefined = { sql: '', params: [] };
+      if (options.scope === 'resource') {
+        scope = event.resource_id === null ? undefined : { sql: 'AND resource_id = $4 AND resource_type IS NOT DISTINCT FROM $5', params: [event.resource_id, event.resource_type] };
+      } else if (options.scope === 'trace') {
+        scope = event.trace_id === null ? undefined : { sql: 'AND trace_id = $4', params: [event.trace_id] };
+      }
+      const side = async (direction: 'before' | 'after', limit: number): Promise<StoredTimelineEvent[]> => {
+        if (limit === 0 || scope === undefined) return [];
+        const [cmp, order] = direction === 'before' ? ['<', 'DESC'] : ['>', 'ASC'];
+        const params = [tenant, row.ts_exact, event.event_id, ...scope.params, limit];
+        const found = await tx.query<Row>(
+          `SELECT ${COLUMNS} FROM timeline_events
+            WHERE tenant_id = $1 AND (ts, event_id) ${cmp} ($2::timestamptz, $3::uuid) ${scope.sql}
+            ORDER BY ts ${order}, event_id ${order} LIMIT $${params.length}`,
+          params,
+        );
+        const events = found.rows.map(toEvent);
+        return direction === 'before' ? events.reverse() : events;
+      };
+      return { event, before: await side('before', options.before), after: await side('after', options.after) };
     });
   }
 
@@ -220,7 +283,7 @@ async function readRetention(tx: SqlTx, tenant: string, fallback: number): Promi
   return row ? { days: Number(row.days), source: 'tenant' } : { days: fallback, source: 'default' };
 }
 
-/** A kind prefix drives a page as one stream per kind under it, up to this many kinds; beyond, the kind is a filter. */
+/** The kinds of a page's kind filter drive it as one stream each, up to this many kinds; beyond, the kinds are a filter. */
 const MAX_MERGED_KINDS = 64;
 
 /**
@@ -254,7 +317,7 @@ async function kindsUnder(tx: SqlTx, tenant: string, prefix: string): Promise<st
  * LIMIT), and it gives each stream the order the merge needs (PostgreSQL does not merge the
  * branches of a flattened UNION ALL by the order of their indexes).
  */
-function pageStatement(tenant: string, q: TimelineQuery, kinds: string[] | undefined): { sql: string; params: unknown[] } {
+function pageStatement(tenant: string, q: TimelineQuery, patterns: string[] | undefined, kinds: string[] | undefined): { sql: string; params: unknown[] } {
   const params: unknown[] = [tenant, q.from.toISOString(), q.to.toISOString()];
   const param = (value: unknown): string => {
     params.push(value);
@@ -275,15 +338,40 @@ function pageStatement(tenant: string, q: TimelineQuery, kinds: string[] | undef
   equal('resource_id', q.resource_id, resource);
   equal('resource_type', q.resource_type, resource || (!trace && !projectOrKind));
   equal('project_id', q.project_id, projectOrKind);
+  equal('actor', q.actor, false);
   let streams = [''];
   if (kinds) streams = kinds.map((kind) => ` AND kind COLLATE "C" = ${param(kind)}`);
-  else if (q.kind?.endsWith('.*')) filters.push(`starts_with(kind, ${param(q.kind.slice(0, -1))})`);
-  else equal('kind', q.kind, false);
+  else if (patterns) {
+    const any = patterns.map((p) => (p.endsWith('.*') ? `starts_with(kind, ${param(p.slice(0, -1))})` : `kind = ${param(p)}`));
+    filters.push(any.length === 1 ? any[0]! : `(${any.join(' OR ')})`);
+  }
+  if (q.touches !== undefined) filters.push(touchesFilter(q.touches, param));
   const order = 'ORDER BY ts DESC, event_id DESC';
   const from = streams.map((stream) => `(SELECT ${COLUMNS} FROM timeline_events WHERE ${driving.join(' AND ')}${stream} ${order} OFFSET 0)`).join(' UNION ALL ');
   const where = filters.length > 0 ? ` WHERE ${filters.join(' AND ')}` : '';
   const sql = `SELECT json_build_array(${COLUMNS})::text AS event FROM (${from}) AS driving${where} ${order} LIMIT ${param(q.limit + 1)}`;
   return { sql, params };
+}
+
+/** `text` as a LIKE pattern that matches it anywhere, its wildcards (`%`, `_`) and the escape (`\`) taken literally. */
+export function likeAnywhere(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * The `touches` filter on a page's driving rows (`driving`): the event names the value — its
+ * resource id is the value, or the value is in the text of its details (as it is written inside a
+ * JSON string: a `"` in it matches `\"`) — or another event of the tenant with the same trace id
+ * does. The trace is looked up per event that does not name the value itself, through the trace
+ * index; `OFFSET 0` keeps the look-up a per-row subquery, so no plan reads the tenant's whole
+ * timeline to join it.
+ */
+function touchesFilter(value: string, param: (value: unknown) => string): string {
+  const id = param(value);
+  const text = param(likeAnywhere(JSON.stringify(value).slice(1, -1)));
+  return `(resource_id = ${id} OR details::text LIKE ${text} ESCAPE '\\'
+    OR (trace_id IS NOT NULL AND EXISTS (SELECT 1 FROM timeline_events s
+          WHERE s.tenant_id = $1 AND s.trace_id = driving.trace_id AND (s.resource_id = ${id} OR s.details::text LIKE ${text} ESCAPE '\\') OFFSET 0)))`;
 }
 
 const PAGE_COLUMNS = COLUMNS.split(',').map((c) => c.trim());

@@ -1,4 +1,4 @@
-/** TL-4 read API, service ingest (`POST /timeline/events`) and retention settings. */
+/** TL-4 read API (pages, one event, an event's context), saved filters, service ingest (`POST /timeline/events`) and retention settings. */
 import { TimelineError, type TimelineEmitter, type TimelineEvent } from '@stellaops/telemetry-core';
 import { answeredAs, ServiceError } from '../errors.js';
 import { described } from '../http/openapi.js';
@@ -6,14 +6,23 @@ import type { ServiceApp } from '../service-feature.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { TimelineRepository } from './timeline-repository.js';
 import type { AuditTrail } from './audit-trail.js';
+import type { SavedFilters } from './saved-filters.js';
 import {
+  ContextQuery,
+  EventContext,
   EventDetail,
   EventParams,
+  FilterParams,
   IngestAccepted,
   IngestBody,
+  MAX_FILTER_WINDOW_MINUTES,
+  MAX_KIND_PATTERN_CHARS,
   MAX_PAGE_LIMIT,
   Retention,
   RetentionUpdate,
+  SavedFilterBody,
+  SavedFilterList,
+  SavedFilterOut,
   TimelinePage,
   TimelineQuery,
 } from './timeline-schemas.js';
@@ -25,6 +34,7 @@ const DAY_MS = 86_400_000;
 
 export interface TimelineRouteDeps {
   repository: TimelineRepository;
+  savedFilters: SavedFilters;
   emitter: TimelineEmitter;
   audit: AuditTrail;
   clock: () => number;
@@ -37,12 +47,19 @@ function toServiceError(error: unknown, index: number): unknown {
   return new ServiceError(answeredAs(error.code), `${field}: ${error.message}`, { field, cause: error });
 }
 
+/** Each pattern of a kind list at most MAX_KIND_PATTERN_CHARS long (the schema bounds the list as a whole). */
+function checkKindPatterns(kind: string | undefined, field: string): void {
+  if (kind !== undefined && kind.split(',').some((p) => p.length > MAX_KIND_PATTERN_CHARS)) {
+    throw new ServiceError('request.invalid', `${field} must list kind patterns of at most ${MAX_KIND_PATTERN_CHARS} characters each`, { field });
+  }
+}
+
 function busError(error: TimelineError): ServiceError {
   return new ServiceError('bus.unavailable', `the bus did not accept the events: ${error.message}`, { cause: error });
 }
 
 export function timelineRoutes(app: ServiceApp, deps: TimelineRouteDeps): void {
-  const { repository, emitter, audit, clock } = deps;
+  const { repository, savedFilters, emitter, audit, clock } = deps;
 
   app.get(
     '/timeline',
@@ -80,6 +97,7 @@ export function timelineRoutes(app: ServiceApp, deps: TimelineRouteDeps): void {
           { field: 'query.from', extra: { allowed: { max_days: days, earliest_from: earliest } } },
         );
       }
+      checkKindPatterns(q.kind, 'query.kind');
       const page = await repository.page(tenant, {
         from,
         to,
@@ -87,6 +105,8 @@ export function timelineRoutes(app: ServiceApp, deps: TimelineRouteDeps): void {
         resource_type: q.resource_type,
         resource_id: q.resource_id,
         project_id: q.project,
+        actor: q.actor,
+        touches: q.touches,
         trace_id: q.trace_id,
         limit,
         cursor: q.cursor === undefined ? undefined : decodeCursor(q.cursor),
@@ -124,6 +144,95 @@ export function timelineRoutes(app: ServiceApp, deps: TimelineRouteDeps): void {
           attestations: event.resource_id ? `/attestations?subject_id=${encodeURIComponent(event.resource_id)}` : null,
         },
       };
+    },
+  );
+
+  app.get(
+    '/timeline/:event_id/context',
+    {
+      schema: {
+        operationId: 'getTimelineEventContext',
+        summary: "The events just before and after one event: all of the tenant's, or those of its resource or its trace",
+        tags: ['timeline'],
+        params: EventParams,
+        querystring: ContextQuery,
+        response: { 200: described('The event with its neighbours in (ts, event_id) order, each list oldest first', EventContext) },
+        'x-error-codes': ['timeline.not_found'],
+      },
+    },
+    async (request) => {
+      const tenant = request.auth!.tenant;
+      const q = request.query;
+      const found = await repository.context(tenant, request.params.event_id.toLowerCase(), { before: q.before ?? 5, after: q.after ?? 5, scope: q.scope ?? 'all' });
+      if (!found) throw new ServiceError('timeline.not_found', `no event ${request.params.event_id} in this tenant's timeline`, { field: 'params.event_id' });
+      return found;
+    },
+  );
+
+  // Saved filters: a static path, so the router serves /timeline/filters here, never as an event id.
+  app.get(
+    '/timeline/filters',
+    {
+      schema: {
+        operationId: 'listTimelineFilters',
+        summary: "The caller's saved timeline filters in the tenant, by name",
+        tags: ['timeline'],
+        response: { 200: described("The caller's saved filters (each user has their own)", SavedFilterList) },
+      },
+    },
+    async (request) => {
+      const auth = request.auth!;
+      return { filters: await savedFilters.list(auth.tenant, auth.principal.subject) };
+    },
+  );
+
+  app.put(
+    '/timeline/filters/:name',
+    {
+      schema: {
+        operationId: 'saveTimelineFilter',
+        summary: 'Save a timeline filter under a name (replacing the caller\'s filter of that name)',
+        tags: ['timeline'],
+        params: FilterParams,
+        body: SavedFilterBody,
+        response: {
+          200: described('The filter of that name was replaced', SavedFilterOut),
+          201: described('The filter is saved under a new name', SavedFilterOut),
+        },
+        'x-error-codes': ['timeline.filter_limit'],
+      },
+    },
+    async (request, reply) => {
+      const auth = request.auth!;
+      const query = request.body.query;
+      checkKindPatterns(query.kind, 'body.query.kind');
+      if (query.window !== undefined && Number(query.window) > MAX_FILTER_WINDOW_MINUTES) {
+        throw new ServiceError('request.invalid', `body.query.window must be 1 to ${MAX_FILTER_WINDOW_MINUTES} minutes (the longest timeline retention)`, { field: 'body.query.window' });
+      }
+      const { filter, created } = await savedFilters.put(auth.tenant, auth.principal.subject, request.params.name, { ...query }, new Date(clock()));
+      reply.code(created ? 201 : 200);
+      return filter;
+    },
+  );
+
+  app.delete(
+    '/timeline/filters/:name',
+    {
+      schema: {
+        operationId: 'deleteTimelineFilter',
+        summary: "Delete one of the caller's saved timeline filters",
+        tags: ['timeline'],
+        params: FilterParams,
+        response: { 204: { description: 'The filter is deleted', type: 'null' } },
+        'x-error-codes': ['timeline.filter_not_found'],
+      },
+    },
+    async (request, reply) => {
+      const auth = request.auth!;
+      if (!(await savedFilters.delete(auth.tenant, auth.principal.subject, request.params.name))) {
+        throw new ServiceError('timeline.filter_not_found', `you have no saved filter named "${request.params.name}" in this tenant`, { field: 'params.name' });
+      }
+      return reply.code(204).send(null);
     },
   );
 

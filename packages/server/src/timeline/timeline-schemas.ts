@@ -6,7 +6,13 @@ const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.U
 
 export const MAX_PAGE_LIMIT = 1000;
 export const MAX_INGEST_BATCH = 1000;
-const KIND_PATTERN = '^[a-z][a-z0-9_-]*(\\.[a-z0-9_-]+){0,7}(\\.\\*)?$';
+/** Most kind patterns one `kind` filter may list. */
+export const MAX_KIND_PATTERNS = 8;
+/** Longest kind pattern: a kind (128 characters) and `.*`. */
+export const MAX_KIND_PATTERN_CHARS = 130;
+/** One kind pattern: an exact kind, or a prefix written `audit.*`. */
+const KIND_ONE = '[a-z][a-z0-9_-]*(?:\\.[a-z0-9_-]+){0,7}(?:\\.\\*)?';
+const KIND_LIST_PATTERN = `^${KIND_ONE}(?:,${KIND_ONE}){0,${MAX_KIND_PATTERNS - 1}}$`;
 const TRACE_ID_PATTERN = '^[0-9a-f]{32}$';
 /** Times the timeline holds: years 1970 to 9999 (what timestamptz and the event rules accept). */
 const STORABLE_YEAR = '^(19[7-9][0-9]|[2-9][0-9]{3})-';
@@ -28,15 +34,40 @@ export const TimelineEventOut = Type.Object(
   },
 );
 
+/**
+ * The filters of `GET /timeline`, one schema each: the page's query string and a saved
+ * filter's `query` (`PUT /timeline/filters/:name`) validate every value the same way.
+ */
+export const TimelineFilterFields = {
+  kind: Type.String({
+    pattern: KIND_LIST_PATTERN,
+    maxLength: MAX_KIND_PATTERNS * (MAX_KIND_PATTERN_CHARS + 1) - 1,
+    description: `an exact kind or a prefix such as \`audit.*\`, or up to ${MAX_KIND_PATTERNS} of them separated by commas (an event matches any): \`job.failed,audit.*\``,
+  }),
+  resource_type: SafeId({ minLength: 1, maxLength: 64 }),
+  resource_id: SafeId({ minLength: 1, maxLength: 512 }),
+  project: SafeId({ minLength: 1, maxLength: 128 }),
+  actor: SafeId({ minLength: 1, maxLength: 256, description: 'exact actor (who caused the event: a user or service id)' }),
+  touches: SafeId({
+    minLength: 1,
+    maxLength: 256,
+    description:
+      "events whose trace touched this value: the event names it (its resource_id, or the text anywhere in its details), or another of the tenant's events with the same trace_id does",
+  }),
+  trace_id: Type.String({ pattern: TRACE_ID_PATTERN }),
+};
+
 export const TimelineQuery = Type.Object(
   {
     from: Type.Optional(Type.String({ format: 'date-time', pattern: STORABLE_YEAR, description: 'inclusive, years 1970-9999; default: `to` minus the tenant retention' })),
     to: Type.Optional(Type.String({ format: 'date-time', pattern: STORABLE_YEAR, description: 'inclusive, years 1970-9999; default: now' })),
-    kind: Type.Optional(Type.String({ pattern: KIND_PATTERN, maxLength: 130, description: 'exact kind, or a prefix such as `audit.*`' })),
-    resource_type: Type.Optional(SafeId({ minLength: 1, maxLength: 64 })),
-    resource_id: Type.Optional(SafeId({ minLength: 1, maxLength: 512 })),
-    project: Type.Optional(SafeId({ minLength: 1, maxLength: 128 })),
-    trace_id: Type.Optional(Type.String({ pattern: TRACE_ID_PATTERN })),
+    kind: Type.Optional(TimelineFilterFields.kind),
+    resource_type: Type.Optional(TimelineFilterFields.resource_type),
+    resource_id: Type.Optional(TimelineFilterFields.resource_id),
+    project: Type.Optional(TimelineFilterFields.project),
+    actor: Type.Optional(TimelineFilterFields.actor),
+    touches: Type.Optional(TimelineFilterFields.touches),
+    trace_id: Type.Optional(TimelineFilterFields.trace_id),
     // Above MAX_PAGE_LIMIT the route answers `timeline.limit_too_large` with the allowed range.
     limit: Type.Optional(BoundedInteger({ minimum: 1, maximum: INT32_MAX, description: `page size, 1 to ${MAX_PAGE_LIMIT}; default 100` })),
     cursor: Type.Optional(SafeId({ maxLength: 256, description: '`next_cursor` of the previous page' })),
@@ -62,6 +93,64 @@ export const EventDetail = Type.Object({
     attestations: Nullable(Type.String({ description: '`/attestations?subject_id=<resource_id>` when the event names a resource' })),
   }),
 });
+
+export const MAX_CONTEXT_EVENTS = 50;
+
+export const ContextQuery = Type.Object(
+  {
+    before: Type.Optional(BoundedInteger({ minimum: 0, maximum: MAX_CONTEXT_EVENTS, description: `events before it, 0-${MAX_CONTEXT_EVENTS}; default 5` })),
+    after: Type.Optional(BoundedInteger({ minimum: 0, maximum: MAX_CONTEXT_EVENTS, description: `events after it, 0-${MAX_CONTEXT_EVENTS}; default 5` })),
+    scope: Type.Optional(
+      Type.Union([Type.Literal('all'), Type.Literal('resource'), Type.Literal('trace')], {
+        description: "all: any of the tenant's events (default); resource: only events of its resource_type and resource_id; trace: only events of its trace_id",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const EventContext = Type.Object({
+  event: TimelineEventOut,
+  before: Type.Array(TimelineEventOut, { description: 'the events just before it in (ts, event_id) order, oldest first' }),
+  after: Type.Array(TimelineEventOut, { description: 'the events just after it in (ts, event_id) order, oldest first' }),
+});
+
+/** 1-64 letters, digits, space, ".", "_" or "-", not starting or ending with a space. */
+export const FILTER_NAME_PATTERN = '^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$';
+
+export const FilterParams = Type.Object(
+  { name: Type.String({ pattern: FILTER_NAME_PATTERN, description: '1-64 letters, digits, space, ".", "_" or "-", not starting or ending with a space' }) },
+  { additionalProperties: false },
+);
+
+/** Longest `window` of a saved filter, in minutes: the longest timeline retention (3650 days). */
+export const MAX_FILTER_WINDOW_MINUTES = 3650 * 1440;
+
+/** What a saved filter holds: `GET /timeline`'s filters, each checked by the same rule, and a window. */
+export const SavedFilterQuery = Type.Object(
+  {
+    kind: Type.Optional(TimelineFilterFields.kind),
+    resource_type: Type.Optional(TimelineFilterFields.resource_type),
+    resource_id: Type.Optional(TimelineFilterFields.resource_id),
+    project: Type.Optional(TimelineFilterFields.project),
+    actor: Type.Optional(TimelineFilterFields.actor),
+    touches: Type.Optional(TimelineFilterFields.touches),
+    trace_id: Type.Optional(TimelineFilterFields.trace_id),
+    window: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,6}$', description: `minutes back from now, as a decimal string: 1 to ${MAX_FILTER_WINDOW_MINUTES}` })),
+  },
+  { additionalProperties: false },
+);
+
+export const SavedFilterBody = Type.Object({ query: SavedFilterQuery }, { additionalProperties: false });
+
+export const SavedFilterOut = Type.Object({
+  name: Type.String(),
+  query: Type.Record(Type.String(), Type.String(), { description: 'the parameters as saved' }),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+});
+
+export const SavedFilterList = Type.Object({ filters: Type.Array(SavedFilterOut, { description: "the caller's filters in the tenant, by name" }) });
 
 export const IngestEvent = Type.Object(
   {

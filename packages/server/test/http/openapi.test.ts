@@ -115,6 +115,8 @@ describe('the OpenAPI document', () => {
       { key: 'GET /timeline', method: 'GET', url: '/timeline?limit=5000', code: 'timeline.limit_too_large' },
       { key: 'GET /timeline', method: 'GET', url: '/timeline?cursor=nope', code: 'timeline.cursor_invalid' },
       { key: 'GET /timeline/{event_id}', method: 'GET', url: '/timeline/0196a3b4-0000-7000-8000-000000000000', code: 'timeline.not_found' },
+      { key: 'GET /timeline/{event_id}/context', method: 'GET', url: '/timeline/0196a3b4-0000-7000-8000-000000000000/context', code: 'timeline.not_found' },
+      { key: 'DELETE /timeline/filters/{name}', method: 'DELETE', url: '/timeline/filters/none', code: 'timeline.filter_not_found' },
       { key: 'PUT /timeline/retention', method: 'PUT', url: '/timeline/retention', body: { retention_days: 1 }, code: 'retention.out_of_bounds' },
       { key: 'GET /obs/trace/{trace_id}', method: 'GET', url: `/obs/trace/${'0'.repeat(32)}`, code: 'obs.trace_id_invalid' },
       { key: 'GET /obs/logs', method: 'GET', url: '/obs/logs?from=2025-01-01T00:00:00Z&to=2025-03-01T00:00:00Z', code: 'obs.window_too_wide' },
