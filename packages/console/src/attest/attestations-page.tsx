@@ -343,9 +343,11 @@ function BrowserVerifier() {
             Its SHA-256 must equal a subject&apos;s digest (for a manifest: a file&apos;s).
           </p>
         </div>
-        <button type="submit" disabled={!envelopeFile || check.busy}>
-          {check.busy ? 'Verifying…' : 'Verify in this browser'}
-        </button>
+        <div className="form-buttons">
+          <button type="submit" disabled={!envelopeFile || check.busy}>
+            {check.busy ? 'Verifying…' : 'Verify in this browser'}
+          </button>
+        </div>
       </form>
       {check.error ? <ErrorPanel error={check.error} what="the key ring" /> : null}
       <div aria-live="polite">
@@ -391,6 +393,10 @@ export function AttestationsPage({ query }: { query: Query }) {
   const current = query['id'] && ID.test(query['id']) ? query['id'] : undefined;
   const [typed, setTyped] = useState(current ?? '');
   const [problem, setProblem] = useState<string>();
+  // The field shows the attestation the page shows, however it was opened (a link, Back).
+  useEffect(() => {
+    if (current) setTyped(current);
+  }, [current]);
 
   const open = (event: FormEvent<HTMLFormElement>): void => {
     event.preventDefault();

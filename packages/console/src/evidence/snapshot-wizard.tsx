@@ -123,7 +123,7 @@ export function SnapshotWizard({ query }: { query: Query }) {
               <div className="choice" key={k.kind}>
                 <input type="radio" id={`${id}-kind-${k.kind}`} name={`${id}-kind`} value={k.kind} checked={state.kind === k.kind} onChange={() => dispatch({ type: 'kind', kind: k.kind })} />
                 <label htmlFor={`${id}-kind-${k.kind}`}>
-                  <strong>{k.label}</strong> <span className="muted">— of a {k.resourceType}: {k.holds}</span>
+                  <strong>{k.label}</strong> <span className="muted">— {k.holds}</span>
                 </label>
               </div>
             ))}
