@@ -4,6 +4,7 @@ import type { Route } from '../routing/routes.js';
 import { formatMs, formatPercent } from '../shell/format.js';
 import { Link } from '../shell/link.js';
 import { topFailing } from './top-failing.js';
+import { routeWhy } from './why-links.js';
 import './hub.css';
 
 export function FailingRoutes({ routes, navigate }: { routes: RoutesAnswer; navigate(route: Route): void }) {
@@ -39,7 +40,7 @@ export function FailingRoutes({ routes, navigate }: { routes: RoutesAnswer; navi
             <td className="num">{formatPercent(r.error_ratio)}</td>
             <td className="num">{formatMs(r.p95_ms)}</td>
             <td className="route-links">
-              <Link to={{ page: 'why', query: { service: r.service, route: r.route } }} navigate={navigate} className="why-link">
+              <Link to={routeWhy(r)!} navigate={navigate} className="why-link">
                 Why is this red?<span className="visually-hidden"> {r.service} {r.route} fails</span>
               </Link>{' '}
               <Link to={{ page: 'logs', search: { service: r.service, severity: 'ERROR', window: 60 } }} navigate={navigate}>

@@ -7,6 +7,7 @@ import type { HealthAnswer, HealthStatus } from '../api/api-types.js';
 import type { Route } from '../routing/routes.js';
 import { formatMs, formatPercent, formatRate, formatTime } from '../shell/format.js';
 import { Link } from '../shell/link.js';
+import { tileWhy } from './why-links.js';
 import './hub.css';
 
 const ORDER: Record<HealthStatus, number> = { down: 0, degraded: 1, up: 2 };
@@ -19,44 +20,47 @@ export function HealthTiles({ health, navigate }: { health: HealthAnswer; naviga
   return (
     <>
       <ul className="tiles">
-        {services.map((s) => (
-          <li key={s.service} className={`tile status-${s.status}`}>
-            <h3>{s.service}</h3>
-            <p className="status-line">
-              <span className={`badge badge-${s.status}`}>{s.status}</span>
-            </p>
-            <dl>
-              <div>
-                <dt>Rate</dt>
-                <dd>{formatRate(s.requests / seconds)}</dd>
-              </div>
-              <div>
-                <dt>Errors</dt>
-                <dd>{formatPercent(s.error_ratio)}</dd>
-              </div>
-              <div>
-                <dt>p95</dt>
-                <dd>{s.requests > 0 ? formatMs(s.p95_ms) : '–'}</dd>
-              </div>
-              <div>
-                <dt>Last seen</dt>
-                <dd>{formatTime(s.last_seen)}</dd>
-              </div>
-            </dl>
-            <p className="tile-links">
-              {s.status !== 'up' ? (
-                <Link to={{ page: 'why', query: { service: s.service, window: s.status === 'down' ? '1440' : undefined } }} navigate={navigate} className="why-link">
-                  Why is this red?<span className="visually-hidden"> {s.service} is {s.status}</span>
-                </Link>
-              ) : null}
-              {s.error_ratio > 0 ? (
-                <Link to={{ page: 'logs', search: { service: s.service, severity: 'ERROR', window: 60 } }} navigate={navigate}>
-                  Error logs<span className="visually-hidden"> of {s.service}</span>
-                </Link>
-              ) : null}
-            </p>
-          </li>
-        ))}
+        {services.map((s) => {
+          const why = tileWhy(s);
+          return (
+            <li key={s.service} className={`tile status-${s.status}`}>
+              <h3>{s.service}</h3>
+              <p className="status-line">
+                <span className={`badge badge-${s.status}`}>{s.status}</span>
+              </p>
+              <dl>
+                <div>
+                  <dt>Rate</dt>
+                  <dd>{formatRate(s.requests / seconds)}</dd>
+                </div>
+                <div>
+                  <dt>Errors</dt>
+                  <dd>{formatPercent(s.error_ratio)}</dd>
+                </div>
+                <div>
+                  <dt>p95</dt>
+                  <dd>{s.requests > 0 ? formatMs(s.p95_ms) : '–'}</dd>
+                </div>
+                <div>
+                  <dt>Last seen</dt>
+                  <dd>{formatTime(s.last_seen)}</dd>
+                </div>
+              </dl>
+              <p className="tile-links">
+                {why ? (
+                  <Link to={why} navigate={navigate} className="why-link">
+                    Why is this red?<span className="visually-hidden"> {s.service} is {s.status}</span>
+                  </Link>
+                ) : null}
+                {s.error_ratio > 0 ? (
+                  <Link to={{ page: 'logs', search: { service: s.service, severity: 'ERROR', window: 60 } }} navigate={navigate}>
+                    Error logs<span className="visually-hidden"> of {s.service}</span>
+                  </Link>
+                ) : null}
+              </p>
+            </li>
+          );
+        })}
       </ul>
       <p className="muted">
         Over the last {minutes} min of ingress spans; degraded above {formatPercent(health.thresholds.error_ratio_degraded, 0)} errors or a p95 above{' '}

@@ -12,7 +12,8 @@ import { formatTime } from '../shell/format.js';
 import { useApi, type Loaded } from '../shell/use-api.js';
 import { FailingRoutes } from './failing-routes.js';
 import { HealthTiles } from './health-tiles.js';
-import { isOperator, NOISY_TENANTS_PATH, NoisyTenants } from './noisy-tenants.js';
+import { NOISY_TENANTS_PATH, NoisyTenants } from './noisy-tenants.js';
+import { isOperator } from './why-links.js';
 import { SloWidgets } from './slo-widgets.js';
 
 const REFRESH_MS = 30_000;

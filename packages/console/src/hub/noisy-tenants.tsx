@@ -6,7 +6,6 @@
  * broken hub.
  */
 import { withQuery } from '../api/api-client.js';
-import type { WhoAmI } from '../api/api-types.js';
 import { ErrorPanel } from '../shell/error-panel.js';
 import type { Loaded } from '../shell/use-api.js';
 import type { TenantsAnswer } from '../trace/trace-types.js';
@@ -15,14 +14,6 @@ import './hub.css';
 /** Window of the ranking, in minutes. */
 export const NOISY_WINDOW_MINUTES = 60;
 export const NOISY_TENANTS_PATH = withQuery('/obs/tenants', { window: NOISY_WINDOW_MINUTES });
-
-/** Platform-wide scopes that let `GET /obs/tenants` answer. */
-const OPERATOR_SCOPES = ['stella:obs:read', 'stella:telemetry:admin'];
-
-/** Whether the signed-in token may see every tenant's volumes: a platform-wide obs read or telemetry admin scope. */
-export function isOperator(who: Pick<WhoAmI, 'platform_scopes'>): boolean {
-  return who.platform_scopes.some((s) => OPERATOR_SCOPES.includes(s));
-}
 
 const number = (n: number): string => n.toLocaleString('en-US');
 

@@ -8,6 +8,7 @@ import type { BurnRatePair, SloAnswer, SloStatus } from '../api/api-types.js';
 import type { Route } from '../routing/routes.js';
 import { formatBurnRate, formatDateTime, formatPercent } from '../shell/format.js';
 import { Link } from '../shell/link.js';
+import { sloWhy } from './why-links.js';
 import './hub.css';
 import { pairKey, sloOrder, windowPairs } from './slo-order.js';
 
@@ -35,8 +36,6 @@ function Burn({ pair }: { pair: BurnRatePair | undefined }) {
     </span>
   );
 }
-
-const isBurning = (s: SloStatus): boolean => s.state === 'page' || s.state === 'ticket';
 
 export function SloWidgets({ slo, navigate }: { slo: SloAnswer; navigate(route: Route): void }) {
   if (slo.slos.length === 0) return <p className="empty">No SLO is defined for this service (STELLA_SLO_DIR).</p>;
@@ -86,8 +85,8 @@ export function SloWidgets({ slo, navigate }: { slo: SloAnswer; navigate(route: 
                   </td>
                 ))}
                 <td>
-                  {isBurning(s) ? (
-                    <Link to={{ page: 'why', query: { service: s.service } }} navigate={navigate} className="why-link">
+                  {sloWhy(s) ? (
+                    <Link to={sloWhy(s)!} navigate={navigate} className="why-link">
                       Why is this red?<span className="visually-hidden"> {s.display_name ?? s.name} is burning</span>
                     </Link>
                   ) : null}
