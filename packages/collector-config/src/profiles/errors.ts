@@ -5,39 +5,42 @@
  */
 
 /** Problems validation reports, each with its own code. */
-export type ProfileIssueCode =
+export const PROFILE_ISSUE_CODES = [
   /** The YAML does not parse, or a section has the wrong shape. */
-  | 'collector.invalid'
+  'collector.invalid',
   /** The profile names a distribution or version this package has no component list for. */
-  | 'collector.unknown_distribution'
+  'collector.unknown_distribution',
   /** A component type the pinned distribution does not ship. */
-  | 'collector.unknown_component'
+  'collector.unknown_component',
   /** A pipeline (or `service.extensions`) names a component no section declares. */
-  | 'collector.undeclared_component'
+  'collector.undeclared_component',
   /** A declared component no pipeline (or `service.extensions`) uses. */
-  | 'collector.unused_component'
+  'collector.unused_component',
   /** A pipeline without receivers or without exporters, or named for no signal. */
-  | 'collector.pipeline_incomplete'
+  'collector.pipeline_incomplete',
   /** A component in a pipeline of a signal it does not handle. */
-  | 'collector.signal_unsupported'
+  'collector.signal_unsupported',
   /** A receiver listening beyond loopback without TLS. */
-  | 'collector.receiver_plaintext'
+  'collector.receiver_plaintext',
   /** An exporter sending beyond loopback without TLS. */
-  | 'collector.exporter_plaintext'
+  'collector.exporter_plaintext',
   /** An exporter endpoint that is not loopback and not on the exporter allowlist. */
-  | 'collector.exporter_not_allowlisted'
+  'collector.exporter_not_allowlisted',
   /** Sealed mode: an exporter endpoint that is neither loopback nor a file. */
-  | 'collector.sealed_egress'
+  'collector.sealed_egress',
   /** An exporter whose endpoint cannot be read. */
-  | 'collector.endpoint_invalid'
+  'collector.endpoint_invalid',
   /** Warning: a pipeline with no redaction processor (the telemetry policy is then enforced in the services only). */
-  | 'collector.redaction_missing'
+  'collector.redaction_missing',
   /** Backends: a Prometheus remote-write URL that is not loopback and not on the remote-write allowlist. */
-  | 'backend.remote_write_not_allowlisted'
+  'backend.remote_write_not_allowlisted',
   /** Backends, sealed mode: a remote-write URL or an object-store endpoint that is not loopback. */
-  | 'backend.sealed_egress'
+  'backend.sealed_egress',
   /** Backends: a remote-write URL or object-store endpoint that cannot be read, or sent in plaintext beyond loopback. */
-  | 'backend.endpoint_invalid';
+  'backend.endpoint_invalid',
+] as const;
+
+export type ProfileIssueCode = (typeof PROFILE_ISSUE_CODES)[number];
 
 export type ProfileIssueSeverity = 'error' | 'warning';
 
@@ -51,15 +54,18 @@ export interface ProfileIssue {
 }
 
 /** Why rendering refused. */
-export type ProfileErrorCode =
+export const PROFILE_ERROR_CODES = [
   /** A profile name that is not `default`, `forensic` or `airgap`. */
-  | 'profile.unknown'
+  'profile.unknown',
   /** An option with a value that cannot be used; `path` names it. */
-  | 'profile.invalid_option'
+  'profile.invalid_option',
   /** The telemetry policy file could not be read or is invalid; `cause` is telemetry-core's error. */
-  | 'profile.policy_unusable'
+  'profile.policy_unusable',
   /** The rendered config failed validation; `issues` lists every error. */
-  | 'profile.invalid';
+  'profile.invalid',
+] as const;
+
+export type ProfileErrorCode = (typeof PROFILE_ERROR_CODES)[number];
 
 export class ProfileError extends Error {
   override readonly name = 'ProfileError';

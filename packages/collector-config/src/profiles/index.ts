@@ -4,7 +4,7 @@
  * distribution's components, the exporter allowlist and sealed mode, with the telemetry policy
  * mapped to the Collector's redaction processor, and compared semantically.
  */
-export { ProfileError } from './errors.js';
+export { PROFILE_ERROR_CODES, PROFILE_ISSUE_CODES, ProfileError } from './errors.js';
 export type { ProfileErrorCode, ProfileIssue, ProfileIssueCode, ProfileIssueSeverity } from './errors.js';
 
 export { FILE_RETENTION_DAYS, PROFILE_NAMES, SAMPLING_DEFAULTS } from './options.js';
