@@ -141,6 +141,15 @@ export function BundlePage({ bundleId }: { bundleId: string; query: Query }) {
           <Link to={{ page: 'evidence', query: {} }} navigate={navigate}>
             all bundles
           </Link>
+          {bundle.kind === 'evaluation' && tenant ? (
+            <>
+              {' '}
+              ·{' '}
+              <Link to={{ page: 'evaluation-compare', query: { a: `${tenant}/${bundle.bundle_id}` } }} navigate={navigate}>
+                compare with another evaluation
+              </Link>
+            </>
+          ) : null}
         </p>
       </div>
 

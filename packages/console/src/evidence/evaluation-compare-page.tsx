@@ -108,7 +108,7 @@ function Picker({ label, tenants, value, onChange, idBase }: { label: string; te
     if (bundles && bundles.length > 0 && value.bundleId === '') onChange({ tenant: value.tenant, bundleId: bundles[0]!.bundle_id });
   }, [bundles, value, onChange]);
   return (
-    <fieldset className="compare-picker">
+    <fieldset className="eval-picker">
       <legend>{label}</legend>
       <div className="field">
         <label htmlFor={`${idBase}-tenant`}>Tenant</label>
@@ -178,8 +178,8 @@ export function EvaluationComparePage({ query }: { query: Query }) {
         </p>
       </div>
 
-      <form className="panel compare-form" onSubmit={submit} aria-label="Choose two evaluations">
-        <div className="compare-pickers">
+      <form className="panel eval-compare-form" onSubmit={submit} aria-label="Choose two evaluations">
+        <div className="eval-pickers">
           <Picker label="Evaluation A (before)" tenants={tenants} value={pickA} onChange={setPickA} idBase={`${id}-a`} />
           <Picker label="Evaluation B (after)" tenants={tenants} value={pickB} onChange={setPickB} idBase={`${id}-b`} />
         </div>
@@ -228,7 +228,7 @@ function SideSummary({ label, loaded }: { label: string; loaded: LoadedSide }) {
   const { navigate, tenant } = useConsole();
   const { bundle, verification } = loaded.detail;
   return (
-    <div className="compare-side">
+    <div className="eval-side">
       <h3>{label}</h3>
       <dl className="evidence-facts compact">
         <dt>Tenant</dt>
@@ -384,11 +384,11 @@ function ComparisonView({ sides, comparison, idBase }: { sides: [LoadedSide, Loa
   const [a, b] = sides;
   return (
     <>
-      <div className="compare-sides">
+      <div className="eval-sides">
         <SideSummary label="A (before)" loaded={a} />
         <SideSummary label="B (after)" loaded={b} />
       </div>
-      <div className="compare-values">
+      <div className="eval-values">
         <ValueTable caption="Policy" rows={comparison.policy} />
         <ValueTable caption="Engine" rows={comparison.engine} />
       </div>
@@ -417,7 +417,7 @@ function ComparisonView({ sides, comparison, idBase }: { sides: [LoadedSide, Loa
         idBase={idBase}
         rowKey={findingKey}
         keyColumns={[advisory<DecisionRow>(), pkg<DecisionRow>()]}
-        columns={[advisory<DecisionRow>(), pkg<DecisionRow>(), { title: 'Effect', cell: (r) => <span className={`effect effect-${r.effect}`}>{r.effect}</span> }, { title: 'Rule', cell: (r) => <code>{r.rule_id}</code> }, { title: 'Reason', cell: (r) => r.reason }]}
+        columns={[advisory<DecisionRow>(), pkg<DecisionRow>(), { title: 'Effect', cell: (r) => <span className={`ev-effect ev-effect-${r.effect}`}>{r.effect}</span> }, { title: 'Rule', cell: (r) => <code>{r.rule_id}</code> }, { title: 'Reason', cell: (r) => r.reason }]}
       />
       <DiffSection<RuleRow>
         title="Policy rules"
