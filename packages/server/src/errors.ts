@@ -119,6 +119,13 @@ export const ERRORS = {
   'evidence.storage_unavailable': { http: 503, retryable: true, meaning: 'the evidence object store cannot be read or written now', message: 'the evidence store is unavailable; retry shortly' },
   'evidence.keys_unavailable': { http: 503, retryable: true, meaning: 'the signing key or key ring cannot be loaded; the service log says why', message: 'the signing key is unavailable; see the service log' },
   'evidence.timestamp_failed': { http: 502, retryable: false, meaning: 'the RFC 3161 timestamp authority could not be reached or gave an unusable answer; nothing was committed' },
+  'evidence.file_not_found': { http: 404, retryable: false, meaning: "the bundle's manifest lists no file at this path (paths as the manifest lists them, relative to files/)" },
+  'evidence.file_too_large': { http: 413, retryable: false, meaning: 'the file is larger than a single file read serves; download the bundle archive (GET /evidence/:bundle_id/archive) instead; `allowed.max_bytes` says how large' },
+  'evidence.integrity_failed': {
+    http: 500,
+    retryable: false,
+    meaning: "a stored bundle file does not match the size and SHA-256 of its signed manifest, or the manifest's files do not give the root recorded at commit: the bundle was altered in the object store, so its bytes are not served (GET /evidence/:bundle_id reports the failure)",
+  },
   'evidence.platform_scope_required': { http: 403, retryable: false, meaning: 'rotating the platform key needs a platform-wide scope (stella:evidence:admin without #tenant/)' },
   'attestation.not_found': { http: 404, retryable: false, meaning: 'no attestation with this id in the tenant' },
   'attestation.invalid': { http: 400, retryable: false, meaning: 'the statement or envelope is not an in-toto Statement v1 / DSSE envelope that verifies against the tenant key ring' },

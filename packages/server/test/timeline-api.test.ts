@@ -125,7 +125,7 @@ describe('authentication and authorisation', () => {
     expect((await inject('GET', '/readyz')).json()).toMatchObject({ status: 'ready', store: 'ok', bus: 'ok', store_engine: 'pglite', bus_kind: 'in-process' });
     const api = (await inject('GET', '/openapi.json')).json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>();
     expect(api.openapi).toMatch(/^3\./);
-    const documented = Object.entries(api.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`));
+    const documented = Object.entries(api.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1').replace(/\/\{\*\}$/, '/*')}`));
     const catalogued = Object.entries(ROUTE_ACCESS)
       .filter(([, access]) => !(access.kind === 'public' && access.api === false))
       .map(([key]) => key);

@@ -101,6 +101,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'POST /evidence/snapshot': { kind: 'tenant', anyOf: ['stella:evidence:create'], why: 'gather, sign and commit an evidence bundle' },
   'GET /evidence': { kind: 'tenant', anyOf: ['stella:evidence:read'], why: "list the tenant's evidence bundles" },
   'GET /evidence/:bundle_id': { kind: 'tenant', anyOf: ['stella:evidence:read'], why: 'a bundle: manifest, signed hashes, verification status' },
+  'GET /evidence/:bundle_id/files/*': { kind: 'tenant', anyOf: ['stella:evidence:read'], why: "one file of a bundle by its manifest path, checked against the signed manifest before it is served (the Console's file viewer)" },
   'GET /evidence/:bundle_id/archive': { kind: 'tenant', anyOf: ['stella:evidence:export'], why: 'download the bundle archive (an export)', privileged: true },
   'DELETE /evidence/:bundle_id': { kind: 'tenant', anyOf: ['stella:evidence:admin'], why: 'delete a bundle past retention; refused under hold', privileged: true },
   'POST /evidence/verify': { kind: 'tenant', anyOf: ['stella:evidence:read'], why: 'verify a stored bundle or an uploaded archive' },

@@ -6,14 +6,17 @@
  * transaction. `recover` settles journal rows an interrupted process left: a complete, valid
  * bundle is recorded; anything else is removed. A bundle is visible only once recorded.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   buildEvidenceBundle,
+  CONTENT_PREFIX,
   ForensicsError,
+  manifestLeafHash,
+  merkleRoot,
   parseManifest,
   verifyBundleStream,
   type BundleFileInput,
@@ -21,6 +24,7 @@ import {
   type EvidenceKind,
   type EvidenceManifest,
   type JsonObject,
+  type ManifestFile,
 } from '@stellaops/forensics';
 import { uuidv7, type Logger, type TimelineEvent } from '@stellaops/telemetry-core';
 import { BlobError } from '../blob/blob-error.js';
@@ -35,6 +39,9 @@ import type { AuditTrail } from '../timeline/audit-trail.js';
 import type { CounterPoint } from '../self/service-metrics.js';
 
 const DAY_MS = 86_400_000;
+
+/** Largest file `readFile` serves on its own (16 MiB); a larger one is read from the bundle archive. */
+export const MAX_FILE_READ_BYTES = 16 * 1024 * 1024;
 
 export interface EvidenceLockerOptions {
   repository: EvidenceRepository;
@@ -279,6 +286,66 @@ export class EvidenceLocker {
     const row = await this.get(tenant, bundleId);
     const entries = await this.entries(row);
     return { row, stream: bundleArchive(entries, row.created_at), size: archiveSize(entries) };
+  }
+
+  /**
+   * One file of a stored bundle, by its path as the manifest lists it (relative to `files/`),
+   * served only once checked: the manifest's file list must give the Merkle root recorded at
+   * commit (so it is the manifest that was signed and committed), and the file's size and
+   * SHA-256 must be the manifest's. Anything else is `evidence.integrity_failed`, and the bytes
+   * are never returned. A path the manifest does not list is `evidence.file_not_found`; a file
+   * over MAX_FILE_READ_BYTES is `evidence.file_too_large` (the archive has it). The file is read
+   * once, hashed as it streams in, and never beyond the size the manifest gives.
+   */
+  async readFile(tenant: string, bundleId: string, path: string): Promise<{ row: BundleRow; file: ManifestFile; body: Buffer }> {
+    const row = await this.get(tenant, bundleId);
+    const altered = (why: string, cause?: unknown): ServiceError =>
+      new ServiceError('evidence.integrity_failed', `bundle ${row.id} fails verification: ${why}; its files are not served (GET /evidence/${row.id} reports the verification)`, {
+        field: 'params.*',
+        cause,
+      });
+    let manifest: EvidenceManifest;
+    try {
+      manifest = parseManifest(await this.objects.read(`${row.path}manifest.json`));
+    } catch (error) {
+      if (error instanceof ForensicsError) throw altered('its manifest.json is not a valid manifest', error);
+      if (error instanceof BlobError && error.code === 'blob.not_found') throw altered('its manifest.json is missing', error);
+      throw storageError(error);
+    }
+    const root = merkleRoot(manifest.files.map(manifestLeafHash)).toString('hex');
+    if (root !== row.root_hash || manifest.tenant !== tenant) throw altered(`its manifest does not give the root recorded at commit (${row.root_hash})`);
+    const file = manifest.files.find((f) => f.path === path);
+    if (!file) {
+      throw new ServiceError('evidence.file_not_found', `bundle ${row.id} lists no file "${path.slice(0, 256)}"; GET /evidence/${row.id} lists its files`, { field: 'params.*' });
+    }
+    if (file.size > MAX_FILE_READ_BYTES) {
+      throw new ServiceError('evidence.file_too_large', `${file.path} is ${file.size} bytes, more than the ${MAX_FILE_READ_BYTES} served as one file; download the bundle archive (GET /evidence/${row.id}/archive) instead`, {
+        field: 'params.*',
+        extra: { allowed: { max_bytes: MAX_FILE_READ_BYTES } },
+      });
+    }
+    const chunks: Buffer[] = [];
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      for await (const chunk of await this.objects.get(`${row.path}${CONTENT_PREFIX}${file.path}`)) {
+        const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+        size += bytes.length;
+        // Longer than signed: altered, whatever the rest holds; nothing more is read.
+        if (size > file.size) throw altered(`${file.path} is longer than the ${file.size} bytes the signed manifest records`);
+        hash.update(bytes);
+        chunks.push(bytes);
+      }
+    } catch (error) {
+      if (error instanceof ServiceError) throw error;
+      if (error instanceof BlobError && error.code === 'blob.not_found') throw altered(`${file.path} is missing from the object store`, error);
+      throw storageError(error);
+    }
+    const digest = hash.digest('hex');
+    if (size !== file.size || digest !== file.sha256) {
+      throw altered(`${file.path} does not match the signed manifest (${file.size} bytes, sha256:${file.sha256}; stored: ${size} bytes, sha256:${digest})`);
+    }
+    return { row, file, body: Buffer.concat(chunks, size) };
   }
 
   /** Verifies a tar stream against the tenant's key ring. */

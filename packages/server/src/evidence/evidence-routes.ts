@@ -5,7 +5,7 @@ import { ServiceError } from '../errors.js';
 import { binaryResponse, described } from '../http/openapi.js';
 import type { ServiceApp } from '../service-feature.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { EvidenceLocker } from './evidence-locker.js';
+import { MAX_FILE_READ_BYTES, type EvidenceLocker } from './evidence-locker.js';
 import type { EvidenceRepository } from './evidence-repository.js';
 import type { AuditTrail } from '../timeline/audit-trail.js';
 import type { BundleRow } from './evidence-repository.js';
@@ -14,6 +14,7 @@ import {
   ArtifactBody,
   Bundle,
   BundleDetail,
+  BundleFileParams,
   BundleList,
   BundleParams,
   CaseParams,
@@ -41,6 +42,14 @@ export interface EvidenceRouteDeps {
 }
 
 const BUNDLE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** The media type a bundle file is served as, by its extension. */
+export function fileMediaType(path: string): string {
+  const ext = /\.([A-Za-z0-9]+)$/.exec(path)?.[1]?.toLowerCase();
+  if (ext === 'json') return 'application/json';
+  if (ext === 'txt' || ext === 'md' || ext === 'log') return 'text/plain; charset=utf-8';
+  return 'application/octet-stream';
+}
 const TAR_TYPES = ['application/x-tar', 'application/octet-stream'];
 
 export function bundleOut(row: BundleRow) {
@@ -220,6 +229,31 @@ export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): 
           .header('content-disposition', `attachment; filename="${row.id}.tar"`)
           .header('x-stella-root-hash', row.root_hash);
         return reply.send(stream as never);
+      },
+    );
+
+    scope.get(
+      '/evidence/:bundle_id/files/*',
+      {
+        schema: {
+          operationId: 'readBundleFile',
+          summary: `One file of a bundle, by its path in the manifest, served only if its size and SHA-256 match the signed manifest (at most ${MAX_FILE_READ_BYTES / (1024 * 1024)} MiB; larger: the archive)`,
+          tags: ['evidence'],
+          params: BundleFileParams,
+          response: {
+            200: binaryResponse(
+              ['application/json', 'text/plain', 'application/octet-stream'],
+              "The file's bytes as committed: application/json for .json, text/plain; charset=utf-8 for .txt, .md and .log, else application/octet-stream",
+              { 'x-stella-file-digest': 'sha256:<hex> of the bytes, as the signed manifest records it' },
+            ),
+          },
+          'x-error-codes': ['evidence.id_invalid', 'evidence.not_found', 'evidence.file_not_found', 'evidence.file_too_large', 'evidence.integrity_failed', 'evidence.storage_unavailable'],
+        },
+      },
+      async (request, reply) => {
+        const { file, body } = await locker.readFile(request.auth!.tenant, request.params.bundle_id, request.params['*']);
+        void reply.header('content-type', fileMediaType(file.path)).header('content-length', body.length).header('x-stella-file-digest', `sha256:${file.sha256}`);
+        return reply.send(body);
       },
     );
 

@@ -125,6 +125,11 @@ export const BundleDetail = Type.Object({
 });
 
 export const BundleParams = Type.Object({ bundle_id: Type.String({ pattern: ID }) }, { additionalProperties: false });
+/** A bundle and, after `/files/`, one file's path as its manifest lists it (relative to files/, at most 249 bytes there). */
+export const BundleFileParams = Type.Object(
+  { bundle_id: Type.String({ pattern: ID }), '*': SafeId({ minLength: 1, maxLength: 249, description: "the file's path as the bundle's manifest lists it, e.g. sbom/sbom.cdx.json" }) },
+  { additionalProperties: false },
+);
 export const CaseParams = Type.Object({ case_id: CaseId }, { additionalProperties: false });
 
 export const ListQuery = Type.Object(

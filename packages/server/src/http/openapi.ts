@@ -126,12 +126,12 @@ export function documentErrors(catalogue: Readonly<Record<string, RouteAccess>>)
   };
 }
 
-/** A download: `mediaType` bytes (OpenAPI `type: string, format: binary`) with the headers it carries. */
-export function binaryResponse(mediaType: string, description: string, headers: Record<string, string> = {}): Record<string, unknown> {
+/** A download: `mediaType` bytes (or one of several media types; OpenAPI `type: string, format: binary`) with the headers it carries. */
+export function binaryResponse(mediaType: string | readonly string[], description: string, headers: Record<string, string> = {}): Record<string, unknown> {
   return {
     description,
     ...(Object.keys(headers).length ? { headers: Object.fromEntries(Object.entries(headers).map(([name, text]) => [name, { type: 'string', description: text }])) } : {}),
-    content: { [mediaType]: { schema: { type: 'string', format: 'binary' } } },
+    content: Object.fromEntries([mediaType].flat().map((type) => [type, { schema: { type: 'string', format: 'binary' } }])),
   };
 }
 

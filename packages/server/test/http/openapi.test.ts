@@ -55,7 +55,8 @@ describe('the OpenAPI document', () => {
   afterAll(() => ts?.stop());
 
   it('documents every route of the scope catalogue, with servers', () => {
-    const fastifyPath = (key: string) => key.replace(/:([a-z_]+)/g, '{$1}');
+    // `:name` is `{name}`; a wildcard (`/files/*`) is the parameter `*`: `{*}`.
+    const fastifyPath = (key: string) => key.replace(/:([a-z_]+)/g, '{$1}').replace(/\/\*$/, '/{*}');
     const routes = Object.entries(ROUTE_ACCESS)
       .filter(([, access]) => !(access.kind === 'public' && access.api === false))
       .map(([key]) => fastifyPath(key));
@@ -102,7 +103,7 @@ describe('the OpenAPI document', () => {
       }
       expect(listed.sort(), key).toEqual([...declared].sort());
       // The codes every route of its kind answers are there.
-      const kind = ROUTE_ACCESS[key.replace(/\{([a-z_]+)\}/g, ':$1')]?.kind;
+      const kind = ROUTE_ACCESS[key.replace(/\{([a-z_]+)\}/g, ':$1').replace(/\/\{\*\}$/, '/*')]?.kind;
       const common: readonly string[] = [...COMMON_ERROR_CODES.every, ...(kind === 'public' || kind === undefined ? [] : COMMON_ERROR_CODES[kind])];
       for (const code of common) expect(declared, key).toContain(code);
     }
@@ -123,6 +124,7 @@ describe('the OpenAPI document', () => {
       { key: 'POST /telemetry/incidents/mode', method: 'POST', url: '/telemetry/incidents/mode', body: { tenant: 'globex', state: 'on' }, code: 'incident.tenant_mismatch' },
       { key: 'POST /telemetry/incidents/mode', method: 'POST', url: '/telemetry/incidents/mode', body: { state: 'off' }, code: 'incident.not_active' },
       { key: 'GET /evidence/{bundle_id}', method: 'GET', url: '/evidence/no-such-bundle', code: 'evidence.not_found' },
+      { key: 'GET /evidence/{bundle_id}/files/{*}', method: 'GET', url: '/evidence/no-such-bundle/files/sbom/a.json', code: 'evidence.not_found' },
       { key: 'DELETE /evidence/{bundle_id}', method: 'DELETE', url: '/evidence/no-such-bundle', code: 'evidence.not_found' },
       { key: 'PUT /evidence/retention', method: 'PUT', url: '/evidence/retention', body: { retention_days: 5 }, code: 'retention.out_of_bounds' },
       { key: 'GET /custody/{resource_type}/{resource_id}', method: 'GET', url: '/custody/sbom/none', code: 'custody.not_found' },

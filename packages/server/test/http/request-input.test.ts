@@ -61,6 +61,8 @@ const PATH_SAMPLES: Record<string, string> = {
   id: 'a1',
   resource_type: 'sbom',
   resource_id: 'x1',
+  // The wildcard of GET /evidence/:bundle_id/files/*: a file's path.
+  '*': 'sbom/a.json',
 };
 
 interface Param {
