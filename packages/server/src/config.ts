@@ -137,6 +137,26 @@ export interface ServiceConfig {
   selfSamplingRatio: number;
   /** Port of a listener serving only `GET /metrics`, besides the API port's; absent → none (`STELLA_METRICS_PORT`). */
   metricsPort: number | undefined;
+  /** DORA-4 lead-time target in hours: each deployment over it counts as a breach. Default 24 (`STELLA_DORA_LEAD_TIME_TARGET_HOURS`). */
+  doraLeadTimeTargetHours: number;
+  /** DORA-4 deployment-frequency target per day: a window below it is a breach. Default 1 (`STELLA_DORA_DEPLOYMENT_FREQUENCY_TARGET_PER_DAY`). */
+  doraDeploymentFrequencyTargetPerDay: number;
+  /** DORA-4 change-failure-rate target in percent: a window above it is a breach. Default 15 (`STELLA_DORA_CHANGE_FAILURE_RATE_TARGET_PERCENT`). */
+  doraChangeFailureRateTargetPercent: number;
+  /** DORA-4 time-to-recovery target in hours: each resolved incident over it counts as a breach. Default 1 (`STELLA_DORA_MTTR_TARGET_HOURS`). */
+  doraMttrTargetHours: number;
+  /** Trailing window of the DORA gauges on `/metrics` (deployment frequency, change failure rate), in days. Default 30 (`STELLA_DORA_GAUGE_WINDOW_DAYS`). */
+  doraGaugeWindowDays: number;
+  /** How often the DORA gauges are computed again for every tenant, in ms. Default 60000 (`STELLA_DORA_GAUGE_INTERVAL_MS`). */
+  doraGaugeIntervalMs: number;
+  /** The federation key map `{"keys": {"<keyid>": "<base64 secret>"}}` bundles are signed and verified with; absent → `<dataDir>/federation/keys.json`, made with one key on first use (`STELLA_FEDERATION_KEYS_FILE`). */
+  federationKeysFile: string | undefined;
+  /** The key of the map the service signs with; absent → the map's only key (`STELLA_FEDERATION_SIGNING_KEY_ID`). */
+  federationSigningKeyId: string | undefined;
+  /** k: a bucket seen in fewer artifacts is left out of a bundle. Default 5 (`STELLA_FEDERATION_MIN_ARTIFACTS`). */
+  federationMinArtifacts: number;
+  /** With no signing key, sign nothing and tag envelopes `offline-unsigned-fallback` instead of failing. Default false (`STELLA_FEDERATION_ALLOW_UNSIGNED`). */
+  federationAllowUnsigned: boolean;
 }
 
 export class ConfigError extends Error {
@@ -214,6 +234,16 @@ const KEYS = {
   selfTelemetry: ['self-telemetry', 'STELLA_SELF_TELEMETRY', 'Store the service\'s own traces and logs in its telemetry store, under --self-tenant. Default true.'],
   selfSamplingRatio: ['self-sampling-ratio', 'STELLA_SELF_SAMPLING_RATIO', 'Share of the service\'s own requests traced when the caller sends no `traceparent` (a caller\'s sampling decision is followed; failed and slow requests are kept anyway). Default 0.1.'],
   metricsPort: ['metrics-port', 'STELLA_METRICS_PORT', 'Port of a listener serving only `GET /metrics`, besides the API port\'s; absent → none.'],
+  doraLeadTimeTargetHours: ['dora-lead-time-target-hours', 'STELLA_DORA_LEAD_TIME_TARGET_HOURS', 'DORA lead-time target in hours; each deployment over it counts in dora_slo_breach_total. Default 24.'],
+  doraDeploymentFrequencyTargetPerDay: ['dora-deployment-frequency-target-per-day', 'STELLA_DORA_DEPLOYMENT_FREQUENCY_TARGET_PER_DAY', 'DORA deployment-frequency target per day; a window below it is reported as a breach. Default 1.'],
+  doraChangeFailureRateTargetPercent: ['dora-change-failure-rate-target-percent', 'STELLA_DORA_CHANGE_FAILURE_RATE_TARGET_PERCENT', 'DORA change-failure-rate target in percent; a window above it is reported as a breach. Default 15.'],
+  doraMttrTargetHours: ['dora-mttr-target-hours', 'STELLA_DORA_MTTR_TARGET_HOURS', 'DORA time-to-recovery target in hours; each resolved incident over it counts in dora_slo_breach_total. Default 1.'],
+  doraGaugeWindowDays: ['dora-gauge-window-days', 'STELLA_DORA_GAUGE_WINDOW_DAYS', 'Trailing window of the DORA gauges on /metrics, in days. Default 30.'],
+  doraGaugeIntervalMs: ['dora-gauge-interval-ms', 'STELLA_DORA_GAUGE_INTERVAL_MS', 'How often the DORA gauges are computed again for every tenant, in ms. Default 60000.'],
+  federationKeysFile: ['federation-keys-file', 'STELLA_FEDERATION_KEYS_FILE', 'Federation key map {"keys": {"<keyid>": "<base64 secret>"}}; absent → <data dir>/federation/keys.json, made with one key on first use.'],
+  federationSigningKeyId: ['federation-signing-key-id', 'STELLA_FEDERATION_SIGNING_KEY_ID', 'Key of the federation key map the service signs with; absent → the map\'s only key.'],
+  federationMinArtifacts: ['federation-min-artifacts', 'STELLA_FEDERATION_MIN_ARTIFACTS', 'k: a bucket seen in fewer artifacts is left out of a federation bundle. Default 5.'],
+  federationAllowUnsigned: ['federation-allow-unsigned', 'STELLA_FEDERATION_ALLOW_UNSIGNED', 'With no federation signing key, write unsigned envelopes tagged offline-unsigned-fallback instead of failing. Default false.'],
 } as const satisfies Record<keyof ServiceConfig, readonly [flag: string, env: string, help: string]>;
 
 /** What `--help` prints: every setting as its flag, environment variable and config-file key, with what it does. */
@@ -258,6 +288,13 @@ function integer(name: string, value: string, min: number, max: number): number 
 function ratio(name: string, value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(`${name} must be a number from 0 to 1, got "${value}"`);
+  return n;
+}
+
+/** A number above 0, at most `max`. */
+function positive(name: string, value: string, max: number): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) throw new ConfigError(`${name} must be a number above 0 and at most ${max}, got "${value}"`);
   return n;
 }
 
@@ -362,6 +399,16 @@ export function resolveConfig(argv: readonly string[] = [], env: Source = proces
     selfTelemetry: bool('STELLA_SELF_TELEMETRY', pick('selfTelemetry') ?? 'true'),
     selfSamplingRatio: ratio('STELLA_SELF_SAMPLING_RATIO', pick('selfSamplingRatio') ?? '0.1'),
     metricsPort: pick('metricsPort') === undefined ? undefined : integer('STELLA_METRICS_PORT', pick('metricsPort')!, 0, 65535),
+    doraLeadTimeTargetHours: positive('STELLA_DORA_LEAD_TIME_TARGET_HOURS', pick('doraLeadTimeTargetHours') ?? '24', 24 * 3650),
+    doraDeploymentFrequencyTargetPerDay: positive('STELLA_DORA_DEPLOYMENT_FREQUENCY_TARGET_PER_DAY', pick('doraDeploymentFrequencyTargetPerDay') ?? '1', 10_000),
+    doraChangeFailureRateTargetPercent: positive('STELLA_DORA_CHANGE_FAILURE_RATE_TARGET_PERCENT', pick('doraChangeFailureRateTargetPercent') ?? '15', 100),
+    doraMttrTargetHours: positive('STELLA_DORA_MTTR_TARGET_HOURS', pick('doraMttrTargetHours') ?? '1', 24 * 3650),
+    doraGaugeWindowDays: integer('STELLA_DORA_GAUGE_WINDOW_DAYS', pick('doraGaugeWindowDays') ?? '30', 1, 366),
+    doraGaugeIntervalMs: integer('STELLA_DORA_GAUGE_INTERVAL_MS', pick('doraGaugeIntervalMs') ?? '60000', 1000, 3_600_000),
+    federationKeysFile: pick('federationKeysFile') === undefined ? undefined : resolve(pick('federationKeysFile')!),
+    federationSigningKeyId: pick('federationSigningKeyId'),
+    federationMinArtifacts: integer('STELLA_FEDERATION_MIN_ARTIFACTS', pick('federationMinArtifacts') ?? '5', 1, 1_000_000),
+    federationAllowUnsigned: bool('STELLA_FEDERATION_ALLOW_UNSIGNED', pick('federationAllowUnsigned') ?? 'false'),
   };
   if (!isValidTenantId(config.selfTenant)) throw new ConfigError(tenantIdProblem(`STELLA_SELF_TENANT "${config.selfTenant}"`));
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {

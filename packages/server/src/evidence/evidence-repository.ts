@@ -217,6 +217,22 @@ export class EvidenceRepository {
     );
   }
 
+  /**
+   * Artifacts of one name attached to resources of one type in [from, to) (by attachment time),
+   * oldest first; at most `limit` (federation reads the Policy Engine's findings.json with it).
+   */
+  async artifactsNamed(tenant: string, q: { resourceType: string; name: string; from: Date; to: Date; limit: number }): Promise<ArtifactRow[]> {
+    return this.tx(tenant, async (tx) =>
+      (
+        await tx.query(
+          `SELECT * FROM evidence_artifacts WHERE tenant_id = $1 AND resource_type = $2 AND name = $3 AND created_at >= $4 AND created_at < $5
+            ORDER BY created_at, resource_id COLLATE "C", id LIMIT $6`,
+          [tenant, q.resourceType, q.name, q.from.toISOString(), q.to.toISOString(), q.limit],
+        )
+      ).rows.map(toArtifact),
+    );
+  }
+
   // --- timeline inputs and decision records
 
   async insertDecisions(tenant: string, records: readonly { id: string; ts: string; kind: string; trace_id: string | null; resource: string | null; record: unknown }[]): Promise<void> {

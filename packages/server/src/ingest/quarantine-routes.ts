@@ -4,7 +4,8 @@
  * - `GET /telemetry/quarantine` lists what was acknowledged but refused by its destination;
  * - `POST /telemetry/quarantine/replay` tries each entry again where it belongs (a telemetry
  *   record: its index rows derived again from the segment; a timeline message: published again
- *   on its subject). Entries are marked replayed; a record refused again is quarantined anew;
+ *   on its subject — timeline events and the Release Orchestrator's DORA messages alike). Entries
+ *   are marked replayed; a record refused again is quarantined anew;
  * - `POST /telemetry/reindex` drops the tenant's index rows and derives them from the segments.
  */
 import { Type } from 'typebox';
@@ -23,7 +24,7 @@ export interface QuarantineRouteDeps {
   audit: AuditTrail;
 }
 
-const SignalParam = Type.String({ pattern: '^(traces|logs|metrics|timeline)$', description: 'traces, logs, metrics or timeline' });
+const SignalParam = Type.String({ pattern: '^(traces|logs|metrics|timeline|release)$', description: 'traces, logs, metrics, timeline or release (the Release Orchestrator\'s DORA messages)' });
 
 const ListQuery = Type.Object(
   {

@@ -10,7 +10,8 @@ import type { SqlStore, SqlTx } from '../store/sql-store.js';
 import { storableText } from '../store/storable-text.js';
 import { ensureTenant } from '../store/tenants.js';
 
-export type QuarantineSignal = 'traces' | 'logs' | 'metrics' | 'timeline';
+/** `release`: the Release Orchestrator's deployment and incident messages (DORA-1). */
+export type QuarantineSignal = 'traces' | 'logs' | 'metrics' | 'timeline' | 'release';
 
 export interface QuarantineEntry {
   signal: QuarantineSignal;

@@ -26,6 +26,35 @@ export interface IncidentModeGauge {
   set(tenant: string, active: boolean): void;
 }
 
+/**
+ * DORA-2's gauges over a trailing window, per tenant and environment: set by the DORA feature's
+ * gauge job, read at each collection (label sets through the cardinality guard).
+ */
+export interface DoraGauges {
+  /** Replaces the tenant's values: one entry per environment with deployments in the window. */
+  setTenant(tenant: string, values: readonly { environment: string; frequencyPerDay: number; changeFailureRatePercent: number | null }[]): void;
+}
+
+/** DORA-2 and DORA-4 instruments. */
+export interface DoraInstruments {
+  /** `dora_deployments_total{tenant,environment,outcome}`: deployments recorded (each once). */
+  deployments: CounterPoint;
+  /** `dora_deployment_failure_total{tenant,environment,outcome}`: of them, rollbacks, hotfixes and failures. */
+  failures: CounterPoint;
+  /** `dora_lead_time_hours{tenant,environment}`: commit to deploy, per deployment. */
+  leadTime: HistogramPoint;
+  /** `dora_time_to_recovery_hours{tenant,environment}`: start to resolution, per incident (when it is resolved). */
+  recovery: HistogramPoint;
+  /** `dora_slo_breach_total{tenant,metric}`: deployments over the lead-time target (`lead_time`), resolved incidents over the recovery target (`time_to_recovery`). */
+  sloBreaches: CounterPoint;
+  gauges: DoraGauges;
+}
+
+/** Hours: lead time buckets around the DORA-3 thresholds (24 h, 1 week, 6 months). */
+export const DORA_LEAD_TIME_BUCKETS: readonly number[] = Object.freeze([1, 4, 12, 24, 48, 168, 720, 2160, 4380]);
+/** Hours: recovery buckets around the DORA-3 thresholds (1 h, 1 day, 1 week). */
+export const DORA_RECOVERY_BUCKETS: readonly number[] = Object.freeze([0.25, 0.5, 1, 4, 12, 24, 72, 168, 720]);
+
 /** Seconds; FOR-4's alert reads the 95th percentile against 120 s. */
 export const BUNDLE_GENERATION_BUCKETS: readonly number[] = Object.freeze([0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]);
 
@@ -52,8 +81,11 @@ export class ServiceMetrics {
   readonly processDefects: CounterPoint;
   /** `telemetry_incident_mode{tenant,state}`: 1 on the series of the tenant's current state, 0 on the other. */
   readonly incidentModes: IncidentModeGauge;
+  /** DORA-2, DORA-4: `dora_*`. */
+  readonly dora: DoraInstruments;
 
   private readonly incidentTenants = new Map<string, boolean>();
+  private readonly doraValues = new Map<string, readonly { environment: string; frequencyPerDay: number; changeFailureRatePercent: number | null }[]>();
 
   constructor(
     private readonly handle: TelemetryHandle,
@@ -74,6 +106,34 @@ export class ServiceMetrics {
     for (const kind of DEFECT_KINDS) this.processDefects.add(0, { kind });
     for (const signal of SIGNALS) this.receiverAccepted.add(0, { tenant: options.selfTenant, signal });
     for (const kind of EVIDENCE_KINDS) for (const outcome of ['success', 'failure']) this.evidenceCommits.add(0, { kind, outcome });
+
+    this.dora = {
+      deployments: m.counter('dora_deployments', 'DORA: deployments recorded, by tenant, environment and outcome (DORA-2).'),
+      failures: m.counter('dora_deployment_failure', 'DORA: deployments that were rolled back, hot-fixed or failed, by tenant, environment and outcome (DORA-2).'),
+      leadTime: m.histogram('dora_lead_time_hours', 'DORA: lead time for changes, commit to deploy, in hours (DORA-2).', DORA_LEAD_TIME_BUCKETS, 'h'),
+      recovery: m.histogram('dora_time_to_recovery_hours', 'DORA: time from an incident to its resolution, in hours (DORA-2).', DORA_RECOVERY_BUCKETS, 'h'),
+      sloBreaches: m.counter('dora_slo_breach', 'DORA: deployments over the lead-time target and incidents over the recovery target, by tenant and metric (DORA-4).'),
+      gauges: {
+        setTenant: (tenant, values) => {
+          if (values.length === 0) this.doraValues.delete(tenant);
+          else this.doraValues.set(tenant, values);
+        },
+      },
+    };
+    const meter = handle.meterProvider.getMeter('stella-observability');
+    const doraGauge = (name: string, description: string, read: (v: { frequencyPerDay: number; changeFailureRatePercent: number | null }) => number | null): void => {
+      meter.createObservableGauge(name, { description }).addCallback((result) => {
+        for (const [tenant, values] of this.doraValues) {
+          for (const v of values) {
+            const value = read(v);
+            // Past the cardinality cap, label sets fold into the overflow series (the last value reported wins there).
+            if (value !== null) result.observe(value, m.admit(name, { tenant, environment: v.environment }));
+          }
+        }
+      });
+    };
+    doraGauge('dora_deployment_frequency_per_day', 'DORA: deployments per day over the trailing window (STELLA_DORA_GAUGE_WINDOW_DAYS), by tenant and environment (DORA-2).', (v) => v.frequencyPerDay);
+    doraGauge('dora_change_failure_rate_percent', 'DORA: failed deployments in percent of all over the trailing window, by tenant and environment (DORA-2).', (v) => v.changeFailureRatePercent);
 
     this.incidentModes = {
       set: (tenant, active) => {
