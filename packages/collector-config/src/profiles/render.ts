@@ -134,7 +134,12 @@ export function validateProfile(input: RenderedProfile | CollectorConfig | strin
     });
   }
   if ('yaml' in input && 'model' in input) {
-    return validateCollectorConfig(input.config, { ...validationOptions(input.model), ...options });
+    const own = validationOptions(input.model);
+    return validateCollectorConfig(input.config, {
+      distribution: options.distribution ?? own.distribution,
+      sealed: options.sealed ?? own.sealed,
+      exporterAllowlist: options.exporterAllowlist ?? own.exporterAllowlist,
+    });
   }
   return validateCollectorConfig(input, options);
 }
