@@ -15,6 +15,7 @@
  * (`test/errors-catalogue.test.ts` keeps the page, the thrown codes and this table in step).
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import type { FederationErrorCode } from '@stellaops/forensics';
 import type { TimelineErrorCode } from '@stellaops/telemetry-core';
 
 /** Seconds a client is told to wait (`Retry-After`) before retrying a 503 that names no delay of its own. */
@@ -130,6 +131,36 @@ export const ERRORS = {
   'attestation.not_found': { http: 404, retryable: false, meaning: 'no attestation with this id in the tenant' },
   'attestation.invalid': { http: 400, retryable: false, meaning: 'the statement or envelope is not an in-toto Statement v1 / DSSE envelope that verifies against the tenant key ring' },
   'custody.not_found': { http: 404, retryable: false, meaning: 'no chain-of-custody step is recorded for this resource in the tenant' },
+  // DORA delivery metrics (DORA-1..5).
+  'dora.record_invalid': {
+    http: 400,
+    retryable: false,
+    meaning: 'a deployment or incident breaks a rule across its fields: `field` names it (`body.deploy_time` before commit_time, `body.acknowledged_at` or `body.resolved_at` before started_at)',
+  },
+  'dora.deployment_conflict': { http: 409, retryable: false, meaning: 'a deployment of this id was recorded before with other content; deployments are immutable (the same content again is a 200)' },
+  'dora.window_invalid': { http: 400, retryable: false, meaning: 'from is not before to, or the window is longer than 366 days; `allowed.max_days` says how long' },
+  'dora.window_too_large': { http: 400, retryable: false, meaning: 'the window holds more deployments or incidents than one answer computes; narrow it or name an environment' },
+  // Federation (FED-1..4): the library's codes, and the service's own.
+  'federation.dsse.sign_failed': { http: 500, retryable: false, meaning: 'the federation signer failed or gave no signature (a secret shorter than 16 bytes, a KMS failure); nothing was recorded' },
+  'federation.dsse.signer_unavailable': {
+    http: 503,
+    retryable: true,
+    meaning: 'no federation signing key: the key map (STELLA_FEDERATION_KEYS_FILE) is missing or unreadable, or holds no key of STELLA_FEDERATION_SIGNING_KEY_ID (or several keys and no id), and unsigned envelopes are not allowed',
+  },
+  'federation.dsse.payload_type_mismatch': { http: 422, retryable: false, meaning: 'an envelope of another payload type than expected (a consent where a bundle belongs, or the other way)' },
+  'federation.dsse.untrusted_key': { http: 422, retryable: false, meaning: "no signature of the envelope is by a key of the service's federation key map" },
+  'federation.dsse.signature_invalid': { http: 422, retryable: false, meaning: 'the MAC of a trusted key does not verify over the payload, the envelope has no signature, or it is unsigned (offline-unsigned-fallback) and allow_unsigned was not asked for' },
+  'federation.consent.expired': { http: 422, retryable: false, meaning: 'the consent was not in force when the bundle was (or would be) created: createdAt is at or after its expiresAt' },
+  'federation.consent.digest_mismatch': { http: 422, retryable: false, meaning: "the bundle's consentDigest is not the digest of the consent envelope given with it" },
+  'federation.payload.invalid': {
+    http: 400,
+    retryable: false,
+    meaning: 'an envelope or payload breaks the format: not JSON or base64, not canonical JSON, a member out of rules or unknown, buckets out of order, a bundleId not derived from the payload',
+  },
+  'federation.consent_not_found': { http: 404, retryable: false, meaning: 'no consent of this id in the tenant' },
+  'federation.consent_conflict': { http: 409, retryable: false, meaning: 'a consent of this id was recorded before with other content; consents are immutable' },
+  'federation.bundle_not_found': { http: 404, retryable: false, meaning: 'no bundle of this id in the tenant' },
+  'federation.window_invalid': { http: 400, retryable: false, meaning: 'from is not before to, the window is longer than 366 days, or it holds more findings documents than one bundle reads' },
   // OTLP receivers (STO-2), ports 4318 and 4317: `google.rpc.Status` body, `x-stella-error-code` header or trailer.
   'otlp.not_found': { http: 404, grpc: GrpcStatus.UNIMPLEMENTED, retryable: false, meaning: 'no OTLP endpoint at this path: use /v1/traces, /v1/metrics or /v1/logs' },
   'otlp.method_not_allowed': { http: 405, grpc: GrpcStatus.UNIMPLEMENTED, retryable: false, meaning: 'OTLP/HTTP takes POST only' },
@@ -193,12 +224,16 @@ type FixedMessageCode = { [C in ResponseCode]: Spec<C> extends { message: string
 export type CodesOf<Prefix extends string> = Extract<ErrorCode, `${Prefix}.${string}`>;
 
 // Compile-time wiring checks: an internal code is answered as a response code with a fixed
-// message, and every code telemetry-core's TimelineError carries is in the catalogue.
+// message, every code telemetry-core's TimelineError carries is in the catalogue, and so is every
+// code of the forensics library's FederationError, as a response code.
 type AnsweredAs = { [C in InternalCode]: Spec<C>['answeredAs'] }[InternalCode];
 const internalCodesAnswerWithFixedMessages: [AnsweredAs] extends [FixedMessageCode] ? true : never = true;
 const timelineCodesCatalogued: [TimelineErrorCode] extends [ErrorCode] ? true : never = true;
+// The federation library's codes are answered as they are (the service rethrows them as ServiceErrors).
+const federationCodesCatalogued: [FederationErrorCode] extends [ResponseCode] ? true : never = true;
 void internalCodesAnswerWithFixedMessages;
 void timelineCodesCatalogued;
+void federationCodesCatalogued;
 
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERRORS, value);

@@ -4,7 +4,9 @@ import { captureFeature } from './capture/capture-feature.js';
 import { consoleFeature } from './console/console-feature.js';
 import { custodyFeature } from './custody/custody-feature.js';
 import { deepDebugFeature } from './deep-debug/deep-debug-feature.js';
+import { doraFeature } from './dora/dora-feature.js';
 import { evidenceFeature } from './evidence/evidence-feature.js';
+import { federationFeature } from './federation/federation-feature.js';
 import { incidentFeature } from './incident/incident-feature.js';
 import { ingestFeature } from './ingest/ingest-feature.js';
 import { keysFeature } from './keys/keys-feature.js';
@@ -29,5 +31,7 @@ export const FEATURES: readonly ServiceFeature[] = [
   keysFeature,
   attestFeature,
   custodyFeature,
+  doraFeature,
+  federationFeature,
   consoleFeature,
 ];

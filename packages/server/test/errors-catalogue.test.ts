@@ -85,7 +85,8 @@ describe('the error catalogue', () => {
     for (const code of ERROR_CODES) {
       const s = spec(code);
       expect(s.meaning.length, code).toBeGreaterThan(10);
-      expect(code).toMatch(/^(internal|[a-z]+\.[a-z_]+)$/);
+      // `<area>.<code>`, or `<area>.<part>.<code>` (the federation library's codes: `federation.dsse.sign_failed`).
+      expect(code).toMatch(/^(internal|[a-z]+(\.[a-z_]+){1,2})$/);
       if ('http' in s) {
         expect({ code, retryable: s.retryable }).toEqual({ code, retryable: s.http === 429 || s.http === 503 });
         if (code.startsWith('otlp.')) expect(s.grpc, code).toBeDefined();

@@ -114,6 +114,16 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /attestations': { kind: 'tenant', anyOf: ['stella:attest:read'], why: 'attestations of a subject, verified on read' },
   'GET /attestations/:id': { kind: 'tenant', anyOf: ['stella:attest:read'], why: 'one attestation, verified on read' },
   'POST /attestations/verify': { kind: 'tenant', anyOf: ['stella:attest:read'], why: 'verify a stored attestation or an envelope' },
+  'POST /dora/deployments': { kind: 'tenant', anyOf: ['stella:dora:write'], why: 'record a deployment (the Release Orchestrator, release scripts); idempotent by id' },
+  'PUT /dora/incidents/:incident_id': { kind: 'tenant', anyOf: ['stella:dora:write'], why: 'create or update an incident: severity, start, acknowledgement, resolution' },
+  'GET /dora/metrics': { kind: 'tenant', anyOf: ['stella:dora:read'], why: "the tenant's DORA metrics, levels and SLO breaches over a window" },
+  'GET /dora/report': { kind: 'tenant', anyOf: ['stella:dora:read'], why: "the tenant's executive outcome report: by pipeline, severity and day" },
+  'POST /federation/consents': { kind: 'tenant', anyOf: ['stella:federation:admin'], why: "sign and record the tenant's consent to share anonymised aggregates", privileged: true },
+  'GET /federation/consents': { kind: 'tenant', anyOf: ['stella:federation:read', 'stella:federation:admin'], why: "the tenant's consents and their envelopes" },
+  'POST /federation/bundles': { kind: 'tenant', anyOf: ['stella:federation:admin'], why: "build, sign and export a bundle of the tenant's anonymised aggregates under a consent", privileged: true },
+  'GET /federation/bundles': { kind: 'tenant', anyOf: ['stella:federation:read', 'stella:federation:admin'], why: "the tenant's exported bundles" },
+  'GET /federation/bundles/:bundle_id': { kind: 'tenant', anyOf: ['stella:federation:read', 'stella:federation:admin'], why: 'one exported bundle with its envelope and its consent envelope' },
+  'POST /federation/bundles/verify': { kind: 'tenant', anyOf: ['stella:federation:read', 'stella:federation:admin'], why: "verify a bundle and its consent against the service's federation key map" },
   'GET /custody/:resource_type/:resource_id': { kind: 'tenant', anyOf: ['stella:evidence:read'], why: 'chain of custody of a resource, verified as a whole' },
 };
 
@@ -140,4 +150,8 @@ export const SCOPE_VOCABULARY: Readonly<Record<string, string>> = {
   'stella:attest:read': 'read and verify attestations',
   'stella:attest:create': 'record attestations or have statements signed with the evidence key',
   'stella:evidence:admin': 'delete expired evidence, change evidence retention, rotate signing keys (audited)',
+  'stella:dora:write': 'record deployments and incidents (DORA)',
+  'stella:dora:read': "read the tenant's DORA metrics, levels and outcome report",
+  'stella:federation:admin': 'record federation consents and export anonymised aggregate bundles (audited)',
+  'stella:federation:read': 'list federation consents and bundles, and verify bundles',
 };
