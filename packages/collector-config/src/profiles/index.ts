@@ -35,3 +35,18 @@ export { allowlisted, isLoopbackHost, parseEndpoint } from './endpoints.js';
 export type { Endpoint } from './endpoints.js';
 
 export { canonicalYaml } from './yaml.js';
+
+export {
+  PROFILE_CONFIG_FILE,
+  PROFILE_CONFIGMAP_FILE,
+  PROFILE_ENVELOPE_FILE,
+  PROFILE_PAYLOAD_TYPE,
+  PROFILE_SIGNATURE_CODES,
+  profileConfigMap,
+  profileDigest,
+  readProfileConfigMap,
+  serializeProfileEnvelope,
+  signProfile,
+  verifyProfileBundle,
+} from './bundle.js';
+export type { ConfigMapOptions, ProfileBundle, ProfileSignatureCode, ProfileTrust, ProfileVerification } from './bundle.js';
