@@ -108,6 +108,7 @@ describe('GET /timeline parameters', () => {
     expect(problems(filter({ traceId: 'abc' }))).toEqual([{ field: 'traceId', message: 'A trace id is 32 hexadecimal characters.' }]);
     expect(problems(filter({ resourceType: 'x'.repeat(65) }))).toEqual([{ field: 'resourceType', message: 'At most 64 characters.' }]);
     expect(problems(filter({ actor: 'a\tb' }))).toEqual([{ field: 'actor', message: 'No control characters (line breaks, tabs).' }]);
+    expect(problems(filter({ touches: 'x'.repeat(257) }))).toEqual([{ field: 'touches', message: 'At most 256 characters.' }]);
     expect(problems(filter({ time: 'window', windowMinutes: 0 })).map((p) => p.field)).toEqual(['window']);
     expect(problems(filter({ time: 'range', from: 'yesterday' }))).toEqual([{ field: 'from', message: 'Not a date and time.' }]);
     expect(problems(filter({ time: 'range', to: '1969-12-31T23:00:00Z' }))).toEqual([{ field: 'to', message: 'The timeline holds the years 1970 to 9999.' }]);
@@ -155,6 +156,8 @@ describe('saved filters', () => {
     expect(checkFilterName('x'.repeat(65))).toBe('At most 64 characters.');
     expect(checkFilterName('a/b')).toBe('Letters, digits, spaces, dots, underscores and hyphens only.');
     expect(checkFilterName('naïve')).toBe('Letters, digits, spaces, dots, underscores and hyphens only.');
+    expect(checkFilterName(' padded')).toBe('No space at the start or the end.');
+    expect(checkFilterName('padded ')).toBe('No space at the start or the end.');
   });
 });
 
@@ -171,6 +174,7 @@ describe('canned filters', () => {
     expect(queryFromFilter(canned.build(' partner-osv '))).toEqual({ kind: 'job.failed', touches: 'partner-osv' });
     expect(checkCannedValue(canned, '')).toBe('Type a component, feed or purl.');
     expect(checkCannedValue(canned, 'pkg:npm/lodash@4.17.20')).toBeUndefined();
+    expect(checkCannedValue(canned, 'x'.repeat(257))).toBe('At most 256 characters.');
   });
 
   it('"Decisions for this trace" is the trace with the decision kinds', () => {

@@ -118,59 +118,69 @@ function EventInFull({ detail }: { detail: EventDetailAnswer }) {
             — the span, log lines and decision behind this {red === 'job failed' ? 'failed job' : 'denial'}.
           </p>
         ) : null}
-        <h3>Trace</h3>
-        {event.trace_id && links.trace ? (
-          <ul>
-            <li>
-              <Link to={{ page: 'trace', traceId: event.trace_id, query: {} }} navigate={navigate}>
-                Open trace <code>{event.trace_id}</code>
-              </Link>{' '}
-              <span className="muted">— spans, log lines and decision log lines</span>
-            </li>
-            <li>
-              <Link to={{ page: 'timeline', query: queryFromFilter({ ...EMPTY_FILTER, kind: DECISION_KINDS, traceId: event.trace_id }, 'trace-decisions') }} navigate={navigate}>
-                Decisions for this trace
-              </Link>
-            </li>
-            <li>
-              <Link to={{ page: 'timeline', query: queryFromFilter({ ...EMPTY_FILTER, traceId: event.trace_id }) }} navigate={navigate}>
-                Every event of this trace
-              </Link>
-            </li>
-          </ul>
-        ) : (
-          <p className="empty">The event carries no trace.</p>
-        )}
-        {resourceFilter ? (
-          <>
+        <div className="leads">
+          <div>
+            <h3>Trace</h3>
+            {event.trace_id && links.trace ? (
+              <ul>
+                <li>
+                  <Link to={{ page: 'trace', traceId: event.trace_id, query: {} }} navigate={navigate}>
+                    Open trace <code>{event.trace_id}</code>
+                  </Link>{' '}
+                  <span className="muted">— spans, log lines and decision log lines</span>
+                </li>
+                <li>
+                  <Link to={{ page: 'timeline', query: queryFromFilter({ ...EMPTY_FILTER, kind: DECISION_KINDS, traceId: event.trace_id }, 'trace-decisions') }} navigate={navigate}>
+                    Decisions for this trace
+                  </Link>
+                </li>
+                <li>
+                  <Link to={{ page: 'timeline', query: queryFromFilter({ ...EMPTY_FILTER, traceId: event.trace_id }) }} navigate={navigate}>
+                    Every event of this trace
+                  </Link>
+                </li>
+              </ul>
+            ) : (
+              <p className="empty">The event carries no trace.</p>
+            )}
+          </div>
+          <div>
             <h3>Resource</h3>
-            <p>
-              <Link to={{ page: 'timeline', query: resourceFilter }} navigate={navigate}>
-                Every event of <code>{resourceOf(event)}</code>
-              </Link>
-            </p>
-          </>
-        ) : null}
-        <h3>Evidence bundles</h3>
-        {links.evidence.length > 0 ? (
-          <ul>
-            {links.evidence.map((e) => (
-              <li key={e.bundle_id}>
-                <Link to={{ page: 'bundle', bundleId: e.bundle_id, query: {} }} navigate={navigate}>
-                  Bundle <code>{e.bundle_id}</code>
-                </Link>{' '}
-                <span className="muted">
-                  ({e.kind}
-                  {e.case_id ? `, case ${e.case_id}` : ''}, root <code>{e.root_hash}</code>)
-                </span>
-              </li>
-            ))}
-          </ul>
-        ) : (
-          <p className="empty">No evidence bundle is about this event or its resource.</p>
-        )}
-        <h3>Attestations</h3>
-        <Attestations path={links.attestations} fromDetails={attestationId} />
+            {resourceFilter ? (
+              <p>
+                <Link to={{ page: 'timeline', query: resourceFilter }} navigate={navigate}>
+                  Every event of <code>{resourceOf(event)}</code>
+                </Link>
+              </p>
+            ) : (
+              <p className="empty">The event names no resource.</p>
+            )}
+          </div>
+          <div>
+            <h3>Evidence bundles</h3>
+            {links.evidence.length > 0 ? (
+              <ul>
+                {links.evidence.map((e) => (
+                  <li key={e.bundle_id}>
+                    <Link to={{ page: 'bundle', bundleId: e.bundle_id, query: {} }} navigate={navigate}>
+                      Bundle <code>{e.bundle_id}</code>
+                    </Link>{' '}
+                    <span className="muted">
+                      ({e.kind}
+                      {e.case_id ? `, case ${e.case_id}` : ''}, root <code>{e.root_hash}</code>)
+                    </span>
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <p className="empty">No evidence bundle is about this event or its resource.</p>
+            )}
+          </div>
+          <div>
+            <h3>Attestations</h3>
+            <Attestations path={links.attestations} fromDetails={attestationId} />
+          </div>
+        </div>
       </section>
     </>
   );
@@ -202,7 +212,8 @@ function ContextView({ eventId, event, context }: { eventId: string; event: Time
 
   const among =
     context.scope === 'resource' ? (event?.resource_id ? `events of ${resourceOf(event)}` : 'events of its resource') : context.scope === 'trace' ? (event?.trace_id ? `events of trace ${event.trace_id}` : 'events of its trace') : 'all events of the tenant';
-  const data = answer.data;
+  // While another context loads, the last one is not shown under the new one's title.
+  const data = answer.loading ? undefined : answer.data;
   const rows = data ? [...data.before, data.event, ...data.after] : [];
   return (
     <section className="panel" aria-labelledby={`${id}-title`} aria-busy={answer.loading}>

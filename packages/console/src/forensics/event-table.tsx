@@ -49,7 +49,7 @@ export function EventTable({
                   <time dateTime={event.ts}>{when}</time>
                   {centre ? <span className="badge badge-centre">this event</span> : null}
                 </td>
-                <td>
+                <td className="kind">
                   <code>{event.kind}</code>
                   {red ? <span className="badge badge-error">{red}</span> : null}
                 </td>

@@ -42,7 +42,7 @@ export const TEXT_FIELDS = [
   { field: 'resourceId', key: 'resource_id', max: 512 },
   { field: 'project', key: 'project', max: 128 },
   { field: 'actor', key: 'actor', max: 256 },
-  { field: 'touches', key: 'touches', max: 512 },
+  { field: 'touches', key: 'touches', max: 256 },
   { field: 'traceId', key: 'trace_id', max: 32 },
 ] as const satisfies readonly { field: FilterField; key: string; max: number }[];
 
@@ -222,11 +222,12 @@ export function describeSaved(saved: SavedQuery): string {
 export const MAX_SAVED_FILTERS = 100;
 const FILTER_NAME = /^[A-Za-z0-9 ._-]{1,64}$/;
 
-/** Why a name cannot name a saved filter, or undefined when it can (1–64 of A–Z a–z 0–9 space . _ -). */
+/** Why a name cannot name a saved filter, or undefined when it can (1–64 of A–Z a–z 0–9 space . _ -, no space first or last). */
 export function checkFilterName(name: string): string | undefined {
   if (name.length === 0) return 'Give the filter a name.';
   if (name.length > 64) return 'At most 64 characters.';
   if (!FILTER_NAME.test(name)) return 'Letters, digits, spaces, dots, underscores and hyphens only.';
+  if (name.startsWith(' ') || name.endsWith(' ')) return 'No space at the start or the end.';
   return undefined;
 }
 
@@ -263,7 +264,7 @@ export const CANNED_FILTERS: readonly CannedFilter[] = [
     id: 'job-failures',
     title: 'Job failures that touched component',
     explanation:
-      'job.failed events whose trace touched the value: the failed job itself, or another event of the same trace (the advisory a feed refused, the SBOM a job computed), names it as its resource id or in its details. The value is an advisory feed (partner-osv), a purl (pkg:npm/lodash@4.17.20), an SBOM or another id.',
+      'job.failed events whose trace touched the value: the failed job itself, or another event of the same trace (the advisory a feed refused, the SBOM a job computed), has it as its resource id or anywhere in the text of its details (case-sensitive). The value is an advisory feed (partner-osv), a purl (pkg:npm/lodash@4.17.20), an SBOM or another id.',
     input: { label: 'Component, feed or purl', placeholder: 'partner-osv', field: 'touches' },
     build: (value) => ({ ...EMPTY_FILTER, kind: JOB_FAILURE_KIND, touches: value.trim() }),
   },
@@ -288,7 +289,7 @@ export function checkCannedValue(canned: CannedFilter, value: string): string | 
   if (v === '') return `Type a ${canned.input.label.toLowerCase()}.`;
   if (canned.input.field === 'traceId' && !TRACE_ID.test(v)) return 'A trace id is 32 hexadecimal characters.';
   if (CONTROL.test(v)) return 'No control characters (line breaks, tabs).';
-  if (v.length > 512) return 'At most 512 characters.';
+  if (v.length > 256) return 'At most 256 characters.';
   return undefined;
 }
 

@@ -248,7 +248,7 @@ export function TimelinePage({ query }: { query: Query }) {
         {text('resourceId', 'Resource id')}
         {text('project', 'Project')}
         {text('actor', 'Actor', { placeholder: 'user:acme-analyst' })}
-        {text('touches', 'Touches', { placeholder: 'partner-osv, pkg:npm/…', help: "The event's trace touched it: a component, feed or purl named by the event or another event of its trace.", wide: true })}
+        {text('touches', 'Touches', { placeholder: 'partner-osv, pkg:npm/…', help: "The event's trace touched it: the event or another event of its trace has it as resource id or in its details' text (case-sensitive).", wide: true })}
         {text('traceId', 'Trace id', { placeholder: '32 hexadecimal characters' })}
         <div className="field">
           <label htmlFor={`${id}-window`}>Window</label>
