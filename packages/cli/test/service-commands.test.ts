@@ -44,7 +44,7 @@ beforeAll(async () => {
   otlpHttp = `http://127.0.0.1:${svc.ports.http}`;
   token = await svc.token(
     TENANT,
-    ['evidence:create', 'evidence:read', 'evidence:export', 'evidence:admin', 'obs:read', 'telemetry:admin', 'incident:admin', 'attest:read', 'attest:create', 'timeline:write'].map((s) => `stella:${s}#tenant/${TENANT}`),
+    ['evidence:create', 'evidence:read', 'evidence:export', 'evidence:admin', 'obs:read', 'telemetry:admin', 'incident:admin', 'attest:read', 'attest:create', 'timeline:write', 'dora:write', 'dora:read'].map((s) => `stella:${s}#tenant/${TENANT}`),
   );
   writer = await svc.token(TENANT, [`stella:telemetry:write#tenant/${TENANT}`]);
   const a = await svc.service.app.inject({
@@ -123,6 +123,12 @@ describe('--json output of every command', () => {
       'apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: api-availability\nspec:\n  service: api\n  budgetingMethod: Occurrences\n  indicator:\n    metadata:\n      name: availability\n    spec:\n      ratioMetric:\n        counter: true\n        bad:\n          metricSource:\n            type: Prometheus\n            spec:\n              query: http_server_request_duration_seconds_count{http_response_status_code=~"5.."}\n        total:\n          metricSource:\n            type: Prometheus\n            spec:\n              query: http_server_request_duration_seconds_count\n  objectives:\n    - target: 0.999\n  timeWindow:\n    - duration: 30d\n      isRolling: true\n',
     );
     await run(2, ['slo', 'rules', '--in', 'slo.yaml', '--out', 'slo-rules.yaml', '--tests', 'slo-rules.test.yaml']);
+    await run(2, ['federation', 'keygen', '--key-id', 'site-a', '--out', 'fed-keys.json']);
+    await run(3, ['federation', 'consent', 'create', '--tenant', TENANT, '--granted-by', 'ciso', '--purpose', 'test', '--granted-at', '2026-01-01T00:00:00Z', '--expires-at', '2027-01-01T00:00:00Z', '--keys', 'fed-keys.json', '--out', 'consent.json']);
+    await run(3, ['federation', 'consent', 'verify', 'consent.json', '--keys', 'fed-keys.json']);
+    await writeFile(join(dir, 'findings.json'), JSON.stringify([{ advisory_id: 'CVE-2026-0001', vex_status: 'not_affected' }]));
+    await run(3, ['federation', 'bundle', 'build', '--consent', 'consent.json', '--keys', 'fed-keys.json', '--findings', 'findings.json', '--created-at', '2026-02-01T00:00:00Z', '--k', '1', '--out', 'bundle.json']);
+    await run(3, ['federation', 'bundle', 'verify', 'bundle.json', '--consent', 'consent.json', '--keys', 'fed-keys.json']);
 
     // Against the service.
     await run(2, ['auth', 'token', '--data-dir', svc.dataDir, '--tenant', TENANT, '--scope', 'timeline:read']);
@@ -169,6 +175,10 @@ describe('--json output of every command', () => {
     await run(2, service(['obs', 'top', '--once']));
     const found = await svc.service.app.inject({ url: '/obs/traces?service=svc-cli-json&limit=1', headers: { authorization: `Bearer ${token}` } });
     await run(2, service(['obs', 'trace', found.json<{ traces: { trace_id: string }[] }>().traces[0]!.trace_id]));
+    await run(3, service(['dora', 'record', 'deployment', '--id', 'd-1', '--service', 'checkout', '--env', 'production', '--pipeline', 'Main Line', '--commit-time', '2026-03-01T10:00:00Z', '--deploy-time', '2026-03-01T12:00:00Z', '--outcome', 'rollback']));
+    await run(3, service(['dora', 'record', 'incident', '--id', 'i-1', '--env', 'production', '--severity', 'sev2', '--started-at', '2026-03-01T12:30:00Z', '--acknowledged-at', '2026-03-01T12:40:00Z', '--resolved-at', '2026-03-01T13:00:00Z']));
+    await run(2, service(['dora', 'metrics', '--env', 'production', '--from', '2026-03-01T00:00:00Z', '--to', '2026-03-02T00:00:00Z']));
+    await run(2, service(['dora', 'report', '--env', 'production', '--from', '2026-03-01T00:00:00Z', '--to', '2026-03-02T00:00:00Z']));
     const platform = await svc.token(TENANT, ['stella:evidence:admin']);
     await run(3, service(['forensic', 'key', 'rotate', '--scope', 'platform', '--tenant', TENANT], platform));
 
@@ -179,6 +189,8 @@ describe('--json output of every command', () => {
     const verbatim: Record<string, readonly string[]> = {
       'forensic snapshot get': ['manifest'], // manifest.json as signed
       'forensic attest show': ['statement'], // the in-toto statement as signed
+      'federation consent verify': ['consent'], // the consent payload as signed
+      'federation bundle verify': ['bundle', 'consent'], // the bundle and consent payloads as signed
       // OpenTelemetry attributes and timeline details, as the service stores them
       'obs trace': ['trace.spans[].attributes', 'trace.spans[].resource', 'trace.spans[].events[].attributes', 'trace.spans[].links[].attributes', 'logs.records[].attributes', 'timeline.events[].details'],
     };
