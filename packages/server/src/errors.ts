@@ -98,6 +98,8 @@ export const ERRORS = {
   // Forensic capture (FOR-1).
   'capture.window_invalid': { http: 400, retryable: false, meaning: 'the capture window is neither a duration (24h, 90m, 7d) nor an ISO interval, is empty, or starts after now' },
   'capture.window_too_wide': { http: 400, retryable: false, meaning: 'the capture window is longer than a capture may cover; split it' },
+  // Signed Collector profiles (COL-3).
+  'profile.not_found': { http: 404, retryable: false, meaning: 'no Collector profile has this name; `allowed.profiles` lists them (default, forensic, airgap)' },
   // Incident mode (INC-1).
   'incident.tenant_mismatch': { http: 403, retryable: false, meaning: "body.tenant names another tenant than the request's" },
   'incident.ttl_invalid': { http: 400, retryable: false, meaning: 'ttl is not a duration (4h, 90m, PT4H) or is longer than allowed' },

@@ -12,6 +12,7 @@ import { ingestFeature } from './ingest/ingest-feature.js';
 import { keysFeature } from './keys/keys-feature.js';
 import { obsFeature } from './obs/obs-feature.js';
 import { otlpFeature } from './otlp/otlp-feature.js';
+import { profilesFeature } from './profiles/profiles-feature.js';
 import { segmentsFeature } from './segments/segments-feature.js';
 import type { ServiceFeature } from './service-feature.js';
 import { sloFeature } from './slo/slo-feature.js';
@@ -29,6 +30,7 @@ export const FEATURES: readonly ServiceFeature[] = [
   sloFeature,
   evidenceFeature,
   keysFeature,
+  profilesFeature,
   attestFeature,
   custodyFeature,
   doraFeature,

@@ -78,6 +78,11 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   },
   'GET /telemetry/exports/forensic/:window': { kind: 'tenant', anyOf: ['stella:evidence:export'], why: "signed forensic capture of the tenant's telemetry", privileged: true },
   'GET /telemetry/exports/signing-key': { kind: 'tenant', anyOf: ['stella:evidence:export', 'stella:evidence:read', 'stella:obs:read'], why: 'the public key forensic captures are signed with' },
+  'GET /telemetry/config/profile/:name': {
+    kind: 'tenant',
+    anyOf: ['stella:telemetry:admin'],
+    why: 'a Collector profile signed for deployment (stella telemetry deploy): the configuration of what the Collectors receive, redact, keep and send where, for telemetry administrators',
+  },
   'GET /telemetry/incidents/mode': { kind: 'tenant', anyOf: ['stella:obs:read', 'stella:incident:admin', 'stella:telemetry:write'], why: "the tenant's incident modes (polled by telemetry-core processes)" },
   'POST /telemetry/incidents/mode': { kind: 'tenant', anyOf: ['stella:incident:admin'], why: 'switch incident mode on or off for the tenant or one service', privileged: true },
   'GET /telemetry/deep-debug': {
