@@ -32,6 +32,18 @@ export async function assertDemoRun(result: DemoResult): Promise<void> {
   expect(result.incident!.storedDuring).toBeGreaterThanOrEqual(Math.ceil(result.incident!.requests * 0.9));
   // The forensic capture verified.
   expect(result.capture!.json?.['verified']).toBe(true);
+  // A week of tenant A's releases: frequency and lead time elite, 20 % change failures and 1.6 h to recover high, so high overall.
+  expect(result.dora!.refused).toEqual([]);
+  expect(result.dora!.metrics.json).toMatchObject({
+    deployments_total: 10,
+    deployment_failures_total: 2,
+    lead_time_hours: 4.5,
+    change_failure_rate_percent: 20,
+    time_to_recovery_hours: 1.625,
+    time_to_acknowledge_hours: 0.25,
+    classification: { deployment_frequency: 'elite', lead_time: 'elite', change_failure_rate: 'high', time_to_recovery: 'high', overall: 'high' },
+    trace_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+  });
   const stack = result.stack!;
   const [a, b] = DEMO_TENANTS;
 

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVICE_NAMES } from '../services/workload-config.js';
+import { doraLine, recordReleaseWeek, type DoraOutcome } from './dora-steps.js';
 import { cliOk, cliProblem, custody, showAttestations, snapshotAndVerify, type EvidenceOutcome } from './forensics-steps.js';
 import { captureForensicBundle, incidentModeRaisesTraceVolume, type IncidentOutcome } from './incident-steps.js';
 import type { CliRun } from './stella-cli.js';
@@ -58,6 +59,8 @@ export interface DemoResult {
   /** The injected failure and the SLO burn it caused: GET /obs/slo before and after, the automatic incident mode. */
   sloBurn: SloBurnOutcome | undefined;
   capture: CliRun | undefined;
+  /** A week of one tenant's deployments and incidents recorded, and its DORA metrics and level (stella dora metrics). */
+  dora: DoraOutcome | undefined;
   /** Spans exported by the workload during the run. */
   spans: ExportedSpan[];
   /** Present when keepRunning. */
@@ -70,7 +73,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'stella-demo-'));
   const steps: StepResult[] = [];
-  const result: DemoResult = { ok: false, durationMs: 0, dataDir, dataDirKept: !ownDir || !!options.keepRunning, steps, notAvailable: [], runs: [], timeline: {}, logs: undefined, denial: undefined, coverage: undefined, spans: [], stack: undefined, evidence: undefined, attestations: [], custody: undefined, incident: undefined, sloBurn: undefined, capture: undefined };
+  const result: DemoResult = { ok: false, durationMs: 0, dataDir, dataDirKept: !ownDir || !!options.keepRunning, steps, notAvailable: [], runs: [], timeline: {}, logs: undefined, denial: undefined, coverage: undefined, spans: [], stack: undefined, evidence: undefined, attestations: [], custody: undefined, incident: undefined, sloBurn: undefined, capture: undefined, dora: undefined };
 
   async function step<T>(name: string, fn: () => Promise<{ value: T; detail: string; ok?: boolean }>): Promise<T | undefined> {
     const t0 = Date.now();
@@ -122,7 +125,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     });
 
     const tokens = new Map<string, string>();
-    for (const plan of DEMO_TENANTS) tokens.set(plan.tenant, await s.token(plan.tenant, ['timeline:read', 'obs:read', 'evidence:read', 'evidence:create', 'evidence:export', 'attest:read', 'incident:admin']));
+    for (const plan of DEMO_TENANTS) {
+      tokens.set(plan.tenant, await s.token(plan.tenant, ['timeline:read', 'obs:read', 'evidence:read', 'evidence:create', 'evidence:export', 'attest:read', 'incident:admin', ...(s.features.dora ? ['dora:write', 'dora:read'] : [])]));
+    }
 
     const [runA, runB] = [runs[0]!, runs[1]!];
     if (s.features.slo && s.features.metrics && s.features.otlp) {
@@ -274,6 +279,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         return { value: c, ok: cliOk(c), detail: cliOk(c) ? `${String(c.json?.['bundle'])} manifest ${String(c.json?.['manifest_sha256'])}, counts ${JSON.stringify(counts ?? {})}` : cliProblem(c) };
       });
     }
+
+    if (s.features.dora) {
+      const tenant = runA.plan.tenant;
+      await step(`DORA: a week of ${tenant}'s releases (10 deployments, 2 incidents) recorded, and its delivery level read with stella dora metrics`, async () => {
+        const o = await recordReleaseWeek(s, tenant, tokens.get(tenant)!);
+        result.dora = o;
+        const m = o.metrics.json as { deployments_total?: number; incidents_total?: number } | undefined;
+        // A kept data dir run again holds last run's week too: at least this run's records.
+        const ok = o.refused.length === 0 && cliOk(o.metrics) && (m?.deployments_total ?? 0) >= o.deployments && (m?.incidents_total ?? 0) >= o.incidents;
+        return { value: o, ok, detail: [cliOk(o.metrics) ? doraLine(o) : cliProblem(o.metrics), ...o.refused].join('; ') };
+      });
+    } else result.notAvailable.push('DORA delivery metrics (POST /dora/deployments, GET /dora/metrics)');
 
     if (!s.features.evidence) result.notAvailable.push('evaluation snapshot and job capsule (POST /evidence/snapshot) and offline verification');
     if (!s.features.attestations) result.notAvailable.push('job and export attestations (POST /attestations)');

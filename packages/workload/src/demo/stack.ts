@@ -39,6 +39,8 @@ export interface ServiceFeatures {
   slo: boolean;
   /** `GET /telemetry/deep-debug`: per-tenant deep-debug grants the services follow. */
   deepDebug: boolean;
+  /** `GET /dora/metrics`: DORA delivery metrics of recorded deployments and incidents. */
+  dora: boolean;
 }
 
 export interface StackOptions {
@@ -94,6 +96,7 @@ async function detectFeatures(stellaUrl: string, otlpPort: number): Promise<Serv
     metrics: has('/obs/metrics'),
     slo: has('/obs/slo'),
     deepDebug: has('/telemetry/deep-debug'),
+    dora: has('/dora/metrics'),
   };
 }
 

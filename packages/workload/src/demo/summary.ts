@@ -1,6 +1,7 @@
 /** The short human summary printed at the end of the demo. */
 import { isAbsolute, join, relative } from 'node:path';
 import type { DemoResult } from './run-demo.js';
+import { doraLine } from './dora-steps.js';
 import { BROKEN_SOURCE, burn, BURN_PAIR, percent } from './slo-steps.js';
 
 /** Paths under the working directory are shown relative to it, so the summary reads the same on every machine. */
@@ -83,6 +84,11 @@ export function renderSummary(r: DemoResult): string {
     }
     if (r.incident) out.push(`  incident     ${r.incident.tenant}: ${r.incident.requests} unsampled requests stored ${r.incident.storedBefore} traces before, ${r.incident.storedDuring} with incident mode on (switched by an operator)`);
     if (r.capture) out.push(`  capture      ${shown(r.capture.json?.['bundle'])}: ${r.capture.json?.['verified'] === true ? `signed, verified (manifest sha256 ${String(r.capture.json?.['manifest_sha256']).slice(0, 16)}…)` : 'NOT verified'}`);
+  }
+  if (r.dora) {
+    out.push('', 'Delivery (DORA)');
+    out.push(`  ${doraLine(r.dora)}`);
+    out.push(`  report: npx stella dora report --tenant ${r.dora.tenant} --env ${r.dora.environment} --from <time> --to <time>`);
   }
   out.push('', 'Verifications');
   for (const s of r.steps) out.push(`  ${s.ok ? '✔' : '✘'} ${s.name}`);
