@@ -172,6 +172,9 @@ describe('--json output of every command', () => {
     await run(3, service(['telemetry', 'deep-debug', 'on', '--ttl', '30m', '--reason', 'test']));
     await run(3, service(['telemetry', 'deep-debug', 'status']));
     await run(3, service(['telemetry', 'deep-debug', 'off', '--reason', 'test']));
+    await run(2, service(['telemetry', 'deploy', '--profile', 'default', '--target', 'otel', '--k8s']));
+    await run(3, ['telemetry', 'profile', 'diff', 'default', 'otel']);
+    await run(2, service(['telemetry', 'status', '--target', 'otel']));
     await run(2, service(['obs', 'top', '--once']));
     const found = await svc.service.app.inject({ url: '/obs/traces?service=svc-cli-json&limit=1', headers: { authorization: `Bearer ${token}` } });
     await run(2, service(['obs', 'trace', found.json<{ traces: { trace_id: string }[] }>().traces[0]!.trace_id]));
@@ -191,6 +194,7 @@ describe('--json output of every command', () => {
       'forensic attest show': ['statement'], // the in-toto statement as signed
       'federation consent verify': ['consent'], // the consent payload as signed
       'federation bundle verify': ['bundle', 'consent'], // the bundle and consent payloads as signed
+      'telemetry profile diff': ['changes[].before', 'changes[].after'], // Collector configuration as the YAML has it
       // OpenTelemetry attributes and timeline details, as the service stores them
       'obs trace': ['trace.spans[].attributes', 'trace.spans[].resource', 'trace.spans[].events[].attributes', 'trace.spans[].links[].attributes', 'logs.records[].attributes', 'timeline.events[].details'],
     };

@@ -16,6 +16,13 @@
  * - incident on|off|status: switches or shows incident mode for the tenant (or one service).
  * - deep-debug on|off|status: relaxes e-mail and path redaction of one tenant's telemetry for a
  *   TTL (secrets never), ends it, or shows who switched it on, why and until when.
+ * - deploy: fetches a signed Collector profile, verifies it against the key ring (the service's
+ *   or --keyring) and only then writes config.yaml, its DSSE envelope and, with --k8s, a
+ *   ConfigMap into --target; a different existing file is refused without --force.
+ * - profile diff: the semantic difference of two profiles (names rendered locally, files or
+ *   deployed directories).
+ * - status: the service's readiness, incident modes, ingest counters and export failures, and
+ *   the signature status of each deployed profile (--target, repeatable).
  *
  * Service commands take --server, --token/$STELLA_TOKEN, --tenant/$STELLA_TENANT and --json,
  * send a W3C `traceparent` and print the trace id.
@@ -29,10 +36,11 @@ import type { Command } from 'commander';
 import { resolveTenant, withServerOptions, type CommandContext, type ServerOptions } from '../context.js';
 import { Destination, notWritten, shellArg } from '../download.js';
 import { readPublicKeyPem } from '../key-files.js';
-import { forensicsLib, otlpReplayLib } from '../lazy.js';
+import { collectorConfigLib, forensicsLib, otlpReplayLib } from '../lazy.js';
 import { CliError, EXIT } from '../output.js';
 import { startProgress, type Progress } from '../progress.js';
-import { connect, newTraceparent, request, requestJson, traced } from '../service-client.js';
+import { connect, newTraceparent, request, requestJson, traced, type Connection } from '../service-client.js';
+import { counterTotals, profileText, targetStatus, trustedKeyring, writeTarget, type ServedProfile, type TargetStatus } from '../profile-deploy.js';
 import { failuresJson, signingTimeJson, timestampJson, verifyOnDisk } from '../verification.js';
 
 /** The signals of a capture, in the order the CLI reports them (kept equal to the replay module's without loading it). */
@@ -90,7 +98,9 @@ async function isGzipFile(file: string): Promise<boolean> {
 
 export function registerTelemetry(program: Command, ctx: CommandContext): void {
   const { io, path } = ctx;
-  const telemetry = program.command('telemetry').description('forensic capture, its signing key and replay; telemetry index, quarantine, retention tiers, incident mode, deep debug');
+  const telemetry = program
+    .command('telemetry')
+    .description('forensic capture, its signing key and replay; telemetry index, quarantine, retention tiers, incident mode, deep debug; signed Collector profiles: deploy, diff, status');
 
   ctx.action(
     withServerOptions(
@@ -520,4 +530,164 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
       ]);
     },
   );
+
+  registerProfileCommands(telemetry, ctx);
+}
+
+function registerProfileCommands(telemetry: Command, ctx: CommandContext): void {
+  const { io, path } = ctx;
+  ctx.action(
+    withServerOptions(
+      telemetry
+        .command('deploy')
+        .description('fetch a signed Collector profile, verify it against the key ring, then write config.yaml and its signature (config.yaml.dsse.json) into --target (needs stella:telemetry:admin, and stella:evidence:read unless --keyring)')
+        .requiredOption('--profile <name>', 'the profile: default, forensic or airgap')
+        .requiredOption('--target <dir>', 'directory to write into (created if missing)')
+        .option('--keyring <file>', "trusted key ring (from stella forensic keyring export); default: the service's")
+        .option('--k8s', 'also write configmap.yaml: a Kubernetes ConfigMap holding the config and its signature')
+        .option('--namespace <ns>', 'namespace of the ConfigMap', 'stellaops')
+        .option('--force', 'replace files in --target that differ (the same content is left alone without it)')
+        .addHelpText(
+          'after',
+          '\nNothing is written unless the signature verifies (exit 1). A file in --target with other content is refused (exit 2) unless --force; the same content again is a no-op.\n\nExample:\n  stella telemetry deploy --profile forensic --target /etc/otelcol --keyring ring.json --k8s',
+        ),
+    ),
+    async (_args, opts: ServerOptions & { profile: string; target: string; keyring?: string; k8s?: boolean; namespace: string; force?: boolean }) => {
+      const conn = connect(opts, io);
+      const target = path(opts.target);
+      const bundle = await requestJson<ServedProfile>(conn, 'GET', `/telemetry/config/profile/${encodeURIComponent(opts.profile)}`);
+      const { keyring, source } = await trustedKeyring(opts.keyring ? path(opts.keyring) : undefined, conn);
+      const lib = await collectorConfigLib();
+      const v = lib.verifyProfileBundle(bundle.yaml, bundle.envelope, { keyring });
+      if (!v.ok) {
+        return traced(conn.traceId, false, { profile: opts.profile, target, verified: false, error: { code: v.code, message: v.message }, keyring: source, files: [] }, [
+          `profile ${opts.profile} does NOT verify against ${source}: ${v.code}: ${v.message}`,
+          `nothing was written to ${target}`,
+        ]);
+      }
+      const files = new Map<string, string>([
+        [lib.PROFILE_CONFIG_FILE, bundle.yaml],
+        [lib.PROFILE_ENVELOPE_FILE, lib.serializeProfileEnvelope(bundle.envelope)],
+      ]);
+      if (opts.k8s) files.set(lib.PROFILE_CONFIGMAP_FILE, lib.profileConfigMap(bundle, { namespace: opts.namespace }));
+      const written = await writeTarget(target, files, !!opts.force);
+      return traced(
+        conn.traceId,
+        true,
+        {
+          profile: bundle.name,
+          target,
+          verified: true,
+          profile_digest: bundle.profile_digest,
+          collector: bundle.collector,
+          sealed: bundle.sealed,
+          key_ids: v.key_ids,
+          keyring: source,
+          files: written.map((w) => ({ path: w.file, outcome: w.outcome })),
+        },
+        [
+          `profile ${bundle.name} (${bundle.collector.distribution} ${bundle.collector.version}${bundle.sealed ? ', sealed' : ''}) verified: ${bundle.profile_digest}, signed by ${v.key_ids.join(', ')} (key ring ${source})`,
+          ...written.map((w) => `  ${w.outcome.padEnd(11)} ${w.file}`),
+        ],
+      );
+    },
+  );
+
+  const profile = telemetry.command('profile').description('Collector profiles: compare them');
+  ctx.action(
+    profile
+      .command('diff')
+      .description('what a Collector would do differently under profile <b> than under <a>: components, pipelines and settings, never formatting (offline)')
+      .argument('<a>', 'a profile name (default, forensic, airgap: rendered here), a config file, or a directory deployed by stella telemetry deploy')
+      .argument('<b>', 'the same, compared against <a>')
+      .addHelpText('after', '\nOne line per change: "~ path: before → after", "+ path: value", "- path: value". Exit 0 whether or not they differ.\n\nExample:\n  stella telemetry profile diff default forensic'),
+    async ([a, b]) => {
+      const lib = await collectorConfigLib();
+      const left = await profileText(a!, path);
+      const right = await profileText(b!, path);
+      const changes = lib.diffProfiles(left.yaml, right.yaml);
+      return {
+        exitCode: EXIT.ok,
+        json: { ok: true, a: left.source, b: right.source, identical: changes.length === 0, changes },
+        human: changes.length === 0 ? `${left.source} and ${right.source} configure the Collector alike` : `${left.source} → ${right.source}: ${changes.length} change${changes.length === 1 ? '' : 's'}\n${lib.formatProfileDiff(changes)}`,
+      };
+    },
+  );
+
+  ctx.action(
+    withServerOptions(
+      telemetry
+        .command('status')
+        .description("the service's readiness, incident modes, ingest and export counters, and the signature status (verified, tampered, untrusted, missing) of each deployed profile")
+        .option('--target <dir>', 'a directory written by stella telemetry deploy (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+        .option('--keyring <file>', "trusted key ring for the deployed profiles; default: the service's (stella:evidence:read)")
+        .addHelpText(
+          'after',
+          '\nExit 1 when a deployed profile does not verify; incident modes need stella:obs:read (shown as unavailable without it).\n\nExample:\n  stella telemetry status --target /etc/otelcol --keyring ring.json',
+        ),
+    ),
+    async (_args, opts: ServerOptions & { target: string[]; keyring?: string }) => {
+      const conn = connect(opts, io);
+      const health = await (await fetchPublic(conn, '/healthz')).json().catch(() => null) as { status?: string } | null;
+      const readyRes = await fetchPublic(conn, '/readyz');
+      const ready = (await readyRes.json().catch(() => ({}))) as { status?: string; store?: unknown; bus?: unknown };
+      const metrics = await (await fetchPublic(conn, '/metrics')).text();
+      let incident: { available: boolean; modes: { service: string | null; expires_at: string | null }[]; error: string | null };
+      try {
+        const r = await requestJson<{ modes: { service: string | null; expires_at: string | null }[] }>(conn, 'GET', '/telemetry/incidents/mode');
+        incident = { available: true, modes: r.modes.map((m) => ({ service: m.service, expires_at: m.expires_at })), error: null };
+      } catch (error) {
+        incident = { available: false, modes: [], error: (error as CliError).code ?? 'unavailable' };
+      }
+      const ingest = {
+        accepted_total: counterTotals(metrics, 'telemetry_receiver_accepted_total', 'signal'),
+        refused_total: counterTotals(metrics, 'telemetry_receiver_refused_total', 'signal'),
+        quarantined_total: counterTotals(metrics, 'stella_ingest_quarantined_total', 'signal'),
+      };
+      const exportFailures = counterTotals(metrics, 'collector_export_failures_total', 'signal');
+      const targets: TargetStatus[] = [];
+      let keyringSource: string | null = null;
+      if (opts.target.length > 0) {
+        const trust = await trustedKeyring(opts.keyring ? path(opts.keyring) : undefined, conn);
+        keyringSource = trust.source;
+        for (const t of opts.target) targets.push(await targetStatus(path(t), trust.keyring));
+      }
+      const sealed = targets.length > 0 && targets.every((t) => t.sealed !== null) ? targets.every((t) => t.sealed) : null;
+      const ok = targets.every((t) => t.status === 'verified');
+      const sum = (r: Record<string, number>): string => (Object.keys(r).length ? Object.entries(r).map(([k, v]) => `${k} ${v}`).join(', ') : 'none');
+      return traced(
+        conn.traceId,
+        ok,
+        {
+          server: conn.base.origin,
+          live: health?.status === 'ok',
+          ready: ready.status === 'ready',
+          readiness: { status: ready.status ?? `http_${readyRes.status}`, store: ready.store ?? null, bus: ready.bus ?? null },
+          incident_mode: incident,
+          ingest,
+          export_failures_total: exportFailures,
+          sealed,
+          keyring: keyringSource,
+          profiles: targets,
+        },
+        [
+          `service ${conn.base.origin}: ${health?.status === 'ok' ? 'live' : 'NOT live'}, ${ready.status === 'ready' ? 'ready' : `NOT ready (${ready.status ?? readyRes.status})`}`,
+          incident.available ? (incident.modes.length ? `incident mode ON: ${incident.modes.map((m) => `${m.service ?? '(all services)'} until ${m.expires_at ?? 'turned off'}`).join('; ')}` : 'incident mode off') : `incident mode: unavailable (${incident.error})`,
+          `ingest since start: accepted ${sum(ingest.accepted_total)}; refused ${sum(ingest.refused_total)}; quarantined ${sum(ingest.quarantined_total)}`,
+          `export failures since start: ${sum(exportFailures)}`,
+          ...(sealed !== null ? [`deployed profiles sealed: ${sealed ? 'yes' : 'no'}`] : []),
+          ...targets.map((t) => `profile ${t.profile ?? '?'} in ${t.target}: ${t.status.toUpperCase()}${t.status === 'verified' ? ` (${t.digest}, signed by ${t.key_ids.join(', ')})` : ` — ${t.message}`}`),
+        ],
+      );
+    },
+  );
+}
+
+/** A public endpoint of the service (health, metrics): any answer is reported, never thrown. */
+async function fetchPublic(conn: Connection, path: string): Promise<Response> {
+  try {
+    return await fetch(new URL(path, conn.base), { headers: { traceparent: conn.headers['traceparent']! } });
+  } catch (cause) {
+    throw new CliError('server_unreachable', `cannot reach ${conn.base.origin}: ${(cause as Error).message} (trace_id ${conn.traceId})`, { cause });
+  }
 }
