@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PINNED_DISTRIBUTION, PROFILE_ERROR_CODES, PROFILE_ISSUE_CODES, ProfileError, RETENTION_DAYS, renderProfile, SAMPLING_DEFAULTS } from '../../src/index.ts';
+import { PINNED_DISTRIBUTION, PROFILE_ERROR_CODES, PROFILE_ISSUE_CODES, PROFILE_SIGNATURE_CODES, ProfileError, RETENTION_DAYS, renderProfile, SAMPLING_DEFAULTS } from '../../src/index.ts';
 import { tempDir } from '../helpers/binaries.ts';
 import { requirePromtool } from '../helpers/promtool.ts';
 import { REPO_ROOT } from '../helpers/repo.ts';
@@ -51,11 +51,14 @@ describe(PAGE, () => {
 
   it('uses only commands that exist: the npm scripts, the backends\' binaries, curl and the shell', () => {
     const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, 'packages/collector-config/package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-    const tools = new Set(['npm', 'npx', 'promtool', 'prometheus', 'tempo', 'loki', '"$OTELCOL_BIN"', 'curl', 'until', 'sleep', 'kill']);
+    const tools = new Set(['npm', 'npx', 'promtool', 'prometheus', 'tempo', 'loki', '"$OTELCOL_BIN"', 'curl', 'until', 'sleep', 'kill', 'stella']);
+    // The stella commands are run as written by the CLI's docs test, from the CLI page's blocks.
+    const cliPage = shellBlocks(readFileSync(join(REPO_ROOT, 'docs/cli-observability.md'), 'utf8')).flatMap(commands);
     for (const cmd of shellBlocks(collectorPart).flatMap(commands)) {
       if (/^[A-Z_]+=\S/.test(cmd) && !cmd.includes(' npx ')) continue; // a variable for the next commands
       const tool = cmd.replace(/^[A-Z_]+=\S+ /, '').split(/\s+/)[0]!;
       expect(tools.has(tool), cmd).toBe(true);
+      if (tool === 'stella') expect(cliPage, cmd).toContain(cmd);
       if (tool === 'npm') {
         const m = /^npm run (\S+) -w @stellaops\/collector-config(?: -- .*)?$/.exec(cmd);
         expect(m, cmd).not.toBeNull();
@@ -89,7 +92,8 @@ describe(PAGE, () => {
     expect(collectorPart).toContain(`${PINNED_DISTRIBUTION.name} ${PINNED_DISTRIBUTION.version}`);
     expect(existsSync(join(REPO_ROOT, `packages/collector-config/src/profiles/${PINNED_DISTRIBUTION.name}-${PINNED_DISTRIBUTION.version}.ts`))).toBe(true);
     const documented = new Set([...collectorPart.matchAll(/`((?:collector|backend|profile)\.[a-z_]+)`/g)].map((m) => m[1]!));
-    expect([...documented].sort()).toEqual([...PROFILE_ISSUE_CODES, ...PROFILE_ERROR_CODES].sort());
+    // The signature codes of a profile bundle, and the service's answer to an unknown profile.
+    expect([...documented].sort()).toEqual([...PROFILE_ISSUE_CODES, ...PROFILE_ERROR_CODES, ...PROFILE_SIGNATURE_CODES, 'profile.not_found'].sort());
   });
 
   it('states the sampling and retention the profiles have', () => {
