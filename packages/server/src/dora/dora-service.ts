@@ -121,8 +121,8 @@ export class DoraService {
   window(query: { from?: string | undefined; to?: string | undefined }, defaults: boolean): { fromMs: number; toMs: number } {
     const toMs = query.to !== undefined ? Date.parse(query.to) : defaults ? this.options.clock() : NaN;
     const fromMs = query.from !== undefined ? Date.parse(query.from) : defaults ? toMs - DEFAULT_WINDOW_DAYS * MS_PER_DAY : NaN;
-    if (!Number.isFinite(toMs)) throw new ServiceError('dora.window_invalid', 'to must be an RFC 3339 time', { field: 'query.to' });
-    if (!Number.isFinite(fromMs)) throw new ServiceError('dora.window_invalid', 'from must be an RFC 3339 time', { field: 'query.from' });
+    if (!Number.isFinite(fromMs)) throw new ServiceError('dora.window_invalid', query.from === undefined ? 'from is required: the window [from, to) of the report' : 'from must be an RFC 3339 time', { field: 'query.from' });
+    if (!Number.isFinite(toMs)) throw new ServiceError('dora.window_invalid', query.to === undefined ? 'to is required: the window [from, to) of the report' : 'to must be an RFC 3339 time', { field: 'query.to' });
     if (fromMs >= toMs) throw new ServiceError('dora.window_invalid', `from (${new Date(fromMs).toISOString()}) must be before to (${new Date(toMs).toISOString()})`, { field: 'query.from' });
     if (toMs - fromMs > MAX_WINDOW_DAYS * MS_PER_DAY) {
       throw new ServiceError('dora.window_invalid', `the window is longer than ${MAX_WINDOW_DAYS} days; split it`, { field: 'query.from', extra: { allowed: { max_days: MAX_WINDOW_DAYS } } });

@@ -25,6 +25,10 @@ const SCOPES = [
   'attest:create',
   'incident:admin',
   'telemetry:admin',
+  'dora:read',
+  'dora:write',
+  'federation:read',
+  'federation:admin',
 ];
 
 interface Engine {
