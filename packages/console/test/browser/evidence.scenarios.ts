@@ -8,10 +8,10 @@
  * artifact, and refused once tampered with.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, expect, it } from 'vitest';
 import { ARTIFACTS, ROOT, type WatchedPage } from './browser-kit.js';
 import { USER_SCOPES, type DemoConsole } from './demo-console.js';
@@ -19,12 +19,17 @@ import { USER_SCOPES, type DemoConsole } from './demo-console.js';
 /** Screenshots the docs show, copied from ARTIFACTS when STELLA_UPDATE_DOC_IMAGES=1. */
 const DOC_IMAGES = join(ROOT, 'docs/images');
 
-async function screenshot(page: Page, name: string, docName?: string): Promise<void> {
-  const path = join(ARTIFACTS, name);
-  await page.screenshot({ path, fullPage: true });
-  if (docName && process.env['STELLA_UPDATE_DOC_IMAGES'] === '1') {
+/**
+ * The whole page into ARTIFACTS; with `doc`, also the browser window — scrolled to `doc.at` when
+ * given, else at the top — into docs/images when STELLA_UPDATE_DOC_IMAGES=1.
+ */
+async function screenshot(page: Page, name: string, doc?: { name: string; at?: Locator }): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
+  if (doc && process.env['STELLA_UPDATE_DOC_IMAGES'] === '1') {
     mkdirSync(DOC_IMAGES, { recursive: true });
-    copyFileSync(path, join(DOC_IMAGES, docName));
+    if (doc.at) await doc.at.evaluate((el) => (el as unknown as { scrollIntoView(options: { block: string }): void }).scrollIntoView({ block: 'start' }));
+    else await page.evaluate('window.scrollTo(0, 0)');
+    await page.screenshot({ path: join(DOC_IMAGES, doc.name) });
   }
 }
 
@@ -161,7 +166,7 @@ export function evidenceScenarios(demo: () => DemoConsole): void {
       expect(text).toMatch(/retained until/);
     }
     expect(await page.locator('tbody tr[data-bundle-id]').count()).toBe(listed.bundles.length);
-    await screenshot(page, 'demo-evidence.png', 'console-evidence.png');
+    await screenshot(page, 'demo-evidence.png', { name: 'console-evidence.png' });
 
     // Case and kind filters, kept in the URL.
     await page.getByLabel('Case', { exact: true }).fill('demo-acme');
@@ -208,7 +213,8 @@ export function evidenceScenarios(demo: () => DemoConsole): void {
     const archive = await bundleFiles('acme', snapshot.bundle_id);
     expect(JSON.parse(shown)).toEqual(JSON.parse(archive.get('files/outputs/decisions.json')!.toString('utf8')));
     expect(shown).toContain('\n  {\n    "advisory_id"');
-    await screenshot(page, 'demo-bundle.png', 'console-bundle.png');
+    await screenshot(page, 'demo-bundle.png', { name: 'console-bundle.png' });
+    await screenshot(page, 'demo-bundle-file.png', { name: 'console-bundle-file.png', at: page.getByRole('region', { name: 'outputs/decisions.json' }) });
 
     // The archive: the same bytes the demo's CLI downloaded.
     const download = page.waitForEvent('download');
@@ -270,7 +276,7 @@ export function evidenceScenarios(demo: () => DemoConsole): void {
     expect(review).toContain('console-globex');
     expect(review).toContain('globex');
     await checkPage(watched);
-    await screenshot(page, 'demo-snapshot.png', 'console-snapshot.png');
+    await screenshot(page, 'demo-snapshot.png', { name: 'console-snapshot.png' });
 
     const created = page.waitForResponse((r) => new URL(r.url()).pathname === '/evidence/snapshot');
     await page.getByRole('button', { name: 'Create snapshot' }).click();
@@ -294,7 +300,7 @@ export function evidenceScenarios(demo: () => DemoConsole): void {
     await refusal.waitFor();
     expect(await refusal.innerText()).toMatch(/holds nothing about evaluation\/eval-unknown-0000[\s\S]*evidence\.inputs_missing[\s\S]*HTTP 422/);
     await page.getByText('The service holds nothing about this resource').waitFor();
-    await screenshot(page, 'demo-snapshot-refused.png', 'console-snapshot-refused.png');
+    await screenshot(page, 'demo-snapshot-refused.png', { name: 'console-snapshot-refused.png' });
     await page.getByRole('button', { name: 'Go to resource' }).click();
     await page.getByRole('heading', { name: 'Step 2 of 4: Resource' }).waitFor();
     await checkPage(watched);
@@ -367,7 +373,7 @@ export function evidenceScenarios(demo: () => DemoConsole): void {
     expect(vexRow).toContain(vexAdded!.vex_status);
     // Same policy and engine on both tenants.
     expect(await page.getByRole('table', { name: 'Policy', exact: true }).innerText()).toMatch(/version\s+baseline@\d+\s+baseline@\d+\s+same/);
-    await screenshot(page, 'demo-evaluation-compare.png', 'console-evaluation-compare.png');
+    await screenshot(page, 'demo-evaluation-compare.png', { name: 'console-evaluation-compare.png', at: page.getByRole('heading', { name: /→/ }) });
     await checkPage(watched);
     await page.context().close();
   }, 120_000);
@@ -394,7 +400,7 @@ export function evidenceScenarios(demo: () => DemoConsole): void {
     expect(main).toContain(detail.statement.predicate.runDetails.builder.id);
     expect(main).toContain(detail.attestation.signer_key_id);
     for (const s of detail.statement.subject) expect(main).toContain(s.digest.sha256);
-    await screenshot(page, 'demo-attestation.png', 'console-attestation.png');
+    await screenshot(page, 'demo-attestation.png', { name: 'console-attestation.png' });
 
     // The envelope as stored (where the API's statement_path says, in the service's object store) and the job's outcome from its capsule.
     const envelope = readFileSync(join(demo().serviceDataDir, 'evidence', detail.attestation.statement_path), 'utf8');
@@ -423,7 +429,7 @@ export function evidenceScenarios(demo: () => DemoConsole): void {
     expect(lines.join('\n')).toContain('is subject "outcome.json"');
     // Only the key ring was fetched: the files never left the browser.
     expect(sent.filter((s) => !s.startsWith('GET /evidence/keyring'))).toEqual([]);
-    await screenshot(page, 'demo-attestation-browser.png', 'console-attestation-browser.png');
+    await screenshot(page, 'demo-attestation-browser.png', { name: 'console-attestation-browser.png', at: browser });
 
     // Tampered: the statement's subject digest changed, the signature kept.
     const parsed = JSON.parse(envelope) as { payload: string; payloadType: string; signatures: unknown[] };
@@ -438,7 +444,7 @@ export function evidenceScenarios(demo: () => DemoConsole): void {
     expect(failed).toMatch(/✗ Signature 1 by key [0-9a-f]{16}…: failed\. the signature does not verify signature_invalid/);
     expect(failed).toMatch(/✗ Trusted signer: failed\. no key of the key ring signed this envelope threshold_not_met/);
     expect(failed).toMatch(/✗ Artifact: failed\. outcome\.json \(sha256 [0-9a-f]{64}\) matches no subject of the statement subject_mismatch/);
-    await screenshot(page, 'demo-attestation-tampered.png', 'console-attestation-tampered.png');
+    await screenshot(page, 'demo-attestation-tampered.png', { name: 'console-attestation-tampered.png', at: result });
 
     // A bundle's signed manifest, from its archive (the API): signed by the service, and naming the file given.
     const evaluationArchive = await bundleFiles('acme', acmeSnapshot('evaluation').bundle_id);
