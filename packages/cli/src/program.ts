@@ -4,6 +4,7 @@ import { registerDora } from './commands/dora.js';
 import { registerFederation } from './commands/federation.js';
 import { registerForensic } from './commands/forensic.js';
 import { registerObs } from './commands/obs.js';
+import { registerOfflineKit } from './commands/offline-kit.js';
 import { registerSlo } from './commands/slo.js';
 import { registerTelemetry } from './commands/telemetry.js';
 import { createCommandContext } from './context.js';
@@ -37,6 +38,7 @@ export function createProgram(io: CliIO): { program: Command; run(argv: string[]
   registerObs(program, ctx);
   registerDora(program, ctx);
   registerFederation(program, ctx);
+  registerOfflineKit(program, ctx);
 
   return {
     program,

@@ -129,6 +129,9 @@ describe('--json output of every command', () => {
     await writeFile(join(dir, 'findings.json'), JSON.stringify([{ advisory_id: 'CVE-2026-0001', vex_status: 'not_affected' }]));
     await run(3, ['federation', 'bundle', 'build', '--consent', 'consent.json', '--keys', 'fed-keys.json', '--findings', 'findings.json', '--created-at', '2026-02-01T00:00:00Z', '--k', '1', '--out', 'bundle.json']);
     await run(3, ['federation', 'bundle', 'verify', 'bundle.json', '--consent', 'consent.json', '--keys', 'fed-keys.json']);
+    const deployDir = join(import.meta.dirname, '..', '..', '..', 'deploy');
+    await run(2, ['offline-kit', 'build', '--deploy', deployDir, '--key', 'keys/signing.key.pem', '--out', 'kit.tar.gz', '--created-at', '2026-12-01T00:00:00Z']);
+    await run(2, ['offline-kit', 'verify', 'kit.tar.gz', '--key', 'keys/signing.pub.pem']);
 
     // Against the service.
     await run(2, ['auth', 'token', '--data-dir', svc.dataDir, '--tenant', TENANT, '--scope', 'timeline:read']);

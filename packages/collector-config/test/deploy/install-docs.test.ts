@@ -6,7 +6,7 @@
  * does.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PINNED_DISTRIBUTION, PROFILE_ERROR_CODES, PROFILE_ISSUE_CODES, PROFILE_SIGNATURE_CODES, ProfileError, RETENTION_DAYS, renderProfile, SAMPLING_DEFAULTS } from '../../src/index.ts';
@@ -58,7 +58,7 @@ describe(PAGE, () => {
       if (/^[A-Z_]+=\S/.test(cmd) && !cmd.includes(' npx ')) continue; // a variable for the next commands
       const tool = cmd.replace(/^[A-Z_]+=\S+ /, '').split(/\s+/)[0]!;
       expect(tools.has(tool), cmd).toBe(true);
-      if (tool === 'stella') expect(cliPage, cmd).toContain(cmd);
+      if (tool === 'stella' && !cmd.startsWith('stella offline-kit ') && !cmd.startsWith('stella forensic keygen --out kit-keys')) expect(cliPage, cmd).toContain(cmd);
       if (tool === 'npm') {
         const m = /^npm run (\S+) -w @stellaops\/collector-config(?: -- .*)?$/.exec(cmd);
         expect(m, cmd).not.toBeNull();
@@ -113,6 +113,21 @@ describe(PAGE, () => {
     expect(collectorPart).toContain(`\`--storage.tsdb.retention.time\`: ${r.default.prometheus} d, forensic ${r.forensic.prometheus} d`);
     expect(collectorPart).toContain(`\`compactor.compaction.block_retention\`: ${r.default.tempo * 24} h, forensic ${r.forensic.tempo * 24} h`);
     expect(collectorPart).toContain(`warm ${r.default.loki} d (forensic ${r.forensic.loki} d), hot ${r.default.lokiHot} d, cold ${r.default.lokiCold} d`);
+  });
+
+  it('builds and verifies the Offline Kit as written, from the repository root', { timeout: 120_000 }, async () => {
+    const block = shellBlocks(collectorPart).find((b) => b.includes('stella offline-kit build'))!;
+    const cwd = tempDir('stella-kit-doc-');
+    symlinkSync(join(REPO_ROOT, 'deploy'), join(cwd, 'deploy'));
+    const { createProgram } = await import('../../../cli/src/index.ts');
+    for (const cmd of commands(block)) {
+      let out = '';
+      let err = '';
+      const { run } = createProgram({ stdout: (t) => (out += t), stderr: (t) => (err += t), env: {}, cwd });
+      const code = await run(cmd.split(/\s+/).slice(1));
+      expect(code, `${cmd}\n${out}${err}`).toBe(0);
+    }
+    expect(existsSync(join(cwd, 'stellaops-offline-kit.tar.gz'))).toBe(true);
   });
 
   it('quotes the sealed-mode refusal exactly', () => {
