@@ -82,6 +82,14 @@ describe('stella federation, offline', () => {
       { cveId: 'CVE-2026-0002', noisyCount: 0, artifactCount: 5, observationCount: 5 },
     ]);
     expect(verified.json().bundle.bundleId).toBe(b.json().bundle_id);
+    // The digests the sender announced (consent create and bundle build print them) can be required.
+    const pinned = await stella(['federation', 'bundle', 'verify', 'bundle.json', '--consent', 'consent.json', '--keys', 'keys.json', '--digest', b.json().digest, '--json']);
+    expect(pinned.code).toBe(0);
+    const wrongDigest = await stella(['federation', 'bundle', 'verify', 'bundle.json', '--consent', 'consent.json', '--keys', 'keys.json', '--digest', `sha256:${'0'.repeat(64)}`, '--json']);
+    expect(wrongDigest.code).toBe(1);
+    expect(wrongDigest.json()).toMatchObject({ error_code: 'federation.payload.invalid', message: expect.stringMatching(/digest is sha256:/) });
+    const consentPinned = await stella(['federation', 'consent', 'verify', 'consent.json', '--keys', 'keys.json', '--digest', `sha256:${'1'.repeat(64)}`, '--json']);
+    expect(consentPinned.json()).toMatchObject({ error_code: 'federation.consent.digest_mismatch' });
     const human = await stella(['federation', 'bundle', 'verify', 'bundle.json', '--consent', 'consent.json', '--keys', 'keys.json']);
     expect(human.out).toMatch(/CVE-2026-0001: 4\/6 noisy across 6 artifacts/);
 

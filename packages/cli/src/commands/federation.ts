@@ -59,6 +59,11 @@ function time(flag: string, value: string): string {
   return new Date(ms).toISOString();
 }
 
+function digestFlag(value: string): string {
+  if (!/^sha256:[0-9a-f]{64}$/.test(value)) throw new CliError('usage', `--digest must be sha256:<64 hex digits>, not "${value}"`);
+  return value;
+}
+
 /** Writes `text` to `path`; refuses an existing file unless `force`. */
 async function writeOut(path: string, text: string, force: boolean, mode = 0o644): Promise<void> {
   if (!force && (await lstat(path).catch(() => undefined))) throw new CliError('exists', `${path} already exists; pass --force to replace it`);
@@ -159,11 +164,17 @@ export function registerFederation(program: Command, ctx: CommandContext): void 
       .argument('<consent>', 'the consent envelope file')
       .option('--keys <file>', 'the trusted key map')
       .option('--at <time>', 'also require the consent to be in force at this time (RFC 3339)')
+      .option('--digest <sha256:hex>', 'also require the envelope to have this digest (as announced by the sender)')
       .option('--allow-unsigned', 'accept an unsigned envelope (offline-unsigned-fallback)'),
-    async ([file], opts: { keys?: string; at?: string; allowUnsigned?: boolean }) => {
+    async ([file], opts: { keys?: string; at?: string; digest?: string; allowUnsigned?: boolean }) => {
       const keys = opts.keys ? await readKeyMap(path(opts.keys), '--keys') : undefined;
       const text = await readEnvelope(path(file!), 'consent');
-      const v = (await forensicsLib()).verifyFederationConsent(text, { ...(keys ? { keys } : {}), allowUnsigned: !!opts.allowUnsigned, ...(opts.at ? { at: time('--at', opts.at) } : {}) });
+      const v = (await forensicsLib()).verifyFederationConsent(text, {
+        ...(keys ? { keys } : {}),
+        allowUnsigned: !!opts.allowUnsigned,
+        ...(opts.at ? { at: time('--at', opts.at) } : {}),
+        ...(opts.digest ? { expectedDigest: digestFlag(opts.digest) } : {}),
+      });
       if (!v.ok) return { exitCode: EXIT.invalid, json: { ok: false, verified: false, error_code: v.code, message: v.message, digest: v.digest }, human: `consent does NOT verify: ${v.code}: ${v.message}` };
       return {
         exitCode: EXIT.ok,
@@ -238,10 +249,15 @@ export function registerFederation(program: Command, ctx: CommandContext): void 
       .argument('<bundle>', 'the bundle envelope file')
       .requiredOption('--consent <file>', 'the consent envelope')
       .option('--keys <file>', 'the trusted key map')
+      .option('--digest <sha256:hex>', 'also require the bundle envelope to have this digest (as announced by the sender)')
       .option('--allow-unsigned', 'accept unsigned envelopes (offline-unsigned-fallback)'),
-    async ([file], opts: { consent: string; keys?: string; allowUnsigned?: boolean }) => {
+    async ([file], opts: { consent: string; keys?: string; digest?: string; allowUnsigned?: boolean }) => {
       const keys = opts.keys ? await readKeyMap(path(opts.keys), '--keys') : undefined;
-      const v = (await forensicsLib()).verifyFederationBundle(await readEnvelope(path(file!), 'bundle'), await readEnvelope(path(opts.consent), '--consent'), { ...(keys ? { keys } : {}), allowUnsigned: !!opts.allowUnsigned });
+      const v = (await forensicsLib()).verifyFederationBundle(await readEnvelope(path(file!), 'bundle'), await readEnvelope(path(opts.consent), '--consent'), {
+        ...(keys ? { keys } : {}),
+        allowUnsigned: !!opts.allowUnsigned,
+        ...(opts.digest ? { expectedDigest: digestFlag(opts.digest) } : {}),
+      });
       if (!v.ok) {
         return { exitCode: EXIT.invalid, json: { ok: false, verified: false, error_code: v.code, message: v.message, digest: v.digest, consent_digest: v.consentDigest }, human: `bundle does NOT verify: ${v.code}: ${v.message}` };
       }
