@@ -1,13 +1,12 @@
 /** The critical path: from the root, the child that ends last within its parent, then the work before it; detached work that outlasts the root. */
 import { describe, expect, it } from 'vitest';
-import { criticalPath } from '../src/trace/critical-path.js';
-import type { WaterfallSpan } from '../src/trace/waterfall.js';
+import { criticalPath, type PathSpan } from '../src/trace/critical-path.js';
 
 const T0 = 1_700_000_000_000_000_000n;
 
-function span(id: string, parent: string | null, startMs: number, endMs: number): WaterfallSpan {
+function span(id: string, parent: string | null, startMs: number, endMs: number, kind?: string): PathSpan {
   const at = (ms: number) => (T0 + BigInt(Math.round(ms * 1e6))).toString();
-  return { span_id: id, parent_span_id: parent, start_time_unix_nano: at(startMs), end_time_unix_nano: at(endMs), status: { code: 'UNSET' } };
+  return { span_id: id, parent_span_id: parent, start_time_unix_nano: at(startMs), end_time_unix_nano: at(endMs), status: { code: 'UNSET' }, kind };
 }
 
 describe('criticalPath', () => {
@@ -54,6 +53,33 @@ describe('criticalPath', () => {
     expect(path.spanIds).toEqual(['request', 'schedule', 'runner', 'step2', 'step1']);
   });
 
+  it("takes a child of another process that ends less than a millisecond after its parent as within it (clock skew)", () => {
+    // The runner's last call: the orchestrator's server span ends 0.3 ms after the runner's client span, by the orchestrator's clock.
+    const path = criticalPath([
+      span('request', null, 0, 10),
+      span('runner', 'request', 5, 100),
+      span('call', 'runner', 80, 99.9),
+      span('server', 'call', 81, 100.2),
+      span('late', 'runner', 20, 106),
+    ]);
+    expect(path.spanIds).toEqual(['request', 'late']);
+    expect(path.starts).toEqual(['request', 'late']);
+    const skewed = criticalPath([span('request', null, 0, 100), span('call', 'request', 80, 99.9), span('server', 'call', 81, 100.2)]);
+    expect(skewed.spanIds).toEqual(['request', 'call', 'server']);
+    expect(skewed.starts).toEqual(['request']);
+  });
+
+  it('counts the server span of a client call as waited for, even when it ends well after the client got the answer', () => {
+    // The server ended 8 ms after its client (it ends when the response is flushed): still the call the runner waited on.
+    const spans = [span('runner', null, 0, 200), span('call', 'runner', 10, 174, 'CLIENT'), span('server', 'call', 12, 182, 'SERVER'), span('db', 'server', 20, 170, 'CLIENT')];
+    expect(criticalPath(spans)).toEqual({ spanIds: ['runner', 'call', 'server', 'db'], starts: ['runner'] });
+    // Without the kinds the same server span outlives its parent, so it is not on the path (and the trace does not outlast the runner).
+    const untyped = spans.map(({ kind: _kind, ...s }) => s);
+    expect(criticalPath(untyped)).toEqual({ spanIds: ['runner', 'call'], starts: ['runner'] });
+    // A consumer under a producer is not a call: a message handled after the send ended is detached.
+    expect(criticalPath([span('send', null, 0, 5, 'PRODUCER'), span('handle', 'send', 3, 50, 'CONSUMER')]).starts).toEqual(['send', 'handle']);
+  });
+
   it('starts from the span without a parent that started first, else from the earliest orphan', () => {
     expect(criticalPath([span('late-root', null, 50, 60), span('root', null, 0, 100), span('c', 'root', 10, 90)]).spanIds).toEqual(['root', 'c']);
     // The root was not received: its children are orphans.
@@ -62,8 +88,9 @@ describe('criticalPath', () => {
 
   it('picks the longer child on an equal end, keeps nanosecond order past 2^53, and survives loops and duplicates', () => {
     expect(criticalPath([span('r', null, 0, 10), span('short', 'r', 5, 10), span('long', 'r', 1, 10)]).spanIds).toEqual(['r', 'long']);
+    // y ends 1 ns after x: it is the one the root waited on; x overlaps y by less than the clock tolerance, so it counts as before it.
     const fine = criticalPath([span('r', null, 0, 0.000010), span('x', 'r', 0.000001, 0.000008), span('y', 'r', 0.000002, 0.000009)]);
-    expect(fine.spanIds).toEqual(['r', 'y']);
+    expect(fine.spanIds).toEqual(['r', 'y', 'x']);
     const loop = criticalPath([span('p', 'q', 0, 10), span('q', 'p', 1, 9)]);
     expect(new Set(loop.spanIds).size).toBe(loop.spanIds.length);
     expect(criticalPath([span('a', null, 0, 10), span('a', null, 0, 10)]).spanIds).toEqual(['a']);

@@ -9,8 +9,22 @@
  * goes on from the detached span that ended last (a span ending after its parent, or whose
  * parent was not received): that is what the trace's end waited on. Times are nanosecond strings,
  * compared as BigInt.
+ *
+ * Two measurement effects are allowed for. A server span often ends a little after its client
+ * span got the answer (it ends when its response is flushed, and the client may already have
+ * read it): a SERVER child of a CLIENT span is the call the client waited for, so it counts as
+ * ending by its parent's end. And spans come from several processes, some of whose SDKs cut start
+ * times to the millisecond: a child that ends up to `SKEW_MS` after its parent (or the next span
+ * on the path) is taken to have ended within it.
  */
 import type { WaterfallSpan } from './waterfall.js';
+
+/** What the walk reads of a span: the waterfall's fields and, when known, its kind (`SERVER`, `CLIENT`, …). */
+export type PathSpan = WaterfallSpan & { kind?: string };
+
+/** How far a child may end after its parent and still count as within it. */
+export const SKEW_MS = 1;
+const SKEW_NS = BigInt(SKEW_MS) * 1_000_000n;
 
 export interface CriticalPath {
   /** Span ids on the path, in walk order (each span before the spans it waited on). */
@@ -27,13 +41,18 @@ function nanos(value: string): bigint {
   }
 }
 
-export function criticalPath(spans: readonly WaterfallSpan[]): CriticalPath {
+export function criticalPath(spans: readonly PathSpan[]): CriticalPath {
   if (spans.length === 0) return { spanIds: [], starts: [] };
-  const byId = new Map<string, WaterfallSpan>();
+  const byId = new Map<string, PathSpan>();
   for (const s of spans) if (!byId.has(s.span_id)) byId.set(s.span_id, s);
+  const parentOf = (s: WaterfallSpan): PathSpan | undefined => (s.parent_span_id !== null && s.parent_span_id !== s.span_id ? byId.get(s.parent_span_id) : undefined);
   const start = new Map([...byId.values()].map((s) => [s.span_id, nanos(s.start_time_unix_nano)]));
   const end = new Map([...byId.values()].map((s) => [s.span_id, nanos(s.end_time_unix_nano)]));
-  const parentOf = (s: WaterfallSpan): WaterfallSpan | undefined => (s.parent_span_id !== null && s.parent_span_id !== s.span_id ? byId.get(s.parent_span_id) : undefined);
+  // The call a client span waited for ends, for the walk, by the client's end.
+  for (const s of byId.values()) {
+    const parent = parentOf(s);
+    if (parent && s.kind === 'SERVER' && parent.kind === 'CLIENT' && end.get(s.span_id)! > nanos(parent.end_time_unix_nano)) end.set(s.span_id, nanos(parent.end_time_unix_nano));
+  }
   const children = new Map<string, WaterfallSpan[]>();
   for (const s of byId.values()) {
     const parent = parentOf(s);
@@ -65,7 +84,7 @@ export function criticalPath(spans: readonly WaterfallSpan[]): CriticalPath {
       const chain: WaterfallSpan[] = [];
       let until = end.get(span.span_id)!;
       for (const child of children.get(span.span_id) ?? []) {
-        if (end.get(child.span_id)! <= until && !onPath.has(child.span_id)) {
+        if (end.get(child.span_id)! <= until + SKEW_NS && !onPath.has(child.span_id)) {
           chain.push(child);
           until = start.get(child.span_id)!;
         }
@@ -89,9 +108,9 @@ export function criticalPath(spans: readonly WaterfallSpan[]): CriticalPath {
   const reached = spanIds.reduce((max, id) => (end.get(id)! > max ? end.get(id)! : max), end.get(root.span_id)!);
   const detached = all
     .filter((s) => {
-      if (onPath.has(s.span_id) || end.get(s.span_id)! <= reached) return false;
+      if (onPath.has(s.span_id) || end.get(s.span_id)! <= reached + SKEW_NS) return false;
       const parent = parentOf(s);
-      return !parent || end.get(s.span_id)! > end.get(parent.span_id)!;
+      return !parent || end.get(s.span_id)! > end.get(parent.span_id)! + SKEW_NS;
     })
     .sort(later)[0];
   if (detached) {

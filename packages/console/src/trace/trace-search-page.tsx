@@ -138,7 +138,7 @@ export function TraceSearchPage({ query }: { query: Query }) {
           {problemText('windowMinutes')}
         </div>
         <div className="field">
-          <label htmlFor={`${id}-limit`}>Traces</label>
+          <label htmlFor={`${id}-limit`}>Max traces</label>
           <input {...field('limit')} type="number" min={1} max={limits.maxResults} value={form.limit} onChange={(e) => setForm({ ...form, limit: Number(e.target.value) })} className="short" />
           {problemText('limit')}
         </div>
