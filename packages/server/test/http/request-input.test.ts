@@ -67,6 +67,9 @@ const PATH_SAMPLES: Record<string, string> = {
   resource_id: 'x1',
   // The wildcard of GET /evidence/:bundle_id/files/*: a file's path.
   '*': 'sbom/a.json',
+  // A Collector profile's name (GET /telemetry/config/profile/:name).
+  name: 'default',
+  incident_id: 'inc-1',
 };
 
 interface Param {
