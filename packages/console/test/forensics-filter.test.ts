@@ -49,6 +49,7 @@ describe('the timeline filter and its URL', () => {
       windowMinutes: 360,
       from: '',
       to: '',
+      limit: 50,
     });
     expect(hrefOf({ page: 'timeline', query: queryFromFilter(f, query['filter']) })).toBe(href);
   });
@@ -58,6 +59,19 @@ describe('the timeline filter and its URL', () => {
     expect(filterFromQuery({})).toMatchObject({ time: 'retention', from: '', to: '' });
     expect(queryFromFilter(filter({ time: 'retention', windowMinutes: 15, from: 'x' }))).toEqual({});
     expect(queryFromFilter(filter({ time: 'range', from: '2030-05-01T10:00:00.000Z', windowMinutes: 15 }))).toEqual({ from: '2030-05-01T10:00:00.000Z' });
+  });
+
+  it('keeps the events per page in the URL only when it is not the default', () => {
+    expect(filterFromQuery({ limit: '20' }).limit).toBe(20);
+    expect(queryFromFilter(filter({ limit: 20 }))).toEqual({ limit: '20' });
+    expect(queryFromFilter(filter({ limit: 50 }))).toEqual({});
+    expect(checkFilter(filter({ limit: 200 }), NOW)).toEqual({ ok: true, params: { limit: '200' } });
+    expect(problems(filterFromQuery({ limit: 'all' }))).toEqual([{ field: 'limit', message: 'From 1 to 1000 events a page.' }]);
+    expect(problems(filter({ limit: 1001 })).map((p) => p.field)).toEqual(['limit']);
+    expect(problems(filter({ limit: 0 })).map((p) => p.field)).toEqual(['limit']);
+    // A page size is no other filter: a canned or saved filter's name stays.
+    expect(sameFilter(filter({ kind: 'job.failed', limit: 20 }), filter({ kind: 'job.failed' }))).toBe(true);
+    expect(fieldOfServiceError('query.limit', filter())).toBe('limit');
   });
 
   it('keeps a malformed window for the check to name', () => {
@@ -127,6 +141,7 @@ describe('GET /timeline parameters', () => {
     expect(fieldOfServiceError('query.from', filter({ time: 'range' }))).toBe('from');
     expect(fieldOfServiceError('query.to', filter({ time: 'range' }))).toBe('to');
     expect(fieldOfServiceError('query.cursor', filter())).toBeUndefined();
+    expect(fieldOfServiceError('query.scope', filter())).toBeUndefined();
     expect(fieldOfServiceError('body.query.kind', filter())).toBeUndefined();
     expect(fieldOfServiceError(undefined, filter())).toBeUndefined();
   });

@@ -24,9 +24,11 @@ export interface TimelineFilter {
   /** ISO date-times; either may be '' (open: the service's default). */
   from: string;
   to: string;
+  /** Events per page. */
+  limit: number;
 }
 
-export type FilterField = 'kind' | 'resourceType' | 'resourceId' | 'project' | 'actor' | 'touches' | 'traceId' | 'window' | 'from' | 'to';
+export type FilterField = 'kind' | 'resourceType' | 'resourceId' | 'project' | 'actor' | 'touches' | 'traceId' | 'window' | 'from' | 'to' | 'limit';
 
 export interface FilterProblem {
   field: FilterField;
@@ -60,10 +62,12 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 /** Look-back windows offered, in minutes. */
 export const WINDOW_CHOICES = [15, 60, 360, 1440, 10_080, 43_200] as const;
 
-/** Events per page. */
+/** Events per page: the default, the choices offered, and the most the service serves a page. */
 export const PAGE_SIZE = 50;
+export const PAGE_SIZES = [20, 50, 100, 200] as const;
+export const MAX_PAGE_SIZE = 1000;
 
-export const EMPTY_FILTER: TimelineFilter = { kind: '', resourceType: '', resourceId: '', project: '', actor: '', touches: '', traceId: '', time: 'retention', windowMinutes: 60, from: '', to: '' };
+export const EMPTY_FILTER: TimelineFilter = { kind: '', resourceType: '', resourceId: '', project: '', actor: '', touches: '', traceId: '', time: 'retention', windowMinutes: 60, from: '', to: '', limit: PAGE_SIZE };
 
 export function formatMinutes(minutes: number): string {
   if (minutes < 60) return `${minutes} min`;
@@ -92,6 +96,7 @@ export function filterFromQuery(query: Query): TimelineFilter {
     filter.time = 'window';
     filter.windowMinutes = /^\d{1,9}$/.test(query['window']) ? Number(query['window']) : Number.NaN;
   }
+  if (query['limit']) filter.limit = /^\d{1,9}$/.test(query['limit']) ? Number(query['limit']) : Number.NaN;
   return filter;
 }
 
@@ -107,14 +112,15 @@ export function queryFromFilter(filter: TimelineFilter, label?: string): Query {
     if (filter.from) query['from'] = filter.from;
     if (filter.to) query['to'] = filter.to;
   }
+  if (filter.limit !== PAGE_SIZE && Number.isFinite(filter.limit)) query['limit'] = String(filter.limit);
   if (label) query['filter'] = label;
   return query;
 }
 
-/** Whether two filters ask the same of the service. */
+/** Whether two filters select the same events (how many a page shows aside). */
 export function sameFilter(a: TimelineFilter, b: TimelineFilter): boolean {
-  const qa = queryFromFilter(a);
-  const qb = queryFromFilter(b);
+  const qa = queryFromFilter({ ...a, limit: PAGE_SIZE });
+  const qb = queryFromFilter({ ...b, limit: PAGE_SIZE });
   const keys = new Set([...Object.keys(qa), ...Object.keys(qb)]);
   for (const key of keys) if (qa[key] !== qb[key]) return false;
   return true;
@@ -163,6 +169,9 @@ export function checkFilter(filter: TimelineFilter, now: number): CheckedFilter 
       problems.push({ field: 'from', message: 'From must not be later than to.' });
     }
   }
+  if (!(Number.isInteger(filter.limit) && filter.limit >= 1 && filter.limit <= MAX_PAGE_SIZE)) {
+    problems.push({ field: 'limit', message: `From 1 to ${MAX_PAGE_SIZE} events a page.` });
+  }
   if (problems.length > 0) return { ok: false, problems };
   const params: Record<string, string> = {};
   for (const { field, key } of TEXT_FIELDS) {
@@ -176,7 +185,7 @@ export function checkFilter(filter: TimelineFilter, now: number): CheckedFilter 
     if (filter.from) params['from'] = new Date(filter.from).toISOString();
     if (filter.to) params['to'] = new Date(filter.to).toISOString();
   }
-  params['limit'] = String(PAGE_SIZE);
+  params['limit'] = String(filter.limit);
   return { ok: true, params };
 }
 
@@ -191,6 +200,7 @@ export function fieldOfServiceError(apiField: string | undefined, filter: Timeli
   if (text) return text.field;
   if (key === 'from' || key === 'to') return filter.time === 'window' ? 'window' : key;
   if (key === 'window') return 'window';
+  if (key === 'limit') return 'limit';
   return undefined;
 }
 

@@ -25,6 +25,7 @@ import {
   isoOfLocalInput,
   localInputOf,
   MAX_KINDS,
+  PAGE_SIZES,
   queryFromFilter,
   sameFilter,
   WINDOW_CHOICES,
@@ -224,6 +225,8 @@ export function TimelinePage({ query }: { query: Query }) {
 
   const windows: number[] = [...WINDOW_CHOICES];
   if (form.time === 'window' && Number.isFinite(form.windowMinutes) && !windows.includes(form.windowMinutes)) windows.push(form.windowMinutes);
+  const pageSizes: number[] = [...PAGE_SIZES];
+  if (!pageSizes.includes(form.limit)) pageSizes.push(form.limit);
   const chooseWindow = (value: string): void => {
     if (value === 'retention') setForm({ ...form, time: 'retention' });
     else if (value === 'range') {
@@ -278,6 +281,17 @@ export function TimelinePage({ query }: { query: Query }) {
             </div>
           </>
         ) : null}
+        <div className="field">
+          <label htmlFor={`${id}-limit`}>Per page</label>
+          <select {...control('limit')} value={String(form.limit)} onChange={(e) => setForm({ ...form, limit: Number(e.target.value) })}>
+            {pageSizes.map((n) => (
+              <option key={n} value={String(n)}>
+                {Number.isFinite(n) ? `${n} events` : '(not a number)'}
+              </option>
+            ))}
+          </select>
+          {problemText('limit')}
+        </div>
         <div className="field actions">
           <button type="submit">Show events</button>
           <button type="button" className="small" onClick={() => goTo({})}>

@@ -31,7 +31,7 @@ export type Route =
   /** "Why is this red?": `service` (+ `route`, `window` minutes), or `trace_id` (+ `span_id`), or `event_id` → the span, logs and decision behind it. */
   | { page: 'why'; query: Query }
   | { page: 'logs'; search: LogSearch }
-  /** Forensics Explorer's timeline: kind, resource_type, resource_id, project, actor, touches, trace_id, from, to, window. */
+  /** Forensics Explorer's timeline: kind, resource_type, resource_id, project, actor, touches, trace_id, from, to, window, limit (events per page), filter (the canned or saved filter applied). */
   | { page: 'timeline'; query: Query }
   /** One timeline event with `context` (±N) events around it, among `scope` (`all`, `resource`, `trace`). */
   | { page: 'event'; eventId: string; query: Query }
@@ -55,7 +55,7 @@ const PAGES: readonly { page: QueryPage; path: string; keys: readonly string[] }
   { page: 'trace-compare', path: '/traces/compare', keys: ['a', 'b'] },
   { page: 'trace', path: '/trace/:traceId', keys: ['span', 'from'] },
   { page: 'why', path: '/why', keys: ['service', 'route', 'window', 'trace_id', 'span_id', 'event_id'] },
-  { page: 'timeline', path: '/timeline', keys: ['kind', 'resource_type', 'resource_id', 'project', 'actor', 'touches', 'trace_id', 'from', 'to', 'window', 'filter'] },
+  { page: 'timeline', path: '/timeline', keys: ['kind', 'resource_type', 'resource_id', 'project', 'actor', 'touches', 'trace_id', 'from', 'to', 'window', 'limit', 'filter'] },
   { page: 'event', path: '/timeline/:eventId', keys: ['context', 'scope'] },
   { page: 'evidence', path: '/evidence', keys: ['case_id', 'kind'] },
   { page: 'snapshot', path: '/evidence/new', keys: ['kind', 'resource_id', 'case_id'] },
