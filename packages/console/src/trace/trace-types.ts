@@ -30,31 +30,7 @@ export interface TracesAnswer {
   traces: TraceSummary[];
 }
 
-export interface TimelineEvent {
-  event_id: string;
-  ts: string;
-  tenant_id: string;
-  project_id: string | null;
-  kind: string;
-  actor: string | null;
-  resource_type: string | null;
-  resource_id: string | null;
-  trace_id: string | null;
-  details: Record<string, unknown>;
-  digest: string;
-  ingested_at: string;
-}
-
-export interface TimelinePageAnswer {
-  events: TimelineEvent[];
-  next_cursor: string | null;
-  window: TimeWindow;
-}
-
-export interface TimelineEventAnswer {
-  event: TimelineEvent;
-  links: { trace: string | null; evidence: unknown[]; attestations: string | null };
-}
+export type { EventDetailAnswer as TimelineEventAnswer, TimelineEvent, TimelinePageAnswer } from '../api/api-types.js';
 
 export interface TenantVolume {
   tenant: string;
