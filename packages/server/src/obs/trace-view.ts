@@ -4,7 +4,7 @@
  * every attribute, event and link — then ordered as a tree (depth-first, children by start).
  */
 import { attributesToJson } from '../segments/index-rows.js';
-import { int64ToNumber, int64ToString } from '../segments/signal-records.js';
+import { int64ToNumber, int64ToString, nanosToMillis } from '../segments/signal-records.js';
 import type { TelemetryReader } from '../segments/telemetry-reader.js';
 
 const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
@@ -46,7 +46,7 @@ const MAX_RECORDS = 2000;
 export async function loadTrace(reader: TelemetryReader, tenant: string, traceId: string): Promise<(TraceView & { truncated: boolean }) | undefined> {
   const { requests, truncated } = await reader.traceRecords(tenant, traceId, MAX_RECORDS);
   if (requests.length === 0) return undefined;
-  const byId = new Map<string, { span: TraceSpan; startNs: number }>();
+  const byId = new Map<string, { span: TraceSpan; startNs: number; startBig: bigint; endBig: bigint }>();
   const want = Buffer.from(traceId, 'hex');
   for (const request of requests) {
     for (const rs of request.resourceSpans) {
@@ -59,9 +59,12 @@ export async function loadTrace(reader: TelemetryReader, tenant: string, traceId
           // The same span twice (a replayed bundle, an exporter retry) is shown once.
           if (byId.has(spanId)) continue;
           const startNs = int64ToNumber(s.startTimeUnixNano);
-          const endNs = int64ToNumber(s.endTimeUnixNano);
+          const startBig = exactNanos(s.startTimeUnixNano);
+          const endBig = exactNanos(s.endTimeUnixNano);
           byId.set(spanId, {
             startNs,
+            startBig,
+            endBig,
             span: {
               span_id: spanId,
               parent_span_id: s.parentSpanId && s.parentSpanId.length > 0 ? Buffer.from(s.parentSpanId).toString('hex') : null,
@@ -70,10 +73,10 @@ export async function loadTrace(reader: TelemetryReader, tenant: string, traceId
               name: s.name ?? '',
               kind: KINDS[s.kind ?? 0] ?? 'UNSPECIFIED',
               service,
-              start_time: new Date(Math.floor(startNs / 1e6)).toISOString(),
+              start_time: new Date(nanosToMillis(s.startTimeUnixNano)).toISOString(),
               start_time_unix_nano: int64ToString(s.startTimeUnixNano),
               end_time_unix_nano: int64ToString(s.endTimeUnixNano),
-              duration_ms: Math.max(0, (endNs - startNs) / 1e6),
+              duration_ms: Math.max(0, Number(endBig - startBig) / 1e6),
               status: { code: STATUS[s.status?.code ?? 0] ?? 'UNSET', message: s.status?.message ?? '' },
               attributes: attributesToJson(s.attributes),
               resource,
@@ -86,6 +89,8 @@ export async function loadTrace(reader: TelemetryReader, tenant: string, traceId
       }
     }
   }
+  // Records indexed under this trace id that hold none of its spans: no trace to show.
+  if (byId.size === 0) return undefined;
   const entries = [...byId.values()];
   const byStart = (a: { startNs: number; span: TraceSpan }, b: { startNs: number; span: TraceSpan }): number => a.startNs - b.startNs || (a.span.span_id < b.span.span_id ? -1 : 1);
   const children = new Map<string, typeof entries>();
@@ -119,20 +124,31 @@ export async function loadTrace(reader: TelemetryReader, tenant: string, traceId
     }
   }
   // A loop, not spread arguments: a trace may have more spans than a call takes arguments.
-  let start = Infinity;
-  let end = -Infinity;
+  let first: { span: TraceSpan; startBig: bigint } | undefined;
+  let end: bigint | undefined;
   for (const e of entries) {
-    start = Math.min(start, e.startNs);
-    end = Math.max(end, e.startNs + e.span.duration_ms * 1e6);
+    if (!first || e.startBig < first.startBig) first = e;
+    const spanEnd = e.endBig > e.startBig ? e.endBig : e.startBig;
+    if (end === undefined || spanEnd > end) end = spanEnd;
   }
   return {
     trace_id: traceId,
     span_count: ordered.length,
     services: [...new Set(ordered.map((s) => s.service))].sort(),
     root_span_ids: roots.map((r) => r.span.span_id),
-    start_time: new Date(Math.floor(start / 1e6)).toISOString(),
-    duration_ms: Math.max(0, (end - start) / 1e6),
+    // The earliest span's own start time, converted exactly from its nanoseconds.
+    start_time: first!.span.start_time,
+    duration_ms: Number(end! - first!.startBig) / 1e6,
     spans: ordered,
     truncated,
   };
+}
+
+/** Nanoseconds of a 64-bit protobuf integer as an exact BigInt (0 for what is no integer). */
+function exactNanos(value: Parameters<typeof int64ToString>[0]): bigint {
+  try {
+    return BigInt(int64ToString(value));
+  } catch {
+    return 0n;
+  }
 }

@@ -113,4 +113,27 @@ describe('observability read APIs', () => {
     expect((await get(`/obs/trace/${id}`, other)).status).toBe(404);
     expect((await get('/obs/routes', other)).body.series).toEqual([]);
   });
+
+  it('GET /obs/trace/:id: start times are the exact milliseconds of the spans, where a float division would be 1 ms early', async () => {
+    // A recent millisecond whose nanoseconds, as a JS number divided by 1e6, fall just below it.
+    let ms = now - 30_000;
+    while (Math.floor(Number(BigInt(ms) * 1_000_000n) / 1e6) === ms) ms -= 1;
+    const traceId = 'e1'.repeat(16);
+    const payload = {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'api' } }] },
+          scopeSpans: [{ spans: [{ traceId, spanId: 'e1'.repeat(8), name: 'GET /exact', kind: 2, startTimeUnixNano: nanos(ms), endTimeUnixNano: nanos(ms + 7) }] }],
+        },
+      ],
+    };
+    const write = await t.token(TENANT, [`stella:telemetry:write#tenant/${TENANT}`]);
+    const res = await fetch(`http://127.0.0.1:${t.ports.http}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${write}`, 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+    expect(res.status).toBe(200);
+    await expect.poll(async () => (await get(`/obs/trace/${traceId}`)).status, { timeout: 20_000, interval: 100 }).toBe(200);
+    const trace = (await get(`/obs/trace/${traceId}`)).body as { start_time: string; duration_ms: number; spans: { start_time: string }[] };
+    expect(trace.start_time).toBe(new Date(ms).toISOString());
+    expect(trace.spans[0]!.start_time).toBe(new Date(ms).toISOString());
+    expect(trace.duration_ms).toBeCloseTo(7, 6);
+  });
 });
