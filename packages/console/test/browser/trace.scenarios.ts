@@ -53,13 +53,14 @@ export function traceScenarios(demo: () => DemoConsole): void {
     const results = page.getByRole('region', { name: 'Traces' });
     await results.getByText(/^\d+ traces? between/).waitFor();
     expect(new URL(page.url()).searchParams.get('service')).toBe('sbom-service');
-    expect(await results.getByText('More traces matched than').count()).toBe(0);
     // The page lists what the service finds: among them the good evaluation and the ones that failed at SBOM compute.
+    // Until the search answers, the page still shows the unfiltered list it opened with: wait for the new one.
     const found = (await searchTraces(demo(), { service: 'sbom-service', limit: '100' })).traces.map((t) => t.trace_id);
     expect(found).toContain(evaluation);
     expect(found).toContain(failures[0]);
-    const shown = await results.getByRole('row').evaluateAll((rows) => rows.map((r) => r.querySelector('th code')?.textContent ?? '').filter(Boolean));
-    expect(shown).toEqual(found);
+    const shownTraces = (): Promise<string[]> => results.getByRole('row').evaluateAll((rows) => rows.map((r) => r.querySelector('th code')?.textContent ?? '').filter(Boolean));
+    await expect.poll(shownTraces).toEqual(found);
+    expect(await results.getByText('More traces matched than').count()).toBe(0);
     const failedRow = results.getByRole('row').filter({ hasText: failures[0]! });
     expect(await failedRow.textContent()).toContain('1 error span');
     await page.screenshot({ path: join(ARTIFACTS, 'console-trace-search.png'), fullPage: true });
@@ -82,7 +83,10 @@ export function traceScenarios(demo: () => DemoConsole): void {
     await attribute.fill('stella.job.type=evaluation.run');
     await page.getByRole('button', { name: 'Search traces' }).click();
     await expect.poll(() => attribute.getAttribute('aria-invalid')).toBe(null);
-    await results.getByRole('link', { name: new RegExp(`trace ${failures[0]}$`) }).waitFor();
+    const withAttribute = (await searchTraces(demo(), { service: 'sbom-service', limit: '100', attribute: 'stella.job.type=evaluation.run' })).traces.map((t) => t.trace_id);
+    expect(withAttribute).toContain(failures[0]);
+    expect(new URL(page.url()).searchParams.get('attr')).toBe('stella.job.type=evaluation.run');
+    await expect.poll(shownTraces).toEqual(withAttribute);
 
     await results.getByRole('link', { name: new RegExp(`trace ${evaluation}$`) }).click();
     await page.getByRole('heading', { name: 'Waterfall' }).waitFor();
