@@ -59,10 +59,11 @@ const MIGRATION_LOCK_KEY = 7_261_531_042;
 
 /** Applies pending migrations; returns the ids applied now. */
 export async function migrate(db: MigrationExecutor, migrations: readonly Migration[], appRole: string): Promise<string[]> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS stella_schema_migrations (
-    id text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  // The lock first: `CREATE TABLE IF NOT EXISTS` run by two replicas at once can still collide.
   await db.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
   try {
+    await db.exec(`CREATE TABLE IF NOT EXISTS stella_schema_migrations (
+      id text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     const applied = new Map((await db.query<{ id: string; checksum: string }>('SELECT id, checksum FROM stella_schema_migrations')).map((r) => [r.id, r.checksum]));
     const done: string[] = [];
     for (const m of migrations) {
