@@ -4,49 +4,18 @@
  * After a restart on the same data directory every span and log record that got a 200 is
  * readable, and no trace is half visible. Repeated, so kills land at different points.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DevAuthority } from '../../src/auth/dev-authority.js';
 import { REQUEST_TYPES } from '../../src/segments/signal-records.js';
 import { createService, resolveConfig } from '../../src/index.js';
+import { startServiceProcess } from '../helpers/service-process.js';
 
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const TENANT = 'acme';
 const SPANS_PER_TRACE = 3;
-
-interface Child {
-  process: ChildProcess;
-  otlpPort: number;
-}
-
-/** Starts the service's own entry point and resolves once its OTLP receiver listens. */
-function startChild(dataDir: string): Promise<Child> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1', '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--log-level', 'info', '--otlp-tenant-records-per-sec', '1000000'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      for (const line of out.split('\n')) {
-        if (!line.includes('OTLP receiver listening')) continue;
-        const port = (JSON.parse(line) as { details: { otlp_http_port: number } }).details.otlp_http_port;
-        child.stdout!.removeAllListeners('data');
-        child.stdout!.resume();
-        resolve({ process: child, otlpPort: port });
-        return;
-      }
-    });
-    child.once('exit', (code, signal) => reject(new Error(`service exited before listening (code ${code}, signal ${signal}): ${err.slice(-2000)}`)));
-  });
-}
 
 function traceBody(traceId: Buffer): Uint8Array {
   const now = BigInt(Date.now()) * 1_000_000n;
@@ -89,14 +58,14 @@ describe('OTLP ingest killed with SIGKILL mid-stream', () => {
     const sent: string[] = [];
 
     for (let round = 0; round < 3; round++) {
-      const child = await startChild(dataDir);
+      const child = await startServiceProcess({ args: ['--data-dir', dataDir, '--otlp-tenant-records-per-sec', '1000000'] });
       const token = await (await DevAuthority.open(dataDir)).mint({ tenant: TENANT, scopes: [`stella:telemetry:write#tenant/${TENANT}`] });
       let killed = false;
       let ackedThisRound = 0;
       const killAfter = 60 + round * 40;
       const post = async (signal: 'traces' | 'logs', body: Uint8Array): Promise<boolean> => {
         try {
-          const res = await fetch(`http://127.0.0.1:${child.otlpPort}/v1/${signal}`, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-protobuf' } });
+          const res = await fetch(`${child.otlpHttpUrl}/v1/${signal}`, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-protobuf' } });
           await res.arrayBuffer();
           return res.status === 200;
         } catch {
@@ -115,13 +84,12 @@ describe('OTLP ingest killed with SIGKILL mid-stream', () => {
             if (logsOk) acked.logs.push(hex);
             if (tracesOk && ++ackedThisRound >= killAfter && !killed) {
               killed = true;
-              child.process.kill('SIGKILL');
+              child.child.kill('SIGKILL');
             }
           }
         }),
       );
-      await new Promise((resolve) => (child.process.exitCode !== null || child.process.signalCode !== null ? resolve(undefined) : child.process.once('exit', resolve)));
-      expect(child.process.signalCode).toBe('SIGKILL');
+      expect((await child.exited).signal).toBe('SIGKILL');
     }
 
     // Restart in-process on the same data directory: recovery indexes what the index had not reached.
