@@ -83,6 +83,11 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
     anyOf: ['stella:telemetry:admin'],
     why: 'a Collector profile signed for deployment (stella telemetry deploy): the configuration of what the Collectors receive, redact, keep and send where, for telemetry administrators',
   },
+  'GET /telemetry/status': {
+    kind: 'tenant',
+    anyOf: ['stella:obs:read', 'stella:telemetry:admin'],
+    why: "the tenant's ingest rates at this replica and whether the installation is sealed (stella telemetry status)",
+  },
   'GET /telemetry/incidents/mode': { kind: 'tenant', anyOf: ['stella:obs:read', 'stella:incident:admin', 'stella:telemetry:write'], why: "the tenant's incident modes (polled by telemetry-core processes)" },
   'POST /telemetry/incidents/mode': { kind: 'tenant', anyOf: ['stella:incident:admin'], why: 'switch incident mode on or off for the tenant or one service', privileged: true },
   'GET /telemetry/deep-debug': {

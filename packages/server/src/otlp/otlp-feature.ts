@@ -15,6 +15,7 @@ import type { OtlpIngestor } from './otlp-ingest.js';
 import { InflightBudget } from './inflight-budget.js';
 import { defaultPrepareWorkers, PreparePool } from './prepare-pool.js';
 import { decodedBytesEstimate, RequestPipeline } from './request-pipeline.js';
+import { telemetryStatusRoute } from './telemetry-status-route.js';
 
 export interface OtlpPorts {
   http: number;
@@ -75,6 +76,7 @@ export const otlpFeature: ServiceFeature = {
       listen,
       listening: () => ready,
       routes: (app) => {
+        telemetryStatusRoute(app, { config, rates: selfMetrics.ingestRates, clock });
         app.addHook('onListen', async () => {
           await listen().catch((error: unknown) => {
             logger.error(

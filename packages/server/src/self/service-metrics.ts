@@ -10,6 +10,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { EVIDENCE_KINDS } from '@stellaops/forensics';
 import type { TelemetryHandle } from '@stellaops/telemetry-core';
+import { IngestRates, type RateKind } from './ingest-rates.js';
 
 /** A counter as the code that counts sees it. */
 export interface CounterPoint {
@@ -83,6 +84,8 @@ export class ServiceMetrics {
   readonly incidentModes: IncidentModeGauge;
   /** DORA-2, DORA-4: `dora_*`. */
   readonly dora: DoraInstruments;
+  /** What the receiver counts, as rates over the last minute and five minutes (`GET /telemetry/status`). */
+  readonly ingestRates = new IngestRates();
 
   private readonly incidentTenants = new Map<string, boolean>();
   private readonly doraValues = new Map<string, readonly { environment: string; frequencyPerDay: number; changeFailureRatePercent: number | null }[]>();
@@ -92,8 +95,8 @@ export class ServiceMetrics {
     options: { selfTenant: string },
   ) {
     const m = handle.metrics;
-    this.receiverAccepted = m.counter('telemetry_receiver_accepted', 'Spans, log records and data points the OTLP receiver stored, by tenant and signal.');
-    this.receiverRefused = m.counter('telemetry_receiver_refused', 'OTLP requests refused, by tenant (once known), signal and error code.');
+    this.receiverAccepted = this.rated('accepted', m.counter('telemetry_receiver_accepted', 'Spans, log records and data points the OTLP receiver stored, by tenant and signal.'));
+    this.receiverRefused = this.rated('refused', m.counter('telemetry_receiver_refused', 'OTLP requests refused, by tenant (once known), signal and error code.'));
     this.quarantined = m.counter('stella_ingest_quarantined', 'Acknowledged records that could not be stored where they belong and were quarantined, by signal, tenant and reason.');
     this.bundleDuration = m.histogram('telemetry_bundle_generation_seconds', 'Time to build a forensic capture bundle (FOR-4).', BUNDLE_GENERATION_BUCKETS);
     this.bundleFailures = m.counter('telemetry_bundle_generation_failures', 'Forensic capture bundles that failed to build (FOR-4 alert input).');
@@ -165,5 +168,17 @@ export class ServiceMetrics {
   /** Reports a work queue's depth as `stella_queue_depth{queue}`; returns a function that stops it. */
   observeQueueDepth(queue: string, read: () => number): () => void {
     return this.handle.metrics.observeQueueDepth(queue, read);
+  }
+
+  /** The counter, also feeding the ingest rates of the tenant and signal it is told. */
+  private rated(kind: RateKind, counter: CounterPoint): CounterPoint {
+    return {
+      add: (value, attributes) => {
+        counter.add(value, attributes);
+        const tenant = attributes?.['tenant'];
+        const signal = attributes?.['signal'];
+        if (typeof tenant === 'string' && typeof signal === 'string') this.ingestRates.record(kind, tenant, signal, value);
+      },
+    };
   }
 }
