@@ -23,6 +23,15 @@ import { eventually, freePort, nextMessage, REPO_ROOT, startProcess, type Manage
  */
 export const DEMO_SLO_INTERVAL_MS = 2000;
 export const DEMO_METRICS_INTERVAL_MS = 2000;
+/**
+ * How long the service and each workload process may take to start (load their code, open the
+ * store, report ready). Generous, because a busy machine loads TypeScript slowly; a process that
+ * exits meanwhile fails the wait at once. `STELLA_DEMO_START_TIMEOUT_MS` changes it.
+ */
+export function startTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const set = Number(env['STELLA_DEMO_START_TIMEOUT_MS']);
+  return Number.isInteger(set) && set > 0 ? set : 180_000;
+}
 
 /** Which APIs this build of the service offers, read from its OpenAPI document. */
 export interface ServiceFeatures {
@@ -140,7 +149,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       watch(p);
       return p;
     });
-    const waiting = Promise.all(workload.map((p) => nextMessage(p, 'waiting', 120_000)));
+    const startTimeout = startTimeoutMs();
+    const waiting = Promise.all(workload.map((p) => nextMessage(p, 'waiting', startTimeout)));
     waiting.catch(() => undefined);
     const stellaUrl = `http://127.0.0.1:${port}`;
     await eventually(
@@ -150,7 +160,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         const r = await fetch(`${stellaUrl}/readyz`).catch(() => undefined);
         return r?.ok ? true : undefined;
       },
-      90_000,
+      startTimeout,
       200,
     );
     const features = await detectFeatures(stellaUrl, otlpHttp);
@@ -185,7 +195,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           features: { evidence: features.evidence, attestations: features.attestations },
         };
         const p = workload[i]!;
-        const ready = nextMessage(p, 'ready', 90_000);
+        const ready = nextMessage(p, 'ready', startTimeout);
         p.child.send({ type: 'configure', config });
         await ready;
       }),
