@@ -17,6 +17,7 @@ import { whoamiRoute } from './auth/whoami-route.js';
 import { ROUTE_ACCESS, routeKey } from './auth/scope-catalogue.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import { healthRoutes } from './health/health-routes.js';
+import type { Leadership } from './jobs/leadership.js';
 import type { ServiceConfig } from './config.js';
 import { HTTP_TIMEOUT_DEFAULTS } from './config.js';
 import { ServiceError } from './errors.js';
@@ -36,6 +37,8 @@ export interface BuildAppOptions {
   verifier: TokenVerifier;
   store: SqlStore;
   bus: Bus;
+  /** Whether this replica leads the periodic jobs (`/readyz`). */
+  leadership: Leadership;
   features: readonly FeatureRuntime[];
   /** The service's own telemetry: its server spans, request metrics and `/metrics` (self/self-telemetry.ts). */
   telemetry: MetricsSource & { tracer: Tracer; observeRequest: RequestObserver };
@@ -132,7 +135,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ServiceApp> {
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  healthRoutes(app, { store: options.store, bus: options.bus });
+  healthRoutes(app, { store: options.store, bus: options.bus, leadership: options.leadership });
   whoamiRoute(app);
   metricsRoute(app, options.telemetry);
   for (const feature of options.features) await feature.routes?.(app);

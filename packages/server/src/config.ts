@@ -81,6 +81,8 @@ export interface ServiceConfig {
   telemetryMetricsRetentionDays: number;
   /** Interval of the segment seal and telemetry retention job in ms. Default 60000 (`STELLA_SEGMENT_SEAL_INTERVAL_MS`). */
   segmentSealIntervalMs: number;
+  /** How often a replica on PostgreSQL tries to lead the periodic jobs, and the leader checks it still does, in ms. Default 2000 (`STELLA_LEADER_POLL_MS`). */
+  leaderPollMs: number;
   /** Widest window `/obs/logs`, `/obs/metrics` and `/obs/health` accept, in hours. Default 24 (`STELLA_OBS_MAX_WINDOW_HOURS`). */
   obsMaxWindowHours: number;
   /** Most rows one `/obs/*` answer returns. Default 1000 (`STELLA_OBS_MAX_RESULTS`). */
@@ -206,6 +208,7 @@ const KEYS = {
   telemetryLogsRetentionDays: ['telemetry-logs-retention-days', 'STELLA_TELEMETRY_LOGS_RETENTION_DAYS', 'Days logs are kept. Default 7.'],
   telemetryMetricsRetentionDays: ['telemetry-metrics-retention-days', 'STELLA_TELEMETRY_METRICS_RETENTION_DAYS', 'Days metrics are kept. Default 30.'],
   segmentSealIntervalMs: ['segment-seal-interval-ms', 'STELLA_SEGMENT_SEAL_INTERVAL_MS', 'Interval of the segment seal and telemetry retention job in ms. Default 60000.'],
+  leaderPollMs: ['leader-poll-ms', 'STELLA_LEADER_POLL_MS', 'How often a replica on PostgreSQL tries to lead the periodic jobs, and the leader checks it still does, in ms. Default 2000.'],
   obsMaxWindowHours: ['obs-max-window-hours', 'STELLA_OBS_MAX_WINDOW_HOURS', 'Widest window `/obs/logs`, `/obs/metrics` and `/obs/health` accept, in hours. Default 24.'],
   obsMaxResults: ['obs-max-results', 'STELLA_OBS_MAX_RESULTS', 'Most rows one `/obs/*` answer returns. Default 1000.'],
   traceDeepLink: ['trace-deep-link', 'STELLA_TRACE_DEEP_LINK', 'Link to an external trace UI, `{trace_id}` replaced, e.g. `https://tempo.example/trace/{trace_id}`.'],
@@ -371,6 +374,7 @@ export function resolveConfig(argv: readonly string[] = [], env: Source = proces
     telemetryLogsRetentionDays: integer('STELLA_TELEMETRY_LOGS_RETENTION_DAYS', pick('telemetryLogsRetentionDays') ?? '7', 1, 3650),
     telemetryMetricsRetentionDays: integer('STELLA_TELEMETRY_METRICS_RETENTION_DAYS', pick('telemetryMetricsRetentionDays') ?? '30', 1, 3650),
     segmentSealIntervalMs: integer('STELLA_SEGMENT_SEAL_INTERVAL_MS', pick('segmentSealIntervalMs') ?? '60000', 1000, 3_600_000),
+    leaderPollMs: integer('STELLA_LEADER_POLL_MS', pick('leaderPollMs') ?? '2000', 100, 60_000),
     obsMaxWindowHours: integer('STELLA_OBS_MAX_WINDOW_HOURS', pick('obsMaxWindowHours') ?? '24', 1, 24 * 90),
     obsMaxResults: integer('STELLA_OBS_MAX_RESULTS', pick('obsMaxResults') ?? '1000', 1, 100_000),
     traceDeepLink: pick('traceDeepLink'),

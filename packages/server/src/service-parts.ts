@@ -27,6 +27,7 @@ import { WebhookNotifier } from './incident/webhook-notifier.js';
 import { Quarantine } from './ingest/quarantine.js';
 import { KeyManager } from './keys/key-manager.js';
 import { FileSignerBackend, type SignerBackend } from './keys/signer-backend.js';
+import { openLeadership, type Leadership } from './jobs/leadership.js';
 import { OtlpIngestor } from './otlp/otlp-ingest.js';
 import { OtlpScrubber } from './otlp/otlp-scrub.js';
 import { TenantQuota } from './otlp/tenant-quota.js';
@@ -104,6 +105,8 @@ export interface ServiceParts extends BaseParts {
   capture: CaptureParts;
   /** Incident mode: switched by operators (incident/), by SLO breaches (slo/), expired by the TTL job. */
   incidents: IncidentController;
+  /** Whether this replica runs the cluster's periodic jobs (jobs/leadership.ts); every job is handed it. */
+  leadership: Leadership;
 }
 
 export function buildParts(base: BaseParts, options: { forensics?: ForensicsOptions } = {}): ServiceParts {
@@ -180,16 +183,21 @@ export function buildParts(base: BaseParts, options: { forensics?: ForensicsOpti
     forensics: { settings, objects, keys, repository, locker },
     capture: { capture, signer },
     incidents,
+    leadership: openLeadership({ databaseUrl: config.databaseUrl, pollMs: config.leaderPollMs, logger }),
   };
 }
 
 /** Indexes what was acknowledged but not yet indexed when the process last stopped (a crash), before any receiver listens. */
 export async function startParts(parts: ServiceParts): Promise<void> {
   await parts.telemetry.index.recover();
+  // Before the features start their jobs: a replica that leads runs them from the start.
+  await parts.leadership.start();
 }
 
 /** Finishes incident captures and webhook deliveries, flushes the index and syncs and closes the segments, after the features stopped. */
 export async function stopParts(parts: ServiceParts): Promise<void> {
+  // After the features stopped their jobs: releasing the lock hands the jobs to another replica now.
+  await parts.leadership.stop();
   await parts.incidents.settled();
   await parts.telemetry.index.stop();
   parts.telemetry.segments.close();

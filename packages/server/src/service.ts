@@ -13,6 +13,7 @@ import { openBus } from './bus/open-bus.js';
 import type { ServiceConfig } from './config.js';
 import { OutboxBus } from './bus/outbox-bus.js';
 import { FEATURES } from './features.js';
+import { reportLeadership } from './jobs/leadership.js';
 import { MetricsListener } from './self/metrics-route.js';
 import { LogLines, SelfTelemetry } from './self/self-telemetry.js';
 import type { FeatureRuntime, ServiceApp, ServiceFeature } from './service-feature.js';
@@ -127,7 +128,8 @@ export async function createService(options: ServiceOptions): Promise<StellaServ
     const runtimes = new Map<string, FeatureRuntime>();
     for (const feature of features) runtimes.set(feature.name, await feature.create(parts));
 
-    const app = await buildApp({ logger, verifier, store, bus, features: [...runtimes.values()], telemetry: self, http: config });
+    reportLeadership(self.handle, parts.leadership);
+    const app = await buildApp({ logger, verifier, store, bus, leadership: parts.leadership, features: [...runtimes.values()], telemetry: self, http: config });
     await app.ready();
     cleanups.push(() => app.close());
 

@@ -20,10 +20,10 @@ export interface DeepDebugRuntime extends FeatureRuntime {
 export const deepDebugFeature: ServiceFeature = {
   name: 'deep-debug',
   migrations: { name: 'deep-debug', dir: new URL('./migrations/', import.meta.url) },
-  create({ config, store, bus, audit, logger, clock }) {
+  create({ config, store, bus, audit, logger, clock, leadership }) {
     const controller = new DeepDebugController({ config, store, bus, audit, logger, clock });
     // Expiry runs with the segment seal job's cadence (default every minute), as incident mode's.
-    const ttl = new DeepDebugTtlJob(controller, logger, config.segmentSealIntervalMs);
+    const ttl = new DeepDebugTtlJob(controller, logger, config.segmentSealIntervalMs, leadership);
     let source: BusDeepDebugSource | undefined;
     let unfollow: (() => void) | undefined;
     const runtime: DeepDebugRuntime = {

@@ -5,6 +5,7 @@
  * grant drop it at its expiry on their own; the job makes the record and the audit trail say so.
  */
 import type { Logger } from '@stellaops/telemetry-core';
+import type { Leadership } from '../jobs/leadership.js';
 import { PeriodicJob } from '../jobs/periodic-job.js';
 import type { DeepDebugController, DeepDebugRecord } from './deep-debug-controller.js';
 
@@ -13,8 +14,9 @@ export class DeepDebugTtlJob extends PeriodicJob<DeepDebugRecord[]> {
     private readonly controller: DeepDebugController,
     logger: Logger,
     intervalMs: number,
+    leadership: Leadership,
   ) {
-    super({ name: 'deep-debug TTL', intervalMs, logger });
+    super({ name: 'deep-debug TTL', intervalMs, logger, leadership });
   }
 
   protected pass(): Promise<DeepDebugRecord[]> {

@@ -19,7 +19,7 @@ export interface DoraRuntime extends FeatureRuntime {
 export const doraFeature: ServiceFeature = {
   name: 'dora',
   migrations: { name: 'dora', dir: new URL('./migrations/', import.meta.url) },
-  create({ config, store, bus, quarantine, selfMetrics, logger, clock }) {
+  create({ config, store, bus, quarantine, selfMetrics, logger, clock, leadership }) {
     const repository = new DoraRepository(store);
     const service = new DoraService({
       repository,
@@ -35,7 +35,7 @@ export const doraFeature: ServiceFeature = {
       clock,
     });
     const consumer = new DoraConsumer({ bus, service, quarantine, logger, subjectPrefix: config.subjectPrefix });
-    const gauges = new DoraGaugeJob(service, repository, logger, config.doraGaugeIntervalMs);
+    const gauges = new DoraGaugeJob(service, repository, logger, config.doraGaugeIntervalMs, leadership);
     const runtime: DoraRuntime = {
       service,
       consumer,

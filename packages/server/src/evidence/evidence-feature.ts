@@ -21,12 +21,12 @@ export interface EvidenceRuntime extends FeatureRuntime, ForensicsParts {
 
 export const evidenceFeature: ServiceFeature = {
   name: 'evidence',
-  async create({ config, store, forensics, audit, logger, clock }) {
+  async create({ config, store, forensics, audit, logger, clock, leadership }) {
     const { locker, repository, objects, keys, settings } = forensics;
     // The platform key exists from the first start on (EVI-3), not from the first snapshot.
     await keys.keyring({ kind: 'platform' });
     const snapshots = new SnapshotService({ locker, repository, objects, timeline: new TimelineRepository(store, config.timelineRetentionDays) });
-    const pruning = new PruningJob({ locker, repository, audit, logger, intervalMs: settings.pruneIntervalMs, clock });
+    const pruning = new PruningJob({ locker, repository, audit, logger, intervalMs: settings.pruneIntervalMs, clock, leadership });
     const decisions = new DecisionRecorder({ repository, logger });
     const runtime: EvidenceRuntime = {
       ...forensics,

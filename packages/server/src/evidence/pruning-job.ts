@@ -19,6 +19,7 @@ import type { Logger } from '@stellaops/telemetry-core';
 import { runAs } from './request-actor.js';
 import { DeletionRefusedError, type EvidenceLocker } from './evidence-locker.js';
 import type { BundleRow, EvidenceRepository } from './evidence-repository.js';
+import type { Leadership } from '../jobs/leadership.js';
 import { PeriodicJob } from '../jobs/periodic-job.js';
 import { DAY_MS, emptyReasons, type KeepReason } from '../retention/policy.js';
 import { describeProtections, readProtections, windowOverlapping, type TenantProtections } from '../retention/protections.js';
@@ -37,6 +38,8 @@ export interface PruningJobOptions {
   batchSize?: number;
   /** Clock. Default `Date.now`. */
   clock?: () => number;
+  /** The job runs on the cluster's leader. */
+  leadership: Leadership;
 }
 
 export interface PruningOutcome {
@@ -61,7 +64,7 @@ export class PruningJob extends PeriodicJob<PruningOutcome[]> {
   private readonly clock: () => number;
 
   constructor(private readonly options: PruningJobOptions) {
-    super({ name: 'evidence pruning', intervalMs: options.intervalMs ?? 3_600_000, logger: options.logger });
+    super({ name: 'evidence pruning', intervalMs: options.intervalMs ?? 3_600_000, logger: options.logger, leadership: options.leadership });
     this.clock = options.clock ?? Date.now;
   }
 

@@ -1,6 +1,10 @@
-/** Liveness (`/healthz`: the process serves) and readiness (`/readyz`: store and bus answer). */
+/**
+ * Liveness (`/healthz`: the process serves) and readiness (`/readyz`: store and bus answer),
+ * which also says whether this replica leads the periodic jobs (a follower is ready all the same).
+ */
 import { Type } from 'typebox';
 import type { Bus } from '@stellaops/telemetry-core';
+import type { Leadership } from '../jobs/leadership.js';
 import type { ServiceApp } from '../service-feature.js';
 import type { SqlStore } from '../store/sql-store.js';
 
@@ -11,9 +15,11 @@ const Readiness = Type.Object({
   bus: Status,
   store_engine: Type.String(),
   bus_kind: Type.String(),
+  leader: Type.Boolean({ description: 'Whether this replica runs the periodic jobs of the cluster now' }),
+  leadership: Type.Union([Type.Literal('embedded'), Type.Literal('postgres-advisory-lock')], { description: 'How the leader is chosen: always this process (embedded store), or a PostgreSQL advisory lock' }),
 });
 
-export function healthRoutes(app: ServiceApp, deps: { store: SqlStore; bus: Bus }): void {
+export function healthRoutes(app: ServiceApp, deps: { store: SqlStore; bus: Bus; leadership: Leadership }): void {
   app.get(
     '/healthz',
     { schema: { operationId: 'getLiveness', summary: 'Liveness', tags: ['health'], security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }, { description: 'The process serves' }) } } },
@@ -37,7 +43,7 @@ export function healthRoutes(app: ServiceApp, deps: { store: SqlStore; bus: Bus 
       ]);
       const ready = store === 'ok' && bus === 'ok';
       reply.code(ready ? 200 : 503);
-      return { status: ready ? ('ready' as const) : ('not_ready' as const), store, bus, store_engine: deps.store.engine, bus_kind: deps.bus.kind };
+      return { status: ready ? ('ready' as const) : ('not_ready' as const), store, bus, store_engine: deps.store.engine, bus_kind: deps.bus.kind, leader: deps.leadership.isLeader, leadership: deps.leadership.mode };
     },
   );
 }

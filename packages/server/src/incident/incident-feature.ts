@@ -14,11 +14,11 @@ export interface IncidentRuntime extends FeatureRuntime {
 export const incidentFeature: ServiceFeature = {
   name: 'incident',
   migrations: { name: 'incident', dir: new URL('./migrations/', import.meta.url) },
-  create({ config, incidents: controller, bus, audit, logger }) {
+  create({ config, incidents: controller, bus, audit, logger, leadership }) {
     // The Orchestrator's requests over the bus (INC-3).
     const requests = new IncidentRequestConsumer({ bus, controller, audit, config, logger });
     // The TTL check runs with the segment seal job's cadence (default every minute).
-    const ttl = new IncidentTtlJob(controller, logger, config.segmentSealIntervalMs);
+    const ttl = new IncidentTtlJob(controller, logger, config.segmentSealIntervalMs, leadership);
     const runtime: IncidentRuntime = {
       controller,
       ttl,

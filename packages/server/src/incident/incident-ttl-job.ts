@@ -4,6 +4,7 @@
  */
 import type { Logger } from '@stellaops/telemetry-core';
 import type { IncidentController, IncidentRecord } from './incident-controller.js';
+import type { Leadership } from '../jobs/leadership.js';
 import { PeriodicJob } from '../jobs/periodic-job.js';
 
 export class IncidentTtlJob extends PeriodicJob<IncidentRecord[]> {
@@ -11,8 +12,9 @@ export class IncidentTtlJob extends PeriodicJob<IncidentRecord[]> {
     private readonly controller: IncidentController,
     logger: Logger,
     intervalMs: number,
+    leadership: Leadership,
   ) {
-    super({ name: 'incident TTL', intervalMs, logger });
+    super({ name: 'incident TTL', intervalMs, logger, leadership });
   }
 
   protected pass(): Promise<IncidentRecord[]> {

@@ -16,7 +16,7 @@ export interface SegmentsRuntime extends FeatureRuntime {
 
 export const segmentsFeature: ServiceFeature = {
   name: 'segments',
-  create({ config, store, telemetry, audit, logger, clock }) {
+  create({ config, store, telemetry, audit, logger, clock, leadership }) {
     const retentionSettings = new TelemetryRetentionSettings(store, retentionDefaults(config).signals);
     const retention = new TelemetryRetentionJob({
       telemetry,
@@ -26,6 +26,7 @@ export const segmentsFeature: ServiceFeature = {
       logger,
       clock,
       intervalMs: config.segmentSealIntervalMs,
+      leadership,
     });
     const runtime: SegmentsRuntime = {
       retention,

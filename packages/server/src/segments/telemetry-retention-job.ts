@@ -20,6 +20,7 @@ import type { SqlStore } from '../store/sql-store.js';
 import { hourStart, HOUR_MS, segmentId } from './segment-path.js';
 import { TelemetryIndex } from './telemetry-index.js';
 import type { TelemetryStore } from './telemetry-store.js';
+import type { Leadership } from '../jobs/leadership.js';
 import { PeriodicJob } from '../jobs/periodic-job.js';
 import { DAY_MS, rawDays, SIGNALS, type SignalTiers } from '../retention/policy.js';
 import { describeProtections, readProtections, windowOverlapping } from '../retention/protections.js';
@@ -38,6 +39,8 @@ export interface TelemetryRetentionOptions {
   clock: () => number;
   /** Interval in ms. */
   intervalMs: number;
+  /** The job seals and prunes the segment files this replica writes, so every replica runs it (`scope: 'replica'`). */
+  leadership: Leadership;
 }
 
 export interface RetentionRun {
@@ -56,7 +59,7 @@ const INDEX_TABLES = ['telemetry_spans', 'telemetry_logs', 'telemetry_trace_reco
 
 export class TelemetryRetentionJob extends PeriodicJob<RetentionRun> {
   constructor(private readonly options: TelemetryRetentionOptions) {
-    super({ name: 'telemetry seal/retention', intervalMs: options.intervalMs, logger: options.logger });
+    super({ name: 'telemetry seal/retention', intervalMs: options.intervalMs, logger: options.logger, leadership: options.leadership, scope: 'replica' });
   }
 
   protected async pass(): Promise<RetentionRun> {

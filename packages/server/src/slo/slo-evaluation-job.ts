@@ -9,6 +9,7 @@
 import type { Slo } from '@stellaops/collector-config';
 import { isValidTenantId } from '@stellaops/telemetry-core/tenant-id';
 import type { Logger } from '@stellaops/telemetry-core';
+import type { Leadership } from '../jobs/leadership.js';
 import { PeriodicJob } from '../jobs/periodic-job.js';
 import type { MetricsQuery } from '../obs/metrics-query.js';
 import type { SqlStore } from '../store/sql-store.js';
@@ -25,6 +26,8 @@ export interface SloEvaluationJobOptions {
   logger: Logger;
   clock: () => number;
   intervalMs: number;
+  /** The job runs on the cluster's leader. */
+  leadership: Leadership;
 }
 
 export interface EvaluationPass {
@@ -46,7 +49,7 @@ export class SloEvaluationJob extends PeriodicJob<EvaluationPass> {
   readonly health: EvaluationHealth = { failures: 0, lastFailureAt: undefined };
 
   constructor(private readonly options: SloEvaluationJobOptions) {
-    super({ name: 'SLO evaluation', intervalMs: options.intervalMs, logger: options.logger });
+    super({ name: 'SLO evaluation', intervalMs: options.intervalMs, logger: options.logger, leadership: options.leadership });
   }
 
   /** The tenant's latest evaluation, if one is at most two intervals old. */

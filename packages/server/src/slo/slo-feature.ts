@@ -46,12 +46,12 @@ async function readSlos(path: string, logger: Logger): Promise<Slo[]> {
 export const sloFeature: ServiceFeature = {
   name: 'slo',
   migrations: { name: 'slo', dir: new URL('./migrations/', import.meta.url) },
-  async create({ config, store, bus, audit, incidents, telemetry, logger, clock }) {
+  async create({ config, store, bus, audit, incidents, telemetry, logger, clock, leadership }) {
     const slos = await readSlos(config.sloDir, logger);
     const metrics = openMetricsQuery(config, store, telemetry);
     const evaluator = new SloEvaluator(metrics);
     const breaches = new SloBreaches({ config, store, bus, audit, incidents, logger, clock });
-    const job = new SloEvaluationJob({ slos, evaluator, metrics, breaches, store, logger, clock, intervalMs: config.sloEvaluationIntervalMs });
+    const job = new SloEvaluationJob({ slos, evaluator, metrics, breaches, store, logger, clock, intervalMs: config.sloEvaluationIntervalMs, leadership });
     const runtime: SloRuntime = {
       slos,
       evaluator,
@@ -61,8 +61,9 @@ export const sloFeature: ServiceFeature = {
       routes: (app) => sloRoutes(app, { config, slos, metrics, evaluator, job, breaches, clock }),
       start: async () => {
         job.start();
-        // The first pass runs now rather than one interval after start; its failures are logged by the job.
-        job.runOnce().catch((error: unknown) => logger.error({ err: error }, 'SLO evaluation failed'));
+        // The leader's first pass runs now rather than one interval after start (a replica that
+        // becomes the leader later runs one then); its failures are logged.
+        if (job.active) job.runOnce().catch((error: unknown) => logger.error({ err: error }, 'SLO evaluation failed'));
       },
       stop: async () => {
         await job.stop();

@@ -18,6 +18,7 @@
 import type { Logger } from '@stellaops/telemetry-core';
 import type { SqlStore, SqlTx } from '../store/sql-store.js';
 import type { TimelineRepository } from './timeline-repository.js';
+import type { Leadership } from '../jobs/leadership.js';
 import { PeriodicJob } from '../jobs/periodic-job.js';
 import { emptyReasons, timelineCutoffs, type KeepReason } from '../retention/policy.js';
 import { describeProtections, existingTables, readProtections, type TenantProtections } from '../retention/protections.js';
@@ -38,6 +39,8 @@ export interface RetentionJobOptions {
   batchSize?: number;
   /** Clock. Default `Date.now`. */
   clock?: () => number;
+  /** The job runs on the cluster's leader. */
+  leadership: Leadership;
 }
 
 export interface RetentionOutcome {
@@ -172,7 +175,7 @@ export class RetentionJob extends PeriodicJob<RetentionOutcome[]> {
   private readonly clock: () => number;
 
   constructor(private readonly options: RetentionJobOptions) {
-    super({ name: 'timeline retention', intervalMs: options.intervalMs ?? 3_600_000, logger: options.logger });
+    super({ name: 'timeline retention', intervalMs: options.intervalMs ?? 3_600_000, logger: options.logger, leadership: options.leadership });
     this.clock = options.clock ?? Date.now;
   }
 

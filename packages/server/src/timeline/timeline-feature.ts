@@ -23,7 +23,7 @@ export const timelineFeature: ServiceFeature = {
   // `timeline_events` is part of the core migrations (TL-3 ships with the store); the feature's
   // own tables (saved filters) are in its folder.
   migrations: { name: 'timeline', dir: new URL('./migrations/', import.meta.url) },
-  create({ config, store, bus, emitter, audit, quarantine, logger, clock, selfMetrics }) {
+  create({ config, store, bus, emitter, audit, quarantine, logger, clock, selfMetrics, leadership }) {
     // The service defaults must sit within the policy's bounds too (a ConfigError stops the start).
     const defaults = retentionDefaults(config);
     const repository = new TimelineRepository(store, config.timelineRetentionDays);
@@ -46,6 +46,7 @@ export const timelineFeature: ServiceFeature = {
       defaultEvidenceDays: defaults.evidenceDays,
       intervalMs: config.retentionIntervalMs,
       clock,
+      leadership,
     });
     const runtime: TimelineRuntime = {
       repository,
