@@ -40,6 +40,9 @@ function status(error: unknown): number | undefined {
   return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 }
 
+/** How servers answer a legal hold or retention read on an object that has none. */
+const NO_LOCK_CONFIGURATION = ['NoSuchObjectLockConfiguration', 'ObjectLockConfigurationNotFoundError', 'InvalidRequest'];
+
 function named(error: unknown, ...names: string[]): boolean {
   return names.includes((error as { name?: string })?.name ?? '');
 }
@@ -171,15 +174,15 @@ export class S3ObjectStore implements ObjectStore {
         const hold = await this.client.send(new GetObjectLegalHoldCommand({ Bucket: this.bucket, Key: this.k(o.key) }));
         legalHold ||= hold.LegalHold?.Status === 'ON';
       } catch (error) {
-        // No legal hold configuration on the object reads as "off".
-        if (!named(error, 'NoSuchObjectLockConfiguration', 'InvalidRequest')) throw this.fail(error, `reading the legal hold of ${o.key}`);
+        // No legal hold configuration on the object reads as "off" (Ceph RGW names it ObjectLockConfigurationNotFoundError).
+        if (!named(error, ...NO_LOCK_CONFIGURATION)) throw this.fail(error, `reading the legal hold of ${o.key}`);
       }
       try {
         const r = await this.client.send(new GetObjectRetentionCommand({ Bucket: this.bucket, Key: this.k(o.key) }));
         const until = r.Retention?.RetainUntilDate;
         if (until && (!retainUntil || until.getTime() > retainUntil.getTime())) retainUntil = until;
       } catch (error) {
-        if (!named(error, 'NoSuchObjectLockConfiguration', 'InvalidRequest')) throw this.fail(error, `reading the retention of ${o.key}`);
+        if (!named(error, ...NO_LOCK_CONFIGURATION)) throw this.fail(error, `reading the retention of ${o.key}`);
       }
     }
     return { legalHold, ...(retainUntil ? { retainUntil } : {}) };

@@ -1,7 +1,7 @@
 /**
- * S3 backend request shape. No S3-compatible server that honours Object Lock is installable
- * here from npm or Debian (s3rver ignores Object Lock; MinIO and Ceph RGW are not packaged), so
- * the real SDK client runs its whole middleware stack — serialization, checksums, signing — and
+ * S3 backend request shape, independent of any server (s3-object-lock.test.ts runs the backend
+ * against Ceph RGW, which enforces Object Lock). The real SDK client runs its whole middleware
+ * stack — serialization, checksums, signing — and
  * a middleware at the end of `finalizeRequest` records each signed request and answers for the
  * bucket instead of the network. The assertions are on the wire: Object Lock headers,
  * `If-None-Match: *`, legal-hold bodies, version-aware deletes.
