@@ -3,9 +3,17 @@
  * data directory on first start, optional per-tenant key rings, and rotation recorded in each
  * ring's signed, hash-chained rotation log (the forensics `Keyring`). The ring files hold only
  * public material; private keys stay with the `SignerBackend`.
+ *
+ * Replicas sharing the key directory act on one ring (SCALE-1): a ring read from its file is
+ * used for at most `refreshMs` (default 500 ms) before the file is checked again and re-read
+ * when it changed, so a rotation through one replica signs on every replica within a second;
+ * a ring is created with an exclusive link (of replicas starting together, one ring wins and all
+ * use it), and a rotation holds the ring's lock file while it reads, rotates and replaces it, so
+ * rotations through two replicas at once both land in the log, one after the other.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 import { Keyring, type KeyringDocument, type KeyRecord, type Signer } from '@stellaops/forensics';
 import { scopeDir, type KeyScope, type SignerBackend } from './signer-backend.js';
@@ -19,6 +27,32 @@ export interface KeyManagerOptions {
   tenantKeys?: boolean;
   /** Clock. Default `Date.now`. */
   clock?: () => number;
+  /** How long a ring read from its file is used before the file is checked again, in ms. Default 500. */
+  refreshMs?: number;
+}
+
+/** A ring as read from its file, and the file's identity then. */
+interface LoadedRing {
+  ring: Keyring;
+  stamp: string | undefined;
+  /** `performance.now()` of the last check against the file. */
+  checkedAt: number;
+}
+
+/** A rotation waits this long for another process's rotation of the same ring. */
+const LOCK_WAIT_MS = 10_000;
+/** A lock file older than this was left by a process that died while rotating. */
+const LOCK_STALE_MS = 60_000;
+
+/** The file's identity: a rename (every save) changes the inode, a rewrite its size or time. */
+async function stampOf(path: string): Promise<string | undefined> {
+  try {
+    const s = await stat(path, { bigint: true });
+    return `${s.ino}:${s.size}:${s.mtimeNs}`;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new KeyManagerError('keys.unavailable', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 export interface ActiveKey {
@@ -53,13 +87,16 @@ function key(scope: KeyScope): string {
 }
 
 export class KeyManager {
-  private readonly rings = new Map<string, Promise<Keyring>>();
+  private readonly rings = new Map<string, LoadedRing>();
+  private readonly loading = new Map<string, Promise<Keyring>>();
   // Rotations of one ring run one at a time; readers keep using the ring they hold.
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly clock: () => number;
+  private readonly refreshMs: number;
 
   constructor(private readonly options: KeyManagerOptions) {
     this.clock = options.clock ?? Date.now;
+    this.refreshMs = options.refreshMs ?? 500;
   }
 
   get tenantKeys(): boolean {
@@ -75,43 +112,65 @@ export class KeyManager {
     return join(scopeDir(this.options.dir, scope), 'keyring.json');
   }
 
-  /** Loads (or on first use creates) the key ring of `scope`. */
+  /** Loads (or on first use creates) the key ring of `scope`: the file's, checked at most `refreshMs` ago. */
   keyring(scope: KeyScope): Promise<Keyring> {
     const k = key(scope);
-    let ring = this.rings.get(k);
-    if (!ring) {
-      ring = this.openRing(scope).catch((error: unknown) => {
-        this.rings.delete(k);
-        throw error;
-      });
-      this.rings.set(k, ring);
+    const loaded = this.rings.get(k);
+    if (loaded && performance.now() - loaded.checkedAt < this.refreshMs) return Promise.resolve(loaded.ring);
+    let load = this.loading.get(k);
+    if (!load) {
+      load = this.load(scope, loaded).finally(() => this.loading.delete(k));
+      this.loading.set(k, load);
     }
+    return load;
+  }
+
+  /** The ring in the file (re-read only when the file changed since `loaded`), or a new one when there is none. */
+  private async load(scope: KeyScope, loaded: LoadedRing | undefined): Promise<Keyring> {
+    const path = this.file(scope);
+    const checkedAt = performance.now();
+    const stamp = await stampOf(path);
+    if (loaded && stamp !== undefined && stamp === loaded.stamp) {
+      loaded.checkedAt = checkedAt;
+      return loaded.ring;
+    }
+    const ring = stamp === undefined ? await this.create(scope) : await this.read(path);
+    this.rings.set(key(scope), { ring, stamp: stamp ?? (await stampOf(path)), checkedAt });
     return ring;
   }
 
-  private async openRing(scope: KeyScope): Promise<Keyring> {
-    const path = this.file(scope);
-    let text: string | undefined;
+  private async read(path: string): Promise<Keyring> {
+    let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new KeyManagerError('keys.unavailable', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+      throw new KeyManagerError('keys.unavailable', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
     }
-    if (text !== undefined) {
-      try {
-        return Keyring.fromJSON(text);
-      } catch (error) {
-        throw new KeyManagerError('keys.unavailable', `the key ring ${path} does not verify: ${(error as Error).message}`, { cause: error });
-      }
+    try {
+      return Keyring.fromJSON(text);
+    } catch (error) {
+      throw new KeyManagerError('keys.unavailable', `the key ring ${path} does not verify: ${(error as Error).message}`, { cause: error });
     }
-    const signer = await this.options.backend.generate(scope);
-    const ring = await Keyring.create({ signer, at: new Date(this.clock()) });
-    await this.save(scope, ring);
-    return ring;
   }
 
-  private async save(scope: KeyScope, ring: Keyring): Promise<void> {
+  /** A first ring, linked into place only if there is none yet: a ring another process created first wins. */
+  private async create(scope: KeyScope): Promise<Keyring> {
     const path = this.file(scope);
+    const signer = await this.options.backend.generate(scope);
+    const ring = await Keyring.create({ signer, at: new Date(this.clock()) });
+    const temp = await this.writeTemp(path, ring);
+    try {
+      await link(temp, path);
+      return ring;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      return this.read(path);
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+  }
+
+  private async writeTemp(path: string, ring: Keyring): Promise<string> {
     await mkdir(dirname(path), { recursive: true });
     const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     const handle = await open(temp, 'wx', 0o644);
@@ -121,7 +180,37 @@ export class KeyManager {
     } finally {
       await handle.close();
     }
-    await rename(temp, path);
+    return temp;
+  }
+
+  private async save(scope: KeyScope, ring: Keyring): Promise<void> {
+    const path = this.file(scope);
+    await rename(await this.writeTemp(path, ring), path);
+  }
+
+  /** Runs `fn` holding the ring's lock file (`keyring.json.lock`), shared by every process using the directory. */
+  private async locked<T>(scope: KeyScope, fn: () => Promise<T>): Promise<T> {
+    const lock = `${this.file(scope)}.lock`;
+    await mkdir(dirname(lock), { recursive: true });
+    const deadline = performance.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        const handle = await open(lock, 'wx', 0o644);
+        await handle.writeFile(`${process.pid}\n`).finally(() => handle.close());
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new KeyManagerError('keys.unavailable', `cannot lock ${lock}: ${(error as Error).message}`, { cause: error });
+        const held = await stat(lock).catch(() => undefined);
+        if (held && Date.now() - held.mtimeMs > LOCK_STALE_MS) await unlink(lock).catch(() => undefined);
+        else if (performance.now() > deadline) throw new KeyManagerError('keys.unavailable', `the key ring is being rotated by another process (${lock}); try again`);
+        else await delay(25);
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await unlink(lock).catch(() => undefined);
+    }
   }
 
   /** The key valid now in `ring` (the newest one added that is neither retired nor revoked). */
@@ -133,11 +222,12 @@ export class KeyManager {
   }
 
   /** The signer for `tenant`'s evidence at time `at` (default now), with its ring. */
-  async activeKey(tenant: string, at: Date = new Date(this.clock())): Promise<ActiveKey> {
+  async activeKey(tenant: string, at?: Date): Promise<ActiveKey> {
     const scope = this.scopeFor(tenant);
     await this.queues.get(key(scope));
     const keyring = await this.keyring(scope);
-    const record = this.current(keyring, at);
+    // "Now" is after the ring is loaded: a ring made by this very call holds no key valid before it.
+    const record = this.current(keyring, at ?? new Date(this.clock()));
     try {
       return { scope, keyring, signer: await this.options.backend.load(scope, record.keyId) };
     } catch (error) {
@@ -151,8 +241,9 @@ export class KeyManager {
    */
   rotate(scope: KeyScope): Promise<RotationResult> {
     const k = key(scope);
-    const run = (this.queues.get(k) ?? Promise.resolve()).catch(() => undefined).then(async () => {
-      const ring = await this.keyring(scope);
+    const run = (this.queues.get(k) ?? Promise.resolve()).catch(() => undefined).then(() => this.locked(scope, async () => {
+      // The ring as the file holds it now (checked, not cached): another replica may have rotated it a moment ago.
+      const ring = await this.load(scope, this.rings.get(k));
       // The log never goes backwards in time, even if the clock does.
       const last = ring.entries().at(-1);
       const at = new Date(Math.max(this.clock(), last ? new Date(last.at).getTime() : 0));
@@ -163,9 +254,9 @@ export class KeyManager {
       const copy = Keyring.fromJSON(ring.toJSON());
       await copy.rotate(next.publicKeyPem, { signer, at });
       await this.save(scope, copy);
-      this.rings.set(k, Promise.resolve(copy));
+      this.rings.set(k, { ring: copy, stamp: await stampOf(this.file(scope)), checkedAt: performance.now() });
       return { scope, previous_key_id: previous.keyId, key_id: next.keyId, at: at.toISOString() };
-    });
+    }));
     this.queues.set(k, run);
     return run;
   }
