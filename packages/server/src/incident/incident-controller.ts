@@ -240,6 +240,14 @@ export class IncidentController {
     return ended;
   }
 
+  /**
+   * Sets the gauge from a tenant's complete set of modes as another replica broadcast it, so every
+   * replica's `telemetry_incident_mode` follows a change made anywhere in the cluster.
+   */
+  applyBroadcast(tenant: string, active: number): void {
+    if (active > 0 || this.gauge.has(tenant)) this.setGauge(tenant, active);
+  }
+
   /** Loads the gauge for every tenant (at start, and so replicas converge). */
   async refreshAll(): Promise<void> {
     const tenants = await this.options.store.tenantTransaction(null, (tx) => tx.query<{ tenant_id: string }>('SELECT tenant_id FROM tenants'));
