@@ -4,9 +4,10 @@
  * embedded defaults. Absent database and NATS URLs select the embedded engines.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isValidTenantId, tenantIdProblem } from '@stellaops/telemetry-core/tenant-id';
+import { REPLICA_ID_RE } from './segments/segment-path.js';
 
 export interface ServiceConfig {
   /** TCP port. Default 8080 (`STELLA_PORT`). */
@@ -81,6 +82,10 @@ export interface ServiceConfig {
   telemetryMetricsRetentionDays: number;
   /** Interval of the segment seal and telemetry retention job in ms. Default 60000 (`STELLA_SEGMENT_SEAL_INTERVAL_MS`). */
   segmentSealIntervalMs: number;
+  /** Directory of the telemetry segments; replicas of one installation share it. Default `<dataDir>/telemetry/segments` (`STELLA_SEGMENTS_DIR`). */
+  segmentsDir: string;
+  /** This replica's id, in the names of the segment files it writes; unique per replica. Default: made once and kept in `<dataDir>/replica-id` (`STELLA_REPLICA_ID`). */
+  replicaId: string | undefined;
   /** How often a replica on PostgreSQL tries to lead the periodic jobs, and the leader checks it still does, in ms. Default 2000 (`STELLA_LEADER_POLL_MS`). */
   leaderPollMs: number;
   /** Widest window `/obs/logs`, `/obs/metrics` and `/obs/health` accept, in hours. Default 24 (`STELLA_OBS_MAX_WINDOW_HOURS`). */
@@ -208,6 +213,8 @@ const KEYS = {
   telemetryLogsRetentionDays: ['telemetry-logs-retention-days', 'STELLA_TELEMETRY_LOGS_RETENTION_DAYS', 'Days logs are kept. Default 7.'],
   telemetryMetricsRetentionDays: ['telemetry-metrics-retention-days', 'STELLA_TELEMETRY_METRICS_RETENTION_DAYS', 'Days metrics are kept. Default 30.'],
   segmentSealIntervalMs: ['segment-seal-interval-ms', 'STELLA_SEGMENT_SEAL_INTERVAL_MS', 'Interval of the segment seal and telemetry retention job in ms. Default 60000.'],
+  segmentsDir: ['segments-dir', 'STELLA_SEGMENTS_DIR', 'Directory of the telemetry segments; replicas of one installation share it. Default `<data dir>/telemetry/segments`.'],
+  replicaId: ['replica-id', 'STELLA_REPLICA_ID', 'This replica\'s id, in the names of the segment files it writes (letters, digits, `_`, `-`); unique per replica. Default: made once and kept in <data dir>/replica-id.'],
   leaderPollMs: ['leader-poll-ms', 'STELLA_LEADER_POLL_MS', 'How often a replica on PostgreSQL tries to lead the periodic jobs, and the leader checks it still does, in ms. Default 2000.'],
   obsMaxWindowHours: ['obs-max-window-hours', 'STELLA_OBS_MAX_WINDOW_HOURS', 'Widest window `/obs/logs`, `/obs/metrics` and `/obs/health` accept, in hours. Default 24.'],
   obsMaxResults: ['obs-max-results', 'STELLA_OBS_MAX_RESULTS', 'Most rows one `/obs/*` answer returns. Default 1000.'],
@@ -374,6 +381,8 @@ export function resolveConfig(argv: readonly string[] = [], env: Source = proces
     telemetryLogsRetentionDays: integer('STELLA_TELEMETRY_LOGS_RETENTION_DAYS', pick('telemetryLogsRetentionDays') ?? '7', 1, 3650),
     telemetryMetricsRetentionDays: integer('STELLA_TELEMETRY_METRICS_RETENTION_DAYS', pick('telemetryMetricsRetentionDays') ?? '30', 1, 3650),
     segmentSealIntervalMs: integer('STELLA_SEGMENT_SEAL_INTERVAL_MS', pick('segmentSealIntervalMs') ?? '60000', 1000, 3_600_000),
+    segmentsDir: resolve(pick('segmentsDir') ?? join(resolve(pick('dataDir') ?? './.stella'), 'telemetry', 'segments')),
+    replicaId: pick('replicaId'),
     leaderPollMs: integer('STELLA_LEADER_POLL_MS', pick('leaderPollMs') ?? '2000', 100, 60_000),
     obsMaxWindowHours: integer('STELLA_OBS_MAX_WINDOW_HOURS', pick('obsMaxWindowHours') ?? '24', 1, 24 * 90),
     obsMaxResults: integer('STELLA_OBS_MAX_RESULTS', pick('obsMaxResults') ?? '1000', 1, 100_000),
@@ -439,6 +448,9 @@ export function resolveConfig(argv: readonly string[] = [], env: Source = proces
     if (config.sealed && !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
       throw new ConfigError('the installation is sealed: STELLA_AUTH_JWKS_URL must be a loopback address; use STELLA_AUTH_JWKS_FILE for an offline JWKS');
     }
+  }
+  if (config.replicaId !== undefined && !REPLICA_ID_RE.test(config.replicaId)) {
+    throw new ConfigError(`STELLA_REPLICA_ID "${config.replicaId}" must be letters, digits, "_" and "-", at most 63, starting with a letter or digit`);
   }
   if (config.traceDeepLink !== undefined && !config.traceDeepLink.includes('{trace_id}')) {
     throw new ConfigError('STELLA_TRACE_DEEP_LINK must contain "{trace_id}", e.g. https://tempo.example/trace/{trace_id}');

@@ -207,6 +207,8 @@ export const ERRORS = {
   'segment.io_error': { answeredAs: 'internal', meaning: 'a telemetry segment could not be opened, written or synced (a full or failing disk is store.unavailable, or otlp.unavailable on the receivers)' },
   'segment.corrupt': { answeredAs: 'internal', meaning: 'a segment record fails its checksum or ends early' },
   'keys.unavailable': { answeredAs: 'evidence.keys_unavailable', meaning: 'a key ring or signing key cannot be read, does not verify, or has no key valid now' },
+  'segment.replica_invalid': { answeredAs: 'internal', meaning: 'the replica id (STELLA_REPLICA_ID, or the one kept in the data directory) cannot be part of a segment file name' },
+  'segment.not_sealed': { answeredAs: 'internal', meaning: "another replica's segment was not removed because it is not sealed: its writer may still append to it" },
   'keys.not_found': { answeredAs: 'evidence.keys_unavailable', meaning: 'no key ring for this scope' },
 } as const satisfies Record<string, ResponseSpec | InternalSpec>;
 

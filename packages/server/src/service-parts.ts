@@ -10,7 +10,6 @@
  * features run; their background work (index recovery, flushing, closing segments) is started
  * and stopped by `createService` around the features'.
  */
-import { join } from 'node:path';
 import { createHttpTimestamper, type Signer } from '@stellaops/forensics';
 import { compileScrubPolicy, type Bus, type Logger, type TimelineEmitter } from '@stellaops/telemetry-core';
 import type { TokenVerifier } from './auth/token-verifier.js';
@@ -29,6 +28,7 @@ import { KeyManager } from './keys/key-manager.js';
 import { FileSignerBackend, type SignerBackend } from './keys/signer-backend.js';
 import { openLeadership, type Leadership } from './jobs/leadership.js';
 import { OtlpIngestor } from './otlp/otlp-ingest.js';
+import { resolveReplicaId } from './segments/replica-id.js';
 import { OtlpScrubber } from './otlp/otlp-scrub.js';
 import { TenantQuota } from './otlp/tenant-quota.js';
 import type { ServiceMetrics } from './self/service-metrics.js';
@@ -113,7 +113,8 @@ export function buildParts(base: BaseParts, options: { forensics?: ForensicsOpti
   const { config, store, emitter, logger, clock, selfMetrics } = base;
   const audit = new AuditTrail({ store, emitter, logger });
   const quarantine = new Quarantine(store, logger, clock, selfMetrics.quarantined);
-  const segments = new SegmentStore(join(config.dataDir, 'telemetry', 'segments'), logger);
+  // Replicas may share the segments directory: each writes files named with its own replica id.
+  const segments = new SegmentStore(config.segmentsDir, logger, { replica: resolveReplicaId(config.dataDir, config.replicaId) });
   const telemetry: TelemetryStore = { segments, index: new TelemetryIndex({ store, segments, quarantine, logger }) };
   const otlpIngestor = new OtlpIngestor({
     segments,
@@ -123,6 +124,8 @@ export function buildParts(base: BaseParts, options: { forensics?: ForensicsOpti
     logger,
     clock,
     metrics: { accepted: selfMetrics.receiverAccepted, refused: selfMetrics.receiverRefused },
+    // On PostgreSQL other replicas read the index: a record is acknowledged once they can find it.
+    indexBeforeAnswer: store.engine === 'postgres',
   });
   selfMetrics.observeQueueDepth('telemetry.index', () => telemetry.index.backlog);
 

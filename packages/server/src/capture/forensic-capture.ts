@@ -49,6 +49,10 @@ const REQUEST_TYPES: Record<Signal, string> = {
 interface SegmentSelection {
   signal: Signal;
   hour: string;
+  /** The replica that wrote the segment (replicas sharing a segments directory); absent for one service. */
+  replica?: string;
+  /** The segment's file name without `.seg`. */
+  name: string;
   path: string;
   sealed: boolean;
   /** [offset of payload, length] per selected record, in file order. */
@@ -115,8 +119,8 @@ export class ForensicCapture {
     const selections: SegmentSelection[] = [];
     for (const signal of SIGNALS) {
       for (const seg of await this.options.segments.segmentsInWindow(tenant, signal, window.fromMs, window.toMs)) {
-        const sel: SegmentSelection = { signal, hour: seg.hour, path: seg.path, sealed: seg.sealed, ranges: [], records: 0, items: 0, bytes: 0 };
-        for await (const r of this.options.segments.records(tenant, signal, seg.hour, { withPayload: false })) {
+        const sel: SegmentSelection = { signal, hour: seg.hour, ...(seg.replica !== undefined ? { replica: seg.replica } : {}), name: seg.name, path: seg.path, sealed: seg.sealed, ranges: [], records: 0, items: 0, bytes: 0 };
+        for await (const r of this.options.segments.records(tenant, signal, seg.name, { withPayload: false })) {
           if (r.receivedAtMs < window.fromMs || r.receivedAtMs >= window.toMs) continue;
           sel.ranges.push([r.offset + FRAME_HEADER_BYTES, r.length]);
           sel.bytes += r.length;
@@ -194,6 +198,7 @@ export class ForensicCapture {
         plan.segments.map(async (s) => ({
           signal: s.signal,
           hour: new Date(hourStart(s.hour)).toISOString(),
+          ...(s.replica !== undefined ? { replica: s.replica } : {}),
           records: s.records,
           items: s.items,
           bytes: s.bytes,
@@ -238,7 +243,7 @@ async function* readRanges(selections: SegmentSelection[], onProgress?: (bytes: 
           const n = Math.min(MAX_READ, length - done);
           const buf = Buffer.allocUnsafe(n);
           const { bytesRead } = await file.read(buf, 0, n, offset + done);
-          if (bytesRead !== n) throw new Error(`segment ${sel.signal}/${sel.hour} ended early at offset ${offset + done}`);
+          if (bytesRead !== n) throw new Error(`segment ${sel.signal}/${sel.name} ended early at offset ${offset + done}`);
           done += n;
           onProgress?.(n);
           yield buf;

@@ -57,7 +57,7 @@ const ReplayResult = Type.Object({
 const ReindexResult = Type.Object({ segments: Type.Integer(), records: Type.Integer() });
 
 const BUS_SOURCE = /^bus:([^#]+)#(.+)$/;
-const SEGMENT_SOURCE = /^segment:([a-z]+\/\d{8}T\d{2})@(\d+)$/;
+const SEGMENT_SOURCE = /^segment:([a-z]+\/\d{8}T\d{2}(?:\.[A-Za-z0-9][A-Za-z0-9_-]{0,62})?)@(\d+)$/;
 
 function payloadOut(payload: Buffer | null): { payload: string | null; payload_encoding: 'utf8' | 'base64' | null } {
   if (!payload) return { payload: null, payload_encoding: null };

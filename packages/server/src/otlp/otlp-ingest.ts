@@ -4,11 +4,15 @@
  * record to the tenant's segment, wait until the segment is on stable storage (group commit),
  * then hand the record's index rows to the indexer. The answer is sent only after that wait:
  * a 2xx means the record survives a crash; the index catches up from the segments if needed.
+ * With `indexBeforeAnswer` (replicas sharing PostgreSQL and the segments) the answer also waits
+ * until the record's index rows are committed, so every replica finds an acknowledged record at
+ * once (read-after-write across replicas: 0 s while the database answers).
  * Either the whole record is appended or nothing is: a refusal never leaves anything behind.
  */
 import type { Logger } from '@stellaops/telemetry-core';
 import type { CounterPoint } from '../self/service-metrics.js';
-import { SegmentError, type SegmentStore } from '../segments/segment-store.js';
+import type { RecordRows } from '../segments/index-rows.js';
+import { SegmentError, type AppendedRecord, type SegmentStore } from '../segments/segment-store.js';
 import type { TelemetryIndex } from '../segments/telemetry-index.js';
 import { OtlpError } from './otlp-error.js';
 import { DEFAULT_PREPARE_LIMITS, prepareRequest, type OtlpFormat, type PreparedRequest, type PrepareLimits } from './otlp-prepare.js';
@@ -36,6 +40,17 @@ export interface OtlpIngestorOptions {
   /** Index rows waiting beyond which requests are refused with 503 + Retry-After. Default 500000. */
   maxIndexBacklog?: number;
   limits?: PrepareLimits;
+  /**
+   * Answer only once the record's index rows are committed (the index is read by other
+   * replicas, which cannot see this one's queue). Default false: the index catches up within
+   * its flush interval, and this replica's own reads flush it first.
+   */
+  indexBeforeAnswer?: boolean;
+  /**
+   * Longest wait for the index with `indexBeforeAnswer`, in ms; past it the record (durable)
+   * is acknowledged anyway and becomes visible when the index catches up. Default 10000.
+   */
+  indexWaitMs?: number;
   /** `telemetry_receiver_accepted_total{tenant,signal}` and `telemetry_receiver_refused_total{tenant,signal,error_code}`. Default: not counted. */
   metrics?: { accepted: CounterPoint; refused: CounterPoint };
 }
@@ -103,12 +118,30 @@ export class OtlpIngestor {
         }
         const at = segments.append(tenant, signal, clock(), prepared.accepted, prepared.payload);
         await segments.durable();
-        index.addRecord(tenant, at, prepared.rows);
+        if (this.options.indexBeforeAnswer) await this.indexed(tenant, at, prepared.rows);
+        else index.addRecord(tenant, at, prepared.rows);
       }
       this.accepted.add(prepared.accepted, { tenant, signal });
       return prepared.rejected > 0 ? { accepted: prepared.accepted, rejected: prepared.rejected, message: prepared.message } : { accepted: prepared.accepted, rejected: 0 };
     } catch (error) {
       throw this.refusal(signal, error, tenant);
+    }
+  }
+
+  /** Waits (bounded) until the record's index rows are committed. Never rejects. */
+  private async indexed(tenant: string, at: AppendedRecord, rows: RecordRows): Promise<void> {
+    const waitMs = this.options.indexWaitMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), waitMs)));
+    try {
+      if ((await Promise.race([this.options.index.indexed(tenant, at, rows), late])) === 'late') {
+        this.options.logger.warn(
+          { tenant_id: tenant, details: { segment: at.segment, offset: at.offset, wait_ms: waitMs } },
+          'telemetry index not committed in time; the durable record is acknowledged and becomes visible when the index catches up',
+        );
+      }
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -1,11 +1,17 @@
 /**
  * STO-2: the append-only, tenant- and hour-partitioned store of received telemetry. Each
- * (tenant, signal, hour) has one file of length-prefixed records (see segment-frame.ts),
+ * (tenant, signal, hour) has one file of length-prefixed records per writing replica (see
+ * segment-path.ts for the names, segment-frame.ts for the records),
  * appended with one positioned write each, never rewritten. `durable()` makes every append so
  * far survive a power cut: one `fdatasync` per dirty file per round, shared by every caller
  * waiting at that moment (group commit), off the event loop. Past hours are sealed: the file
  * is synced, closed for good, and its deterministic chunk manifest written beside it.
  * Everything else (the SQL index, captures) is derived from these files.
+ *
+ * Several replicas may share one root (SCALE-1): each appends only to the files named with its
+ * own replica id, reads everyone's, seals its own past hours — and another replica's once that
+ * hour ended `foreignSealGraceMs` ago (a replica that stopped for good) — and never removes a
+ * segment of another replica that is not sealed, which may still be open for appends.
  */
 import { closeSync, existsSync, fdatasync, fstatSync, statSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, writevSync } from 'node:fs';
 import { open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -15,10 +21,10 @@ import type { CodesOf } from '../errors.js';
 import type { Signal } from './signal-records.js';
 import { buildSegmentManifest, serializeSegmentManifest, type SegmentManifest } from './chunk-manifest.js';
 import { decodeFrameHeader, encodeFrameHeader, frameIsIntact, FRAME_HEADER_BYTES } from './segment-frame.js';
-import { hourKey, hourStart, HOUR_MS, segmentId } from './segment-path.js';
+import { hourKey, hourStart, HOUR_MS, parseSegmentName, REPLICA_ID_RE, segmentId, segmentName } from './segment-path.js';
 
 export interface AppendedRecord {
-  /** `<signal>/<hour>`, what the index stores. */
+  /** `<signal>/<name>`, what the index stores. */
   segment: string;
   /** Byte offset of the record's frame header in the segment file. */
   offset: number;
@@ -38,9 +44,23 @@ export interface StoredRecord {
 export interface SegmentInfo {
   tenant: string;
   signal: Signal;
+  /** The file name without `.seg`: the hour, then `.<replica>` when a replica writes it. */
+  name: string;
   hour: string;
+  /** The replica that writes it; absent for the one-service layout. */
+  replica?: string;
   path: string;
   sealed: boolean;
+}
+
+export interface SegmentStoreOptions {
+  /**
+   * The id of this replica: appends go to `<hour>.<replica>.seg`. Absent → `<hour>.seg`, the
+   * layout of one service alone on its directory.
+   */
+  replica?: string;
+  /** How long after its hour ended another replica's unsealed segment is sealed by this one. Default 15 minutes. */
+  foreignSealGraceMs?: number;
 }
 
 interface OpenSegment {
@@ -71,20 +91,35 @@ export class SegmentStore {
   private syncing: Promise<void> | undefined;
   private nextRound: Promise<void> | undefined;
 
+  readonly replica: string | undefined;
+  private readonly foreignSealGraceMs: number;
+
   /** @param root directory holding one folder per tenant. */
   constructor(
     readonly root: string,
     private readonly logger?: Logger,
+    options: SegmentStoreOptions = {},
   ) {
+    if (options.replica !== undefined && !REPLICA_ID_RE.test(options.replica)) {
+      throw new SegmentError('segment.replica_invalid', `replica id "${options.replica}" is not usable in a segment name (letters, digits, "_" and "-", at most 63)`);
+    }
+    this.replica = options.replica;
+    this.foreignSealGraceMs = options.foreignSealGraceMs ?? 15 * 60_000;
     mkdirSync(root, { recursive: true });
   }
 
-  path(tenant: string, signal: Signal, hour: string): string {
-    return join(this.root, tenant, signal, `${hour}.seg`);
+  /** The file of segment `name` (`<hour>` or `<hour>.<replica>`, see segment-path.ts). */
+  path(tenant: string, signal: Signal, name: string): string {
+    return join(this.root, tenant, signal, `${name}.seg`);
   }
 
-  manifestPath(tenant: string, signal: Signal, hour: string): string {
-    return join(this.root, tenant, signal, `${hour}.manifest.json`);
+  manifestPath(tenant: string, signal: Signal, name: string): string {
+    return join(this.root, tenant, signal, `${name}.manifest.json`);
+  }
+
+  /** True for the segments this store appends to: its replica's, or every one in the one-service layout (no replica id on either). */
+  owns(seg: Pick<SegmentInfo, 'replica'>): boolean {
+    return seg.replica === this.replica || seg.replica === undefined;
   }
 
   /**
@@ -92,10 +127,10 @@ export class SegmentStore {
    * writev per record keeps records whole and in order without a queue, and costs microseconds.
    */
   append(tenant: string, signal: Signal, receivedAtMs: number, items: number, payload: Uint8Array): AppendedRecord {
-    const hour = hourKey(receivedAtMs);
-    const key = `${tenant}/${signal}/${hour}`;
+    const name = segmentName(hourKey(receivedAtMs), this.replica);
+    const key = `${tenant}/${signal}/${name}`;
     let seg = this.open.get(key);
-    if (!seg) seg = this.openForAppend(tenant, signal, hour, key);
+    if (!seg) seg = this.openForAppend(tenant, signal, name, key);
     // Receive times never go backwards inside a file, so record order is time order.
     const at = Math.max(receivedAtMs, seg.lastReceivedAt);
     const header = encodeFrameHeader(payload, at, items);
@@ -115,7 +150,7 @@ export class SegmentStore {
     seg.size = offset + FRAME_HEADER_BYTES + payload.byteLength;
     seg.lastReceivedAt = at;
     seg.dirty = true;
-    return { segment: segmentId(signal, hour), offset, end: seg.size };
+    return { segment: segmentId(signal, name), offset, end: seg.size };
   }
 
   /**
@@ -154,9 +189,9 @@ export class SegmentStore {
     }
   }
 
-  private openForAppend(tenant: string, signal: Signal, hour: string, key: string): OpenSegment {
+  private openForAppend(tenant: string, signal: Signal, name: string, key: string): OpenSegment {
     const dir = join(this.root, tenant, signal);
-    if (existsSync(this.manifestPath(tenant, signal, hour))) {
+    if (existsSync(this.manifestPath(tenant, signal, name))) {
       throw new SegmentError('segment.sealed', `segment ${key} is sealed; records are appended to the current hour only`);
     }
     let fd: number;
@@ -166,7 +201,7 @@ export class SegmentStore {
         mkdirSync(dir, { recursive: true });
         created = true;
       }
-      const path = this.path(tenant, signal, hour);
+      const path = this.path(tenant, signal, name);
       created ||= !existsSync(path);
       fd = openSync(path, 'a+');
       // A new file's directory entry must be durable too, or a crash loses the whole file.
@@ -181,27 +216,28 @@ export class SegmentStore {
   }
 
   /** Bytes in a segment file now (0 when it does not exist). */
-  size(tenant: string, signal: Signal, hour: string): number {
-    const seg = this.open.get(`${tenant}/${signal}/${hour}`);
+  size(tenant: string, signal: Signal, name: string): number {
+    const seg = this.open.get(`${tenant}/${signal}/${name}`);
     if (seg) return seg.size;
     try {
-      return statSync(this.path(tenant, signal, hour)).size;
+      return statSync(this.path(tenant, signal, name)).size;
     } catch {
       return 0;
     }
   }
 
-  /** Reads the record whose frame starts at `offset`. */
-  async readRecord(tenant: string, segment: { signal: Signal; hour: string }, offset: number): Promise<StoredRecord> {
-    const file = await open(this.path(tenant, segment.signal, segment.hour), 'r');
+  /** Reads the record whose frame starts at `offset` (in the segment of `hour` written by `replica`, none: the one-service layout). */
+  async readRecord(tenant: string, segment: { signal: Signal; hour: string; replica?: string }, offset: number): Promise<StoredRecord> {
+    const id = segmentId(segment.signal, segmentName(segment.hour, segment.replica));
+    const file = await open(this.path(tenant, segment.signal, segmentName(segment.hour, segment.replica)), 'r');
     try {
       const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
       const { bytesRead } = await file.read(header, 0, FRAME_HEADER_BYTES, offset);
-      if (bytesRead !== FRAME_HEADER_BYTES) throw new SegmentError('segment.corrupt', `no record at offset ${offset} of ${segment.signal}/${segment.hour}`);
+      if (bytesRead !== FRAME_HEADER_BYTES) throw new SegmentError('segment.corrupt', `no record at offset ${offset} of ${id}`);
       const h = decodeFrameHeader(header);
       const payload = Buffer.allocUnsafe(h.length);
       await file.read(payload, 0, h.length, offset + FRAME_HEADER_BYTES);
-      if (!frameIsIntact(h, payload)) throw new SegmentError('segment.corrupt', `record at offset ${offset} of ${segment.signal}/${segment.hour} fails its checksum`);
+      if (!frameIsIntact(h, payload)) throw new SegmentError('segment.corrupt', `record at offset ${offset} of ${id} fails its checksum`);
       return { offset, receivedAtMs: h.receivedAtMs, items: h.items, length: h.length, payload };
     } finally {
       await file.close();
@@ -212,15 +248,15 @@ export class SegmentStore {
    * Streams a segment's records in file order. Stops at the first torn or corrupt frame (the
    * tail of a segment still being written after a crash) and reports it to the logger.
    */
-  async *records(tenant: string, signal: Signal, hour: string, options: { withPayload?: boolean; fromOffset?: number } = {}): AsyncGenerator<StoredRecord> {
+  async *records(tenant: string, signal: Signal, name: string, options: { withPayload?: boolean; fromOffset?: number } = {}): AsyncGenerator<StoredRecord> {
     const withPayload = options.withPayload ?? true;
-    const path = this.path(tenant, signal, hour);
+    const path = this.path(tenant, signal, name);
     let file;
     try {
       file = await open(path, 'r');
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new SegmentError('segment.io_error', `cannot open ${signal}/${hour}: ${(cause as Error).message}`, { cause });
+      throw new SegmentError('segment.io_error', `cannot open ${signal}/${name}: ${(cause as Error).message}`, { cause });
     }
     try {
       const size = (await file.stat()).size;
@@ -229,14 +265,14 @@ export class SegmentStore {
         await file.read(header, 0, FRAME_HEADER_BYTES, at);
         const h = decodeFrameHeader(header);
         if (at + FRAME_HEADER_BYTES + h.length > size) {
-          this.logger?.warn({ tenant_id: tenant, details: { segment: `${signal}/${hour}`, offset: at } }, 'segment ends in a torn record; reading stops there');
+          this.logger?.warn({ tenant_id: tenant, details: { segment: `${signal}/${name}`, offset: at } }, 'segment ends in a torn record; reading stops there');
           return;
         }
         let payload = EMPTY;
         if (withPayload) {
           payload = Buffer.allocUnsafe(h.length);
           await file.read(payload, 0, h.length, at + FRAME_HEADER_BYTES);
-          if (!frameIsIntact(h, payload)) throw new SegmentError('segment.corrupt', `record at offset ${at} of ${signal}/${hour} fails its checksum`);
+          if (!frameIsIntact(h, payload)) throw new SegmentError('segment.corrupt', `record at offset ${at} of ${signal}/${name} fails its checksum`);
         }
         yield { offset: at, receivedAtMs: h.receivedAtMs, items: h.items, length: h.length, payload };
         at += FRAME_HEADER_BYTES + h.length;
@@ -251,16 +287,20 @@ export class SegmentStore {
     return (await readdir(this.root, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory()).map((d) => d.name).sort();
   }
 
-  /** A tenant's segments of one signal, oldest first. */
+  /** A tenant's segments of one signal (every replica's), oldest hour first. */
   async segments(tenant: string, signal: Signal): Promise<SegmentInfo[]> {
     const dir = join(this.root, tenant, signal);
-    const names = await readdir(dir).catch(() => [] as string[]);
-    const sealed = new Set(names.filter((n) => n.endsWith('.manifest.json')).map((n) => n.slice(0, -'.manifest.json'.length)));
-    return names
-      .filter((n) => n.endsWith('.seg'))
-      .map((n) => n.slice(0, -4))
-      .sort()
-      .map((hour) => ({ tenant, signal, hour, path: join(dir, `${hour}.seg`), sealed: sealed.has(hour) }));
+    const files = await readdir(dir).catch(() => [] as string[]);
+    const sealed = new Set(files.filter((n) => n.endsWith('.manifest.json')).map((n) => n.slice(0, -'.manifest.json'.length)));
+    const out: SegmentInfo[] = [];
+    for (const file of files) {
+      if (!file.endsWith('.seg')) continue;
+      const name = file.slice(0, -4);
+      const parsed = parseSegmentName(name);
+      if (!parsed) continue;
+      out.push({ tenant, signal, name, ...parsed, path: join(dir, file), sealed: sealed.has(name) });
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** The segments of `signal` whose hour overlaps [fromMs, toMs). */
@@ -272,8 +312,9 @@ export class SegmentStore {
   }
 
   /**
-   * Seals every segment of an hour before `nowMs`'s: sync, close, write the chunk manifest
-   * (atomically, via rename). Returns the manifests written.
+   * Seals every segment of this store's own of an hour before `nowMs`'s — and another
+   * replica's whose hour ended at least `foreignSealGraceMs` ago — : sync, close, write the
+   * chunk manifest (atomically, via rename). Returns the manifests written.
    */
   async sealBefore(nowMs: number): Promise<SegmentManifest[]> {
     const current = hourKey(nowMs);
@@ -282,7 +323,8 @@ export class SegmentStore {
       for (const signal of ['traces', 'metrics', 'logs'] as const) {
         for (const seg of await this.segments(tenant, signal)) {
           if (seg.sealed || seg.hour >= current) continue;
-          sealed.push(await this.seal(tenant, signal, seg.hour));
+          if (!this.owns(seg) && hourStart(seg.hour) + HOUR_MS + this.foreignSealGraceMs > nowMs) continue;
+          sealed.push(await this.seal(tenant, signal, seg.name));
         }
       }
     }
@@ -290,38 +332,49 @@ export class SegmentStore {
   }
 
   /** Seals one segment (closing it for appends) and returns its manifest. */
-  async seal(tenant: string, signal: Signal, hour: string): Promise<SegmentManifest> {
-    const key = `${tenant}/${signal}/${hour}`;
+  async seal(tenant: string, signal: Signal, name: string): Promise<SegmentManifest> {
+    const key = `${tenant}/${signal}/${name}`;
     const seg = this.open.get(key);
     if (seg) {
       fsyncSync(seg.fd);
       closeSync(seg.fd);
       this.open.delete(key);
     }
-    const manifest = await buildSegmentManifest(this.path(tenant, signal, hour), tenant, signal, hour);
-    const target = this.manifestPath(tenant, signal, hour);
-    await writeFile(`${target}.partial`, serializeSegmentManifest(manifest), { mode: 0o644 });
-    await rename(`${target}.partial`, target);
+    const manifest = await this.rebuildManifest(tenant, signal, name);
+    const target = this.manifestPath(tenant, signal, name);
+    // Unique per writer: two replicas sealing one segment at once each rename a whole file.
+    const partial = `${target}.${process.pid}.partial`;
+    await writeFile(partial, serializeSegmentManifest(manifest), { mode: 0o644 });
+    await rename(partial, target);
     return manifest;
   }
 
   /** Rebuilds a sealed segment's manifest from its bytes (identical to the stored one unless the segment changed). */
-  rebuildManifest(tenant: string, signal: Signal, hour: string): Promise<SegmentManifest> {
-    return buildSegmentManifest(this.path(tenant, signal, hour), tenant, signal, hour);
+  rebuildManifest(tenant: string, signal: Signal, name: string): Promise<SegmentManifest> {
+    const parsed = parseSegmentName(name);
+    if (!parsed) return Promise.reject(new SegmentError('segment.corrupt', `"${name}" is not a segment name`));
+    return buildSegmentManifest(this.path(tenant, signal, name), tenant, signal, parsed.hour);
   }
 
-  /** Removes a segment and its manifest (retention). */
-  async remove(tenant: string, signal: Signal, hour: string): Promise<number> {
-    const key = `${tenant}/${signal}/${hour}`;
+  /**
+   * Removes a segment and its manifest (retention). Another replica's segment is removed only
+   * once sealed: until then its writer may still append to it.
+   */
+  async remove(tenant: string, signal: Signal, name: string): Promise<number> {
+    const parsed = parseSegmentName(name);
+    if (parsed && !this.owns(parsed) && !existsSync(this.manifestPath(tenant, signal, name))) {
+      throw new SegmentError('segment.not_sealed', `segment ${tenant}/${signal}/${name} belongs to replica ${parsed.replica} and is not sealed; it is not removed`);
+    }
+    const key = `${tenant}/${signal}/${name}`;
     const seg = this.open.get(key);
     if (seg) {
       closeSync(seg.fd);
       this.open.delete(key);
     }
-    const path = this.path(tenant, signal, hour);
+    const path = this.path(tenant, signal, name);
     const size = (await stat(path).catch(() => undefined))?.size ?? 0;
     await rm(path, { force: true });
-    await rm(this.manifestPath(tenant, signal, hour), { force: true });
+    await rm(this.manifestPath(tenant, signal, name), { force: true });
     return size;
   }
 

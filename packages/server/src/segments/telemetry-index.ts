@@ -7,6 +7,12 @@
  *
  * - After a crash, `recover()` derives the rows of every record past its segment's cursor from
  *   the segment itself; `reindex()` rebuilds a tenant's index from the segments on demand.
+ * - Replicas sharing a segments directory and the database (SCALE-1): a segment is indexed
+ *   only by the replica that writes it while it is open — recovery covers this replica's own
+ *   segments, reindexing its own and the sealed ones — so no record is indexed twice.
+ * - `indexed()` resolves once a record's rows are committed: the receivers wait for it before
+ *   answering when other replicas read the same index, so what one replica acknowledged every
+ *   replica finds at once. Waiting records are flushed at once, together (group commit).
  * - A record the store refuses (a data error) never fails its batch: the batch is split until
  *   the record is alone, the record goes to the quarantine with the store's reason, the cursor
  *   moves past it, and everything else is written. Only an unreachable store holds rows back;
@@ -44,6 +50,8 @@ interface PendingRecord {
   offset: number;
   end: number;
   rows: RecordRows;
+  /** Called once the record's rows are committed (or the record quarantined). */
+  done?: () => void;
 }
 
 const SPAN_COLUMNS = [
@@ -145,6 +153,8 @@ export class TelemetryIndex {
   private readonly intervalMs: number;
   private failures = 0;
   private stopped = false;
+  /** Records pending whose caller waits for them (`indexed()`): the next flush starts at once. */
+  private waiting = 0;
 
   constructor(private readonly options: TelemetryIndexOptions) {
     this.maxBatch = options.maxBatchRows ?? 20_000;
@@ -157,13 +167,23 @@ export class TelemetryIndex {
   }
 
   /** Queues the rows of a record that is durable in its segment. */
-  addRecord(tenant: string, at: AppendedRecord, rows: RecordRows): void {
+  addRecord(tenant: string, at: AppendedRecord, rows: RecordRows, done?: () => void): void {
     let list = this.pending.get(tenant);
     if (!list) this.pending.set(tenant, (list = []));
-    list.push({ segment: at.segment, offset: at.offset, end: at.end, rows });
+    list.push({ segment: at.segment, offset: at.offset, end: at.end, rows, ...(done ? { done } : {}) });
     this.pendingCount += rowCount(rows) + 1;
-    if (this.pendingCount >= this.maxBatch && !this.flushing && this.failures === 0) this.startFlush();
+    if (done) this.waiting++;
+    if ((this.pendingCount >= this.maxBatch || done) && !this.flushing && this.failures === 0) this.startFlush();
     else this.schedule(this.intervalMs);
+  }
+
+  /**
+   * Queues the rows of a durable record and resolves once they are committed (or the record
+   * is quarantined). Never rejects: while the store is unreachable the rows are retried, and
+   * the promise resolves when they are in.
+   */
+  indexed(tenant: string, at: AppendedRecord, rows: RecordRows): Promise<void> {
+    return new Promise((resolve) => this.addRecord(tenant, at, rows, resolve));
   }
 
   /** Writes everything pending; resolves when the store has it (or, with the store down, after a bounded wait). */
@@ -194,12 +214,14 @@ export class TelemetryIndex {
       const cursors = await this.cursors(tenant);
       for (const signal of INDEXED_SIGNALS) {
         for (const seg of await this.options.segments.segments(tenant, signal)) {
-          const id = segmentId(signal, seg.hour);
+          // Another replica's segment is indexed by its writer (its rows may be on their way).
+          if (!this.options.segments.owns(seg)) continue;
+          const id = segmentId(signal, seg.name);
           const from = cursors.get(id);
-          const size = this.options.segments.size(tenant, signal, seg.hour);
+          const size = this.options.segments.size(tenant, signal, seg.name);
           if (from !== undefined && from >= size) continue;
           result.segments++;
-          result.records += await this.indexSegment(tenant, signal, seg.hour, from);
+          result.records += await this.indexSegment(tenant, signal, seg.name, from);
         }
       }
     }
@@ -207,14 +229,19 @@ export class TelemetryIndex {
     return result;
   }
 
-  /** Rebuilds a tenant's index from its segments: rows and cursors are dropped, then derived again. */
+  /**
+   * Rebuilds a tenant's index from its segments: rows and cursors are dropped, then derived
+   * again — for this replica's own segments and every sealed one; another replica's open
+   * segment is left to its writer (whose rows of it keep arriving).
+   */
   async reindex(tenant: string): Promise<RecoveryResult> {
     const result: RecoveryResult = { segments: 0, records: 0 };
     await this.flush();
     for (const signal of INDEXED_SIGNALS) {
       for (const seg of await this.options.segments.segments(tenant, signal)) {
+        if (!seg.sealed && !this.options.segments.owns(seg)) continue;
         result.segments++;
-        result.records += await this.indexSegment(tenant, signal, seg.hour, undefined);
+        result.records += await this.indexSegment(tenant, signal, seg.name, undefined);
       }
     }
     this.options.logger.info({ tenant_id: tenant, details: { ...result } }, 'telemetry index rebuilt from the segments');
@@ -259,24 +286,40 @@ export class TelemetryIndex {
    * Derives the rows of a segment's records from `from` (undefined: from scratch, deleting the
    * segment's rows first) up to its current end, writing them in batches with the cursor.
    */
-  private indexSegment(tenant: string, signal: Signal, hour: string, from: number | undefined): Promise<number> {
+  private indexSegment(tenant: string, signal: Signal, name: string, from: number | undefined): Promise<number> {
     return this.exclusive(async () => {
-      const id = segmentId(signal, hour);
-      const { segments, store } = this.options;
-      const end = segments.size(tenant, signal, hour);
-      // Records queued live below `end` are covered by this pass: drop them from the queue.
+      const id = segmentId(signal, name);
+      const end = this.options.segments.size(tenant, signal, name);
+      // Records queued live below `end` are covered by this pass: drop them from the queue (their waiters hear when it is done).
       const queued = this.pending.get(tenant);
+      const covered: PendingRecord[] = [];
       if (queued) {
         const keep = queued.filter((r) => r.segment !== id || r.offset >= end);
-        for (const r of queued) if (r.segment === id && r.offset < end) this.pendingCount -= rowCount(r.rows) + 1;
+        for (const r of queued) {
+          if (r.segment !== id || r.offset >= end) continue;
+          this.pendingCount -= rowCount(r.rows) + 1;
+          if (r.done) this.waiting--;
+          covered.push(r);
+        }
         this.pending.set(tenant, keep);
       }
+      try {
+        return await this.indexSegmentFrom(tenant, signal, id, name, end, from);
+      } finally {
+        // Durable either way; a pass that failed leaves them past the cursor, for the next recovery.
+        for (const r of covered) r.done?.();
+      }
+    });
+  }
+
+  private async indexSegmentFrom(tenant: string, signal: Signal, id: string, name: string, end: number, from: number | undefined): Promise<number> {
+    const { segments, store } = this.options;
       if (from === undefined) await store.tenantTransaction(tenant, (tx) => TelemetryIndex.removeSegmentRows(tx, tenant, id));
       let batch: PendingRecord[] = [];
       let rows = 0;
       let records = 0;
       const unreadable: QuarantineEntry[] = [];
-      for await (const record of segments.records(tenant, signal, hour, { fromOffset: from ?? 0 })) {
+      for await (const record of segments.records(tenant, signal, name, { fromOffset: from ?? 0 })) {
         if (record.offset >= end) break;
         const recordEnd = record.offset + FRAME_HEADER_BYTES + record.length;
         let derived: RecordRows;
@@ -298,7 +341,6 @@ export class TelemetryIndex {
       if (batch.length > 0) await this.writeTenant(tenant, batch);
       if (unreadable.length > 0) await this.options.quarantine.add(tenant, unreadable);
       return records;
-    });
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -323,13 +365,14 @@ export class TelemetryIndex {
     const taken = this.pending;
     this.pending = new Map();
     this.pendingCount = 0;
+    this.waiting = 0;
     const flushing = this.exclusive(() => this.writeAll(taken))
       .catch((error: unknown) => {
         this.options.logger.error({ err: error }, 'telemetry index flush failed unexpectedly; its rows are queued again');
       })
       .finally(() => {
         this.flushing = undefined;
-        if (this.pendingCount >= this.maxBatch && this.failures === 0) this.startFlush();
+        if ((this.pendingCount >= this.maxBatch || this.waiting > 0) && this.failures === 0) this.startFlush();
         else if (this.pendingCount > 0) this.schedule(this.failures === 0 ? this.intervalMs : Math.min(30_000, 500 * 2 ** Math.min(this.failures, 6)));
       });
     this.flushing = flushing;
@@ -342,12 +385,16 @@ export class TelemetryIndex {
     for (const [tenant, records] of taken) {
       try {
         await this.writeTenant(tenant, records);
+        for (const r of records) r.done?.();
       } catch (error) {
         failed = true;
         // Put the records back in front: the segments hold the data, the index only has to catch up.
         const later = this.pending.get(tenant) ?? [];
         this.pending.set(tenant, [...records, ...later]);
-        for (const r of records) this.pendingCount += rowCount(r.rows) + 1;
+        for (const r of records) {
+          this.pendingCount += rowCount(r.rows) + 1;
+          if (r.done) this.waiting++;
+        }
         this.options.logger.error({ err: error, tenant_id: tenant, details: { records: records.length } }, 'telemetry index flush failed; retrying');
       }
     }

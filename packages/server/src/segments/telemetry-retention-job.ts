@@ -91,7 +91,9 @@ export class TelemetryRetentionJob extends PeriodicJob<RetentionRun> {
           const start = hourStart(seg.hour);
           const end = start + HOUR_MS;
           if (end > hotCutoff) break;
-          const id = segmentId(signal, seg.hour);
+          // Another replica's segment not yet sealed may still be open for appends: left to its writer.
+          if (!seg.sealed && !telemetry.segments.owns(seg)) continue;
+          const id = segmentId(signal, seg.name);
           if (windowOverlapping(protections, start, end)) {
             if (end <= rawCutoff) {
               run.held.push({ tenant, signal, hour: seg.hour });
@@ -104,7 +106,7 @@ export class TelemetryRetentionJob extends PeriodicJob<RetentionRun> {
           if (end <= rawCutoff) {
             // Index rows first: a crash in between leaves a segment without rows (re-indexable), never rows without data.
             await store.tenantTransaction(tenant, (tx) => TelemetryIndex.removeSegmentRows(tx, tenant, id));
-            const bytes = await telemetry.segments.remove(tenant, signal, seg.hour);
+            const bytes = await telemetry.segments.remove(tenant, signal, seg.name);
             run.removed.push({ tenant, signal, hour: seg.hour, bytes });
             stats.removed_hours++;
             continue;

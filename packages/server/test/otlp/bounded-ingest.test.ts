@@ -262,7 +262,7 @@ describe('a 330k-span request with the item limit raised', () => {
     // Readable: every span is in the stored record; a trace comes back whole from /obs/trace.
     let spans = 0;
     for (const seg of await t.telemetry.segments.segments(TENANT, 'traces')) {
-      for await (const record of t.telemetry.segments.records(TENANT, 'traces', seg.hour)) {
+      for await (const record of t.telemetry.segments.records(TENANT, 'traces', seg.name)) {
         if (record.payload.length < MiB) continue;
         for (const rs of decodeRequest('traces', record.payload).resourceSpans) for (const ss of rs.scopeSpans) spans += ss.spans.length;
       }

@@ -43,7 +43,7 @@ async function post(signal: string, body: Uint8Array | string, headers: Record<s
 async function storedRecords(signal: 'traces' | 'logs' | 'metrics'): Promise<number> {
   let n = 0;
   for (const seg of await t.telemetry.segments.segments(TENANT, signal)) {
-    for await (const record of t.telemetry.segments.records(TENANT, signal, seg.hour)) {
+    for await (const record of t.telemetry.segments.records(TENANT, signal, seg.name)) {
       decodeRequest(signal, record.payload);
       n++;
     }
