@@ -93,21 +93,25 @@ describe.skipIf(!up)('telemetry shared by the replicas of a cluster', () => {
     return ((await res.json()) as { logs: { body: string }[] }).logs.some((l) => l.body === marker);
   };
 
-  /** A steady round-robin load of traces over every running replica until `stop()`; what was acknowledged. */
+  /** A steady round-robin load of traces and log records over every running replica until `stop()`; what was acknowledged. */
   const load = (clients: number) => {
     let stopped = false;
     const acked: string[] = [];
+    const ackedLogs: string[] = [];
     const running = Promise.all(
       Array.from({ length: clients }, async () => {
         while (!stopped) {
           const id = randomBytes(16);
-          const replica = cluster.client.next();
-          if (await postOtlp(replica, 'traces', traceBody(id), write)) acked.push(id.toString('hex'));
+          const hex = id.toString('hex');
+          const [traced, logged] = await Promise.all([postOtlp(cluster.client.next(), 'traces', traceBody(id), write), postOtlp(cluster.client.next(), 'logs', logBody(id, `load-${hex}`), write)]);
+          if (traced) acked.push(hex);
+          if (logged) ackedLogs.push(hex);
         }
       }),
     );
     return {
       acked,
+      ackedLogs,
       stop: async () => {
         stopped = true;
         await running;
@@ -181,11 +185,16 @@ describe.skipIf(!up)('telemetry shared by the replicas of a cluster', () => {
     }
     expect(marks.killedAt).toBeGreaterThanOrEqual(60);
     expect(background.acked.length).toBeGreaterThanOrEqual(marks.killedAt + 60);
-    // Every acknowledged trace — the victim's included — is read from the survivors, on the first attempt.
+    // Every acknowledged trace and log record — the victim's included — is read from the survivors, on the first attempt.
     let i = 0;
     for (const hex of background.acked) {
       const reader = survivors[i++ % survivors.length]!;
       expect(await traceOn(reader, hex), `acknowledged trace ${hex} on ${reader.id}`).toBe(true);
+    }
+    expect(background.ackedLogs.length).toBeGreaterThan(60);
+    for (const hex of background.ackedLogs) {
+      const reader = survivors[i++ % survivors.length]!;
+      expect(await logOn(reader, hex, `load-${hex}`), `acknowledged log record ${hex} on ${reader.id}`).toBe(true);
     }
     // Back on its data directory, the victim reads them too.
     await victim.restart();
