@@ -39,7 +39,11 @@ export interface TelemetryRetentionOptions {
   clock: () => number;
   /** Interval in ms. */
   intervalMs: number;
-  /** The job seals and prunes the segment files this replica writes, so every replica runs it (`scope: 'replica'`). */
+  /**
+   * The job seals and prunes the segment files this replica writes, so every replica runs it
+   * (`scope: 'replica'`); the leader also prunes the other replicas' sealed segments, and those
+   * of the one-service layout, so a replica gone for good leaves nothing behind.
+   */
   leadership: Leadership;
 }
 
@@ -91,8 +95,9 @@ export class TelemetryRetentionJob extends PeriodicJob<RetentionRun> {
           const start = hourStart(seg.hour);
           const end = start + HOUR_MS;
           if (end > hotCutoff) break;
-          // Another replica's segment not yet sealed may still be open for appends: left to its writer.
-          if (!seg.sealed && !telemetry.segments.owns(seg)) continue;
+          // Each replica prunes its own segments; the leader also the others' — another replica's only
+          // once sealed (until then its writer may still append), and those of the one-service layout.
+          if (seg.replica !== telemetry.segments.replica && !(this.options.leadership.isLeader && (seg.sealed || seg.replica === undefined))) continue;
           const id = segmentId(signal, seg.name);
           if (windowOverlapping(protections, start, end)) {
             if (end <= rawCutoff) {

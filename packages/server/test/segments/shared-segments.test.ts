@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Leadership } from '../../src/jobs/leadership.js';
 import { resolveReplicaId } from '../../src/segments/replica-id.js';
 import { hourKey, parseSegmentId, segmentId } from '../../src/segments/segment-path.js';
 import { SegmentError, SegmentStore } from '../../src/segments/segment-store.js';
+import { TelemetryRetentionJob } from '../../src/segments/telemetry-retention-job.js';
 import { exportWith, makeSpans, startReceiver } from '../otlp/otlp-helpers.js';
 
 const T0 = Date.parse('2025-03-01T10:15:00Z');
@@ -118,7 +120,7 @@ describe('segments shared by replicas', () => {
     }
   });
 
-  it('the retention job prunes expired segments of every replica once sealed, and leaves another replica’s open segment alone', { timeout: 60_000 }, async () => {
+  it('the retention job prunes a replica’s own expired segments, the leader’s also the others’ once sealed, and never another replica’s open segment', { timeout: 60_000 }, async () => {
     const clock = { now: T0 };
     const svc = await startReceiver({ STELLA_REPLICA_ID: 'replica-a' }, [], () => clock.now);
     try {
@@ -133,8 +135,16 @@ describe('segments shared by replicas', () => {
       const current = b.append('acme', 'traces', clock.now, 1, Buffer.from('open, from b'));
       await b.durable();
 
+      // A replica that does not lead prunes its own expired segment only.
+      const following: Leadership = { isLeader: false, mode: 'postgres-advisory-lock', onChange: () => () => undefined, start: async () => undefined, stop: async () => undefined };
+      const { store, audit, logger } = svc.service.parts;
+      const follower = new TelemetryRetentionJob({ telemetry: svc.telemetry, store, settings: svc.segments.retentionSettings, audit, logger, clock: () => clock.now, intervalMs: 60_000, leadership: following });
+      expect((await follower.runOnce()).removed.map((r) => `${r.hour}:${r.signal}`)).toEqual([`${HOUR}:traces`]);
+      expect((await svc.telemetry.segments.segments('acme', 'traces')).map((s) => s.name)).toEqual([`${HOUR}.replica-b`, parseSegmentId(current.segment)!.name]);
+
+      // The leader (a lone service leads) prunes the gone replica's sealed segment too.
       const run = await svc.segments.retention.runOnce();
-      expect(run.removed.map((r) => r.hour)).toEqual([HOUR, HOUR]);
+      expect(run.removed.map((r) => r.hour)).toEqual([HOUR]);
       const left = await svc.telemetry.segments.segments('acme', 'traces');
       expect(left.map((s) => [s.name, s.sealed])).toEqual([[parseSegmentId(current.segment)!.name, false]]);
       expect(await payloads(b, parseSegmentId(current.segment)!.name)).toEqual(['open, from b']);
