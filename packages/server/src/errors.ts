@@ -117,6 +117,7 @@ export const ERRORS = {
   'evidence.on_hold': { http: 409, retryable: false, meaning: "the bundle's case is under legal hold; the refusal is audited" },
   'evidence.retained': { http: 409, retryable: false, meaning: 'the bundle is within its retention, an incident extension or the object lock; the refusal is audited' },
   'evidence.archive_invalid': { http: 400, retryable: false, meaning: 'uploaded content does not match its stated digest' },
+  'evidence.snapshot_in_progress': { http: 409, retryable: false, meaning: "a bundle of this case is being made now (a snapshot, through this or another replica); list the case's bundles once it is done, or snapshot again then" },
   'evidence.artifact_conflict': { http: 409, retryable: false, meaning: 'an artifact of this name was already attached with other content; attached artifacts are immutable' },
   'evidence.id_invalid': { http: 400, retryable: false, meaning: 'a bundle, case, subject or attestation id, or an artifact name, is malformed' },
   'evidence.storage_unavailable': { http: 503, retryable: true, meaning: 'the evidence object store cannot be read or written now', message: 'the evidence store is unavailable; retry shortly' },

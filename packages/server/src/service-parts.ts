@@ -18,6 +18,7 @@ import type { ObjectStore } from './blob/object-store.js';
 import { openCaptureSigner } from './capture/capture-signer.js';
 import { ForensicCapture } from './capture/forensic-capture.js';
 import type { ServiceConfig } from './config.js';
+import { openCaseLocks } from './evidence/case-locks.js';
 import { EvidenceLocker } from './evidence/evidence-locker.js';
 import { EvidenceRepository } from './evidence/evidence-repository.js';
 import { resolveForensicsSettings, type ForensicsSettings } from './evidence/forensics-settings.js';
@@ -150,6 +151,7 @@ export function buildParts(base: BaseParts, options: { forensics?: ForensicsOpti
     clock,
     lockMode: settings.lockMode,
     commits: selfMetrics.evidenceCommits,
+    caseLocks: openCaseLocks({ databaseUrl: config.databaseUrl, logger }),
     ...(timestamper ? { timestamper } : {}),
     ...(settings.tsaTrustAnchors.length ? { tsaTrustAnchors: settings.tsaTrustAnchors } : {}),
   });

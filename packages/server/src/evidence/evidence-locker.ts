@@ -37,6 +37,7 @@ import { ServiceError } from '../errors.js';
 import type { BundleRow, EvidenceRepository, HoldRow } from './evidence-repository.js';
 import type { AuditTrail } from '../timeline/audit-trail.js';
 import type { CounterPoint } from '../self/service-metrics.js';
+import { LocalCaseLocks, type CaseLocks, type CaseRelease } from './case-locks.js';
 
 const DAY_MS = 86_400_000;
 
@@ -60,6 +61,14 @@ export interface EvidenceLockerOptions {
   lockMode?: 'GOVERNANCE' | 'COMPLIANCE';
   /** `stella_evidence_commits_total{kind,outcome}`. Default: not counted. */
   commits?: CounterPoint;
+  /** One commit per case at a time, cluster-wide (case-locks.ts). Default: held in this process. */
+  caseLocks?: CaseLocks;
+}
+
+/** A case held for commits (`holdingCase`). */
+export interface CaseHold {
+  readonly tenant: string;
+  readonly caseId: string;
 }
 
 export interface CommitRequest {
@@ -72,6 +81,8 @@ export interface CommitRequest {
   labels?: Record<string, string>;
   /** Timeline event kind recorded with the bundle. Default `evidence.snapshot.created`. */
   eventKind?: string;
+  /** The case as the caller holds it already (`holdingCase`); without it, the commit holds the case itself. */
+  hold?: CaseHold;
 }
 
 export interface BundleDescription {
@@ -127,15 +138,44 @@ export class EvidenceLocker {
   private readonly repository: EvidenceRepository;
   private readonly clock: () => number;
 
+  private readonly caseLocks: CaseLocks;
+
   constructor(private readonly options: EvidenceLockerOptions) {
     this.objects = options.objects;
     this.keys = options.keys;
     this.repository = options.repository;
     this.clock = options.clock ?? Date.now;
+    this.caseLocks = options.caseLocks ?? new LocalCaseLocks();
   }
 
-  /** Builds, signs and commits a bundle; returns its recorded row. */
+  /**
+   * Runs `fn` holding the case: no other commit of the case, through any replica, runs meanwhile.
+   * Refuses with `evidence.snapshot_in_progress` when another holds it now.
+   */
+  async holdingCase<T>(tenant: string, caseId: string, fn: (hold: CaseHold) => Promise<T>): Promise<T> {
+    if (!isValidSegment(caseId)) {
+      throw new ServiceError('evidence.id_invalid', 'case_id must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit', { field: 'body.case_id' });
+    }
+    let release: CaseRelease | undefined;
+    try {
+      release = await this.caseLocks.tryHold(tenant, caseId);
+    } catch (error) {
+      throw storageError(error);
+    }
+    if (!release) {
+      throw new ServiceError('evidence.snapshot_in_progress', `a bundle of case "${caseId}" is being made now; list the case's bundles once it is done`, { field: 'body.case_id' });
+    }
+    try {
+      return await fn({ tenant, caseId });
+    } finally {
+      await release();
+    }
+  }
+
+  /** Builds, signs and commits a bundle holding its case; returns its recorded row. */
   async commit(tenant: string, request: CommitRequest): Promise<BundleRow> {
+    const held = request.hold;
+    if (!held || held.tenant !== tenant || held.caseId !== request.caseId) return this.holdingCase(tenant, request.caseId, (hold) => this.commit(tenant, { ...request, hold }));
     try {
       const row = await this.commitBundle(tenant, request);
       this.options.commits?.add(1, { kind: request.kind, outcome: 'success' });
@@ -490,18 +530,30 @@ export class EvidenceLocker {
     let removed = 0;
     for (const tenant of await this.repository.tenants()) {
       for (const pending of await this.repository.pendingCommits(tenant)) {
-        const complete = await this.objects.exists(pending.path).catch(() => false);
-        if (complete && (await this.adopt(tenant, pending))) {
-          recorded++;
-          continue;
+        // A case held now is being committed by a running replica: its journal rows are not interrupted.
+        const release = await this.caseLocks.tryHold(tenant, pending.case_id);
+        if (!release) continue;
+        try {
+          // It may have finished between the listing and the hold.
+          if (!(await this.repository.pendingCommits(tenant)).some((p) => p.bundle_id === pending.bundle_id)) continue;
+          if (await this.settle(tenant, pending)) recorded++;
+          else removed++;
+        } finally {
+          await release();
         }
-        if (complete) await this.objects.deletePrefix(pending.path, new Date(8.64e15)).catch(() => undefined);
-        await this.repository.abandonCommit(tenant, pending.bundle_id);
-        removed++;
-        this.options.logger.warn({ tenant_id: tenant, details: { bundle_id: pending.bundle_id } }, 'an interrupted evidence commit was rolled back');
       }
     }
     return { recorded, removed, staging: report.removedStaging };
+  }
+
+  /** Records an interrupted commit whose objects are complete and verify (true), or rolls it back (false). */
+  private async settle(tenant: string, pending: { bundle_id: string; case_id: string; path: string }): Promise<boolean> {
+    const complete = await this.objects.exists(pending.path).catch(() => false);
+    if (complete && (await this.adopt(tenant, pending))) return true;
+    if (complete) await this.objects.deletePrefix(pending.path, new Date(8.64e15)).catch(() => undefined);
+    await this.repository.abandonCommit(tenant, pending.bundle_id);
+    this.options.logger.warn({ tenant_id: tenant, details: { bundle_id: pending.bundle_id } }, 'an interrupted evidence commit was rolled back');
+    return false;
   }
 
   /** Records a bundle whose objects were committed before the process died, if it verifies. */

@@ -154,7 +154,7 @@ export async function evidenceRoutes(app: ServiceApp, deps: EvidenceRouteDeps): 
           tags: ['evidence'],
           body: SnapshotBody,
           response: { 201: described('The bundle, signed and committed', Bundle) },
-          'x-error-codes': ['evidence.inputs_missing', 'evidence.id_invalid', 'evidence.exists', 'evidence.keys_unavailable', 'evidence.storage_unavailable', 'evidence.timestamp_failed'],
+          'x-error-codes': ['evidence.inputs_missing', 'evidence.id_invalid', 'evidence.exists', 'evidence.snapshot_in_progress', 'evidence.keys_unavailable', 'evidence.storage_unavailable', 'evidence.timestamp_failed'],
         },
       },
       async (request, reply) => {

@@ -3,13 +3,18 @@
  * artifacts services attached to it (by digest), its timeline events with their digests, and
  * the decision records of its traces — lays them out for the kind and commits the bundle.
  * Artifacts keep the bytes they were uploaded with (AOC: never cleaned up).
+ *
+ * One snapshot of a case at a time, cluster-wide (SCALE-1): a snapshot holds its case
+ * (case-locks.ts) while it gathers and commits, so a second one at the same moment — through
+ * any replica — is refused with 409 `evidence.snapshot_in_progress` instead of committing a
+ * second bundle; the locker's commit protocol makes the one bundle whole or absent.
  */
 import { createHash } from 'node:crypto';
 import { jcsBytes, validateContentPath, type BundleFileInput, type EvidenceKind } from '@stellaops/forensics';
 import { BlobError } from '../blob/blob-error.js';
 import { artifactKey } from '../blob/object-keys.js';
 import { ServiceError } from '../errors.js';
-import { newArtifactId, type EvidenceLocker } from './evidence-locker.js';
+import { newArtifactId, type CaseHold, type EvidenceLocker } from './evidence-locker.js';
 import type { ArtifactRow, BundleRow, EvidenceRepository } from './evidence-repository.js';
 import type { ObjectStore } from '../blob/object-store.js';
 import type { TimelineRepository } from '../timeline/timeline-repository.js';
@@ -67,7 +72,7 @@ function json(value: unknown): Buffer {
 
 /** What snapshots use: the locker (to commit), its repository (artifacts, inputs) and the object store (artifact contents). */
 export interface SnapshotDeps {
-  locker: Pick<EvidenceLocker, 'commit'>;
+  locker: Pick<EvidenceLocker, 'commit' | 'holdingCase'>;
   repository: EvidenceRepository;
   objects: ObjectStore;
   /** The resource's recorded events (the timeline owns them). */
@@ -121,6 +126,10 @@ export class SnapshotService {
   }
 
   async snapshot(tenant: string, request: SnapshotRequest): Promise<BundleRow> {
+    return this.deps.locker.holdingCase(tenant, request.case_id, (hold) => this.snapshotHeld(tenant, request, hold));
+  }
+
+  private async snapshotHeld(tenant: string, request: SnapshotRequest, hold: CaseHold): Promise<BundleRow> {
     const repo = this.deps.repository;
     const resourceType = request.resource_type ?? DEFAULT_RESOURCE_TYPE[request.kind];
     const [artifacts, events] = await Promise.all([
@@ -162,6 +171,7 @@ export class SnapshotService {
       files,
       metadata: { resource_type: resourceType, resource_id: request.resource_id, artifacts: artifacts.length, events: events.length, decisions: decisions.length },
       ...(request.labels ? { labels: request.labels } : {}),
+      hold,
     });
   }
 }
