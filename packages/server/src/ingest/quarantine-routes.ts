@@ -40,7 +40,7 @@ const Entry = Type.Object({
   signal: Type.String(),
   reason: Type.String(),
   error: Type.String(),
-  source: Type.String({ description: '`segment:<signal>/<hour>@<offset>` (the record stays in its segment) or `bus:<subject>#<message id>`' }),
+  source: Type.String({ description: '`segment:<signal>/<hour>.<replica>@<offset>` (the record stays in its segment; `segment:<signal>/<hour>@<offset>` for data written before replica ids) or `bus:<subject>#<message id>`' }),
   payload: Type.Union([Type.String(), Type.Null()], { description: 'the message as received when no segment keeps it (UTF-8 text, or base64 when not text)' }),
   payload_encoding: Type.Union([Type.Literal('utf8'), Type.Literal('base64'), Type.Null()]),
   quarantined_at: Type.String(),

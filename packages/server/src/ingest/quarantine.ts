@@ -19,7 +19,7 @@ export interface QuarantineEntry {
   reason: string;
   /** The store's message, for a person. */
   error: string;
-  /** Where the record is kept: `segment:<signal>/<hour>@<offset>` or `bus:<subject>#<msg id>`. */
+  /** Where the record is kept: `segment:<signal>/<segment name>@<offset>` (segment-path.ts) or `bus:<subject>#<msg id>`. */
   source: string;
   /** The record as received, when no segment keeps it. */
   payload?: Uint8Array;

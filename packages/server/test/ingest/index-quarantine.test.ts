@@ -70,7 +70,7 @@ for (const engine of engines) {
       expect(quarantined).toHaveLength(1);
       expect(quarantined[0]).toMatchObject({ signal: 'traces', reason: 'index.rejected' });
       expect(quarantined[0]!.error).toMatch(/22003|out of range/);
-      expect(quarantined[0]!.source).toMatch(/^segment:traces\/\d{8}T\d{2}@\d+$/);
+      expect(quarantined[0]!.source).toMatch(/^segment:traces\/\d{8}T\d{2}\.[A-Za-z0-9_-]+@\d+$/);
       expect(await t.service.parts.quarantine.list('globex')).toHaveLength(0);
       expect(t.service.parts.quarantine.counts.get('traces/acme/index.rejected')).toBe(1);
 
