@@ -20,7 +20,7 @@ export interface DeepDebugRuntime extends FeatureRuntime {
 export const deepDebugFeature: ServiceFeature = {
   name: 'deep-debug',
   migrations: { name: 'deep-debug', dir: new URL('./migrations/', import.meta.url) },
-  create({ config, store, bus, audit, logger, clock, leadership }) {
+  create({ config, store, bus, audit, logger, clock, leadership, telemetry }) {
     const controller = new DeepDebugController({ config, store, bus, audit, logger, clock });
     // Expiry runs with the segment seal job's cadence (default every minute), as incident mode's.
     const ttl = new DeepDebugTtlJob(controller, logger, config.segmentSealIntervalMs, leadership);
@@ -37,8 +37,13 @@ export const deepDebugFeature: ServiceFeature = {
           subjectPrefix: config.subjectPrefix,
           // The embedded bus serves one process per store: one name that a restart resumes, so a
           // killed process leaves no cursor behind to hold back the log's pruning. Over NATS each
-          // replica needs every message, so each consumes under a name of its own.
-          ...(bus.kind === 'in-process' ? { durable: 'stella-deep-debug-follower' } : {}),
+          // replica needs every message, so each consumes under a name of its own — its replica id,
+          // so its restarts resume one consumer rather than leave one behind each.
+          ...(bus.kind === 'in-process'
+            ? { durable: 'stella-deep-debug-follower' }
+            : telemetry.segments.replica
+              ? { durable: `stella-deep-debug-follower-${telemetry.segments.replica}` }
+              : {}),
           initial: await controller.activeStates(),
           onError: (error, message) => logger.warn({ err: error, details: { subject: message.subject } }, 'deep-debug message skipped: malformed'),
         });

@@ -21,7 +21,7 @@ export interface IncidentRuntime extends FeatureRuntime {
 export const incidentFeature: ServiceFeature = {
   name: 'incident',
   migrations: { name: 'incident', dir: new URL('./migrations/', import.meta.url) },
-  create({ config, incidents: controller, bus, audit, logger, leadership }) {
+  create({ config, incidents: controller, bus, audit, logger, leadership, telemetry }) {
     // The Orchestrator's requests over the bus (INC-3).
     const requests = new IncidentRequestConsumer({ bus, controller, audit, config, logger });
     // The TTL check runs with the segment seal job's cadence (default every minute).
@@ -38,6 +38,8 @@ export const incidentFeature: ServiceFeature = {
           follower = new BusIncidentModeSource({
             bus,
             subjectPrefix: config.subjectPrefix,
+            // One consumer per replica, resumed by its restarts (not one more per process start).
+            ...(telemetry.segments.replica ? { durable: `stella-incident-mode-${telemetry.segments.replica}` } : {}),
             onError: (error, message) => logger.warn({ err: error, details: { subject: message.subject } }, 'incident mode message skipped: malformed'),
           });
           const seen = new Set<string>();
