@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { createLogger } from '@stellaops/telemetry-core';
 import { createService, resolveConfig, type StellaService } from '../../src/index.js';
 import { EmbeddedLeadership, LEADER_LOCK_CLASS, PostgresLeadership, type Leadership } from '../../src/jobs/leadership.js';
@@ -138,8 +140,12 @@ describe.skipIf(!natsUp)('two services on one database: only the leader runs the
   });
   afterAll(async () => {
     for (const s of services) await s.close();
-    const bus = services[0]?.bus as { deleteStream?: () => Promise<void> } | undefined;
-    await bus?.deleteStream?.().catch(() => undefined);
+    const nc = await connect({ servers: NATS_URL });
+    try {
+      await (await jetstreamManager(nc)).streams.delete(`STELLA_LEADER_${run}`).catch(() => undefined);
+    } finally {
+      await nc.close();
+    }
     await db?.drop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
