@@ -43,9 +43,14 @@ export interface EgressPolicy {
   resolve?: (host: string) => Promise<string[]>;
 }
 
+/**
+ * Whether `STELLA_SEALED` seals the host. The words are the service's (`1`, `true`, `yes`, `on`
+ * seal; `0`, `false`, `no`, `off` or unset do not, any case), so the service and every process
+ * on the host agree; any other value seals (fail closed), where the service refuses to start.
+ */
 export function sealedFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
-  const v = env['STELLA_SEALED'];
-  return v === '1' || v?.toLowerCase() === 'true';
+  const v = (env['STELLA_SEALED'] ?? '').trim();
+  return !/^(0|false|no|off)?$/i.test(v);
 }
 
 /** 127.0.0.0/8, ::1 and IPv4-mapped loopback. */

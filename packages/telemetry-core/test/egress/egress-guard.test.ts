@@ -65,6 +65,10 @@ describe('checkEgress', () => {
     expect(sealedFromEnv({ STELLA_SEALED: '1' })).toBe(true);
     expect(sealedFromEnv({ STELLA_SEALED: 'true' })).toBe(true);
     expect(sealedFromEnv({})).toBe(false);
+    // The service's words, in any case; an unknown value seals (the service refuses to start on it).
+    for (const v of ['yes', 'ON', 'True']) expect(sealedFromEnv({ STELLA_SEALED: v })).toBe(true);
+    for (const v of ['0', 'false', 'No', 'off', '']) expect(sealedFromEnv({ STELLA_SEALED: v })).toBe(false);
+    expect(sealedFromEnv({ STELLA_SEALED: 'sealed-please' })).toBe(true);
   });
 });
 
