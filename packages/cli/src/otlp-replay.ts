@@ -4,12 +4,17 @@
  * ResourceSpans, ResourceMetrics, ResourceLogs) as its bytes arrive, without decoding them;
  * consecutive entries form each request, up to a byte budget, re-sent as is over OTLP/HTTP
  * protobuf with bounded concurrency. Reading waits while the requests queued are at their bound,
- * so memory stays bounded whatever the capture's size. Loaded only by `stella telemetry replay`
- * (protobufjs is not loaded for --help or other commands).
+ * so memory stays bounded whatever the capture's size. Nothing is sent before the sealed-mode
+ * egress guard clears the endpoint (`replay-egress.ts`): on a sealed host, loopback or the
+ * telemetry policy's allowlist only. Loaded only by `stella telemetry replay` (protobufjs is not
+ * loaded for --help or other commands).
  */
 import protobuf from 'protobufjs/minimal.js';
 import { CliError, EXIT } from './output.js';
 import type { Progress } from './progress.js';
+import { clearReplayEndpoint } from './replay-egress.js';
+
+export { clearReplayEndpoint } from './replay-egress.js';
 
 const { Reader } = protobuf;
 
@@ -172,6 +177,12 @@ export interface ReplayOptions {
   readonly progress: Progress;
   /** Attempts per request on 429, 502, 503, 504 or a network error. Default 5. */
   readonly attempts?: number;
+  /**
+   * Environment of the sealed-mode egress check (`STELLA_SEALED`, `STELLA_TELEMETRY_POLICY`):
+   * no request leaves before the guard clears `to`, and a refusal fails the replay with nothing
+   * sent. Default `process.env`.
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The OTLP/HTTP URL of a signal under a base URL (a URL already ending in /v1/<signal> is taken as the base). */
@@ -195,9 +206,22 @@ export class OtlpReplayer {
   private inFlight = 0;
   private failure: unknown;
   private waiters: (() => void)[] = [];
+  /** Settles once the egress guard has decided on `to`; every send waits for it. */
+  private readonly cleared: Promise<void>;
 
   constructor(private readonly options: ReplayOptions) {
     otlpUrl(options.to, 'traces'); // refuses a bad --to before anything is read
+    this.cleared = clearReplayEndpoint(options.to, options.env ?? process.env).then(
+      () => undefined,
+      (error: unknown) => {
+        // Refused: stop reading and queueing at once; what is queued is never sent.
+        this.failure ??= error;
+        this.queue.length = 0;
+        this.wake();
+        throw error;
+      },
+    );
+    this.cleared.catch(() => undefined); // observed by send() and drain()
   }
 
   /** A sink for one `<signal>.pb` entry of `size` bytes. */
@@ -235,6 +259,7 @@ export class OtlpReplayer {
 
   /** Resolves once every queued request is sent; after a failure, once none is in flight, rejecting with the first failure. */
   async drain(): Promise<void> {
+    await this.cleared.catch(() => undefined); // a refusal is this.failure (a capture with nothing to send is refused too)
     while (this.inFlight > 0 || (!this.failure && this.queue.length > 0)) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
@@ -289,6 +314,7 @@ export class OtlpReplayer {
   }
 
   private async send({ url, body }: { url: string; body: Buffer }): Promise<void> {
+    await this.cleared;
     const attempts = this.options.attempts ?? 5;
     for (let attempt = 1; ; attempt++) {
       let res: Response;

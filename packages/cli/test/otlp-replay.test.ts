@@ -1,15 +1,17 @@
 /**
  * The streaming OTLP splitter and sender behind `stella telemetry replay`: resource entries come
  * out whole however the bytes are cut, a corrupt request is refused, and requests go out in
- * order, batched, within the concurrency, with the endpoint's own error code and message.
+ * order, batched, within the concurrency, with the endpoint's own error code and message. On a
+ * sealed host (STELLA_SEALED) the egress guard decides the endpoint before any request: loopback
+ * (addresses, or names resolving only to loopback) passes, anything else is refused.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import protobuf from 'protobufjs/minimal.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CliError } from '../src/output.js';
-import { decodeStatusMessage, ExportRequestSplitter, OtlpReplayer } from '../src/otlp-replay.js';
+import { clearReplayEndpoint, decodeStatusMessage, ExportRequestSplitter, OtlpReplayer } from '../src/otlp-replay.js';
 import type { Progress } from '../src/progress.js';
 
 /** A resource entry as it sits in an Export*ServiceRequest: field 1, length-delimited. */
@@ -139,5 +141,67 @@ describe('OtlpReplayer', () => {
     );
     expect(error).toBeInstanceOf(CliError);
     expect(error).toMatchObject({ code: 'auth.token_missing', exitCode: 2, message: expect.stringMatching(/answered 401 auth\.token_missing: no bearer token/) });
+  });
+});
+
+describe('sealed-mode egress of a replay', () => {
+  const SEALED = { STELLA_SEALED: 'true' };
+  const codeOf = (p: Promise<unknown>): Promise<unknown> =>
+    p.then(
+      () => 'allowed',
+      (e: CliError) => e.code,
+    );
+
+  it('allows loopback and names that resolve to loopback only; refuses other addresses, names and unresolvable hosts', async () => {
+    for (const to of ['http://127.0.0.1:4318', 'http://127.9.9.9:4318/v1/traces', 'http://[::1]:4318', 'https://localhost:4318']) {
+      expect(await codeOf(clearReplayEndpoint(to, SEALED)), to).toBe('allowed');
+    }
+    const resolve = async (host: string): Promise<string[]> => {
+      if (host === 'otel.local') return ['127.0.0.1', '::1'];
+      if (host === 'collector.internal') return ['127.0.0.1', '10.0.0.5'];
+      throw new Error('ENOTFOUND');
+    };
+    expect(await codeOf(clearReplayEndpoint('http://otel.local:4318', SEALED, { resolve }))).toBe('allowed');
+    const mixed = await clearReplayEndpoint('http://collector.internal:4318', SEALED, { resolve }).catch((e: CliError) => e);
+    expect(mixed).toMatchObject({ code: 'sealed_egress_blocked', exitCode: 2, message: expect.stringContaining('collector.internal resolves to 127.0.0.1, 10.0.0.5, not to loopback only') });
+    const unknown = await clearReplayEndpoint('http://nowhere.invalid:4318', SEALED, { resolve }).catch((e: CliError) => e);
+    expect(unknown).toMatchObject({ code: 'sealed_egress_blocked', message: expect.stringContaining('(unresolvable_host)') });
+    for (const to of ['http://10.1.2.3:4318', 'http://[fd00::1]:4318', 'http://[::ffff:10.0.0.1]:4318']) {
+      expect(await codeOf(clearReplayEndpoint(to, SEALED)), to).toBe('sealed_egress_blocked');
+    }
+    // Not sealed: not the guard's to refuse. Sealed is "true" or "1", as the telemetry library reads it.
+    expect(await codeOf(clearReplayEndpoint('http://10.1.2.3:4318', {}))).toBe('allowed');
+    expect(await codeOf(clearReplayEndpoint('http://10.1.2.3:4318', { STELLA_SEALED: '1' }))).toBe('sealed_egress_blocked');
+    // Only OTLP/HTTP: a file: or grpc: URL is a usage error, sealed or not.
+    expect(await codeOf(clearReplayEndpoint('file:///var/spool/otel', {}))).toBe('usage');
+    expect(await codeOf(clearReplayEndpoint('grpc://127.0.0.1:4317', SEALED))).toBe('usage');
+  });
+
+  it('a replayer built on a sealed host sends nothing to a refused endpoint, even when the caller skipped the check', async () => {
+    const fetchSpy = vi.spyOn(globalThis, 'fetch');
+    try {
+      const replayer = new OtlpReplayer({ to: 'http://192.0.2.1:4318', headers: {}, concurrency: 2, batchBytes: 1024, progress: { add: () => undefined, finish: () => undefined }, env: { STELLA_SEALED: 'true' } });
+      const sink = replayer.entry('traces', request.length);
+      const error = await (async () => {
+        async function* halves(): AsyncGenerator<Buffer> {
+          yield request.subarray(0, 50_000);
+          yield request.subarray(50_000);
+        }
+        for await (const chunk of replayer.paced(halves())) sink.write(chunk);
+        sink.end();
+        await replayer.drain();
+      })().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ code: 'sealed_egress_blocked', message: expect.stringContaining('replay to http://192.0.2.1:4318/ refused (non_loopback_address)') });
+      expect(fetchSpy).not.toHaveBeenCalled();
+      expect(replayer.sent.traces).toEqual({ requests: 0, bytes: 0 });
+      // A capture with nothing to send is refused too, rather than reported as replayed.
+      const empty = new OtlpReplayer({ to: 'http://192.0.2.1:4318', headers: {}, concurrency: 1, batchBytes: 1024, progress: { add: () => undefined, finish: () => undefined }, env: { STELLA_SEALED: 'true' } });
+      await expect(empty.drain()).rejects.toMatchObject({ code: 'sealed_egress_blocked' });
+    } finally {
+      fetchSpy.mockRestore();
+    }
   });
 });

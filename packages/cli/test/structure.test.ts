@@ -89,9 +89,16 @@ describe('CLI sources', () => {
         .map((i) => `${rel(f)} imports ${i.specifier}`),
     );
     expect(offenders).toEqual([]);
-    // The tenant-id rule and the scope grammar come from telemetry-core's dependency-free subpaths, never its main entry.
+    // The tenant-id rule, the scope grammar and the sealed-mode egress guard (with the policy file its allowlist
+    // comes from) come from telemetry-core's dependency-free subpaths, never its main entry.
     const subpaths = files.flatMap((f) => importsOf(f).filter((i) => i.specifier.startsWith('@stellaops/telemetry-core')).map((i) => i.specifier));
-    expect(new Set(subpaths)).toEqual(new Set(['@stellaops/telemetry-core/tenant-id', '@stellaops/telemetry-core/scopes']));
+    expect(new Set(subpaths)).toEqual(
+      new Set(['@stellaops/telemetry-core/tenant-id', '@stellaops/telemetry-core/scopes', '@stellaops/telemetry-core/egress', '@stellaops/telemetry-core/policy']),
+    );
+    // The policy file format (it loads yaml) only on a sealed host that names one, and only for a replay.
+    const policyImports = files.filter((f) => importsOf(f).some((i) => i.specifier === '@stellaops/telemetry-core/policy'));
+    expect(policyImports.map(rel)).toEqual(['replay-egress.ts']);
+    expect(importsOf(join(SRC, 'replay-egress.ts')).find((i) => i.specifier === '@stellaops/telemetry-core/policy')?.dynamic).toBe(true);
     // …and no module reaches otlp-replay.ts except through lazy.ts's import().
     const staticReplay = files.filter((f) => importsOf(f).some((i) => !i.dynamic && !i.typeOnly && i.specifier.endsWith('otlp-replay.js')));
     expect(staticReplay.map(rel)).toEqual([]);

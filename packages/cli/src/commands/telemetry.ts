@@ -221,15 +221,19 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
       .option('--token <jwt>', 'bearer token for the endpoint (default: $STELLA_TOKEN; none sends no Authorization)')
       .option('--tenant <tenant>', 'X-Stella-Tenant for the endpoint (default: $STELLA_TENANT)')
       .option('--concurrency <n>', 'requests in flight at once', '4')
-      .option('--batch-bytes <n>', 'largest request body in bytes', String(1 << 20)),
+      .option('--batch-bytes <n>', 'largest request body in bytes', String(1 << 20))
+      .addHelpText(
+        'after',
+        '\nWith STELLA_SEALED=true (a sealed installation) --to must be loopback, or on the egress allowlist of the\ntelemetry policy file STELLA_TELEMETRY_POLICY names; anything else is refused before a request is made.\n\nExample:\n  stella telemetry replay incident.tar.gz --to http://127.0.0.1:4318 --key capture.pub.pem --token "$STELLA_TOKEN"',
+      ),
     async ([bundle], opts: { to: string; key: string; token?: string; tenant?: string; concurrency: string; batchBytes: string }) => {
       const concurrency = Number(opts.concurrency);
       const batchBytes = Number(opts.batchBytes);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new CliError('usage', '--concurrency must be an integer from 1 to 64');
       if (!Number.isInteger(batchBytes) || batchBytes < 1024) throw new CliError('usage', '--batch-bytes must be an integer of at least 1024');
       const tenant = resolveTenant(opts.tenant, io);
-      const { OtlpReplayer, otlpUrl } = await otlpReplayLib();
-      otlpUrl(opts.to, 'traces'); // a bad --to is refused before any work
+      const { OtlpReplayer, clearReplayEndpoint } = await otlpReplayLib();
+      await clearReplayEndpoint(opts.to, io.env); // a bad --to, or one a sealed host may not reach, is refused before any work
       const publicKey = await readPublicKeyPem(path(opts.key), '--key');
       const file = path(bundle!);
       const tp = newTraceparent();
@@ -249,6 +253,7 @@ export function registerTelemetry(program: Command, ctx: CommandContext): void {
         concurrency,
         batchBytes,
         progress,
+        env: io.env,
       });
       const { readTar } = await forensicsLib();
       const raw = createReadStream(file);

@@ -141,7 +141,8 @@ describe('import graph', () => {
   });
 
   it('the CLI imports the libraries, and of telemetry-core only its dependency-free rules (never the service)', () => {
-    const allowed = /^@stellaops\/(forensics|collector-config|telemetry-core\/(tenant-id|scopes))$/;
+    // tenant-id and scopes: the shared rules; egress and policy: the sealed-mode guard and its allowlist file (stella telemetry replay).
+    const allowed = /^@stellaops\/(forensics|collector-config|telemetry-core\/(tenant-id|scopes|egress|policy))$/;
     expect(ourImports('cli').filter((i) => !allowed.test(i.spec))).toEqual([]);
   });
 
