@@ -132,6 +132,7 @@ describe('--json output of every command', () => {
     const deployDir = join(import.meta.dirname, '..', '..', '..', 'deploy');
     await run(2, ['offline-kit', 'build', '--deploy', deployDir, '--key', 'keys/signing.key.pem', '--out', 'kit.tar.gz', '--created-at', '2026-12-01T00:00:00Z']);
     await run(2, ['offline-kit', 'verify', 'kit.tar.gz', '--key', 'keys/signing.pub.pem']);
+    await run(2, ['offline-kit', 'import', 'kit.tar.gz', '--target', 'kit-import', '--key', 'keys/signing.pub.pem']);
 
     // Against the service.
     await run(2, ['auth', 'token', '--data-dir', svc.dataDir, '--tenant', TENANT, '--scope', 'timeline:read']);
