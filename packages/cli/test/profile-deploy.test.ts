@@ -91,13 +91,23 @@ describe('stella telemetry deploy, profile diff, status', () => {
       live: true,
       ready: true,
       incident_mode: { available: true, modes: [] },
-      sealed: false,
+      ingest_rates: { available: true, error: null },
+      sealed: { service: false, profiles: false },
       profiles: [
         { profile: 'default', status: 'verified', digest: profileDigest(yaml) },
         { profile: 'forensic', status: 'verified' },
       ],
     });
     expect(Object.keys(status.json().ingest)).toEqual(['accepted_total', 'refused_total', 'quarantined_total']);
+    expect(status.json().ingest_rates.windows.map((w: Json) => w.window_seconds)).toEqual([60, 300]);
+    expect(Object.keys(status.json().ingest_rates.windows[0].signals)).toEqual(['traces', 'metrics', 'logs']);
+    const human = await stella(service(['telemetry', 'status', '--target', 'otel/default', '--keyring', 'ring.json']));
+    expect(human.out).toMatch(/\ningest now: last 60 s: traces [\d.]+\/s.*; last 300 s: traces /);
+    expect(human.out).toContain('\nservice sealed: no\n');
+    // Without stella:obs:read or stella:telemetry:admin the rates and the service's sealed state are unavailable, not guessed.
+    const narrow = await svc.token(TENANT, ['evidence:read'].map((s) => `stella:${s}#tenant/${TENANT}`));
+    const limited = await stella(service(['telemetry', 'status', '--target', 'otel/default', '--keyring', 'ring.json', '--json'], narrow));
+    expect(limited.json()).toMatchObject({ ingest_rates: { available: false, windows: [] }, sealed: { service: null, profiles: false } });
 
     // A byte flipped in the YAML: tampered, exit 1, naming both digests.
     const cfg = join(dir, 'otel/default/config.yaml');

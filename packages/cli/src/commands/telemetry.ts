@@ -623,12 +623,12 @@ function registerProfileCommands(telemetry: Command, ctx: CommandContext): void 
     withServerOptions(
       telemetry
         .command('status')
-        .description("the service's readiness, incident modes, ingest and export counters, and the signature status (verified, tampered, untrusted, missing) of each deployed profile")
+        .description("the service's readiness, incident modes, ingest rates now and counters since start, export failures, whether it is sealed, and the signature status (verified, tampered, untrusted, missing) of each deployed profile")
         .option('--target <dir>', 'a directory written by stella telemetry deploy (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
         .option('--keyring <file>', "trusted key ring for the deployed profiles; default: the service's (stella:evidence:read)")
         .addHelpText(
           'after',
-          '\nExit 1 when a deployed profile does not verify; incident modes need stella:obs:read (shown as unavailable without it).\n\nExample:\n  stella telemetry status --target /etc/otelcol --keyring ring.json',
+          '\nExit 1 when a deployed profile does not verify; incident modes need stella:obs:read, ingest rates and the sealed state stella:obs:read or stella:telemetry:admin (each shown as unavailable without).\n\nExample:\n  stella telemetry status --target /etc/otelcol --keyring ring.json',
         ),
     ),
     async (_args, opts: ServerOptions & { target: string[]; keyring?: string }) => {
@@ -644,6 +644,14 @@ function registerProfileCommands(telemetry: Command, ctx: CommandContext): void 
       } catch (error) {
         incident = { available: false, modes: [], error: (error as CliError).code ?? 'unavailable' };
       }
+      // Rates now and the sealed state, from the service (an older service, or a token without the scope: unavailable).
+      let now: { available: boolean; sealed: boolean | null; rates: IngestWindow[]; error: string | null };
+      try {
+        const r = await requestJson<{ sealed: boolean; ingest_rates: IngestWindow[] }>(conn, 'GET', '/telemetry/status');
+        now = { available: true, sealed: r.sealed, rates: r.ingest_rates, error: null };
+      } catch (error) {
+        now = { available: false, sealed: null, rates: [], error: (error as CliError).code ?? 'unavailable' };
+      }
       const ingest = {
         accepted_total: counterTotals(metrics, 'telemetry_receiver_accepted_total', 'signal'),
         refused_total: counterTotals(metrics, 'telemetry_receiver_refused_total', 'signal'),
@@ -657,7 +665,7 @@ function registerProfileCommands(telemetry: Command, ctx: CommandContext): void 
         keyringSource = trust.source;
         for (const t of opts.target) targets.push(await targetStatus(path(t), trust.keyring));
       }
-      const sealed = targets.length > 0 && targets.every((t) => t.sealed !== null) ? targets.every((t) => t.sealed) : null;
+      const profilesSealed = targets.length > 0 && targets.every((t) => t.sealed !== null) ? targets.every((t) => t.sealed) : null;
       const ok = targets.every((t) => t.status === 'verified');
       const sum = (r: Record<string, number>): string => (Object.keys(r).length ? Object.entries(r).map(([k, v]) => `${k} ${v}`).join(', ') : 'none');
       return traced(
@@ -670,8 +678,9 @@ function registerProfileCommands(telemetry: Command, ctx: CommandContext): void 
           readiness: { status: ready.status ?? `http_${readyRes.status}`, store: ready.store ?? null, bus: ready.bus ?? null },
           incident_mode: incident,
           ingest,
+          ingest_rates: { available: now.available, windows: now.rates, error: now.error },
           export_failures_total: exportFailures,
-          sealed,
+          sealed: { service: now.sealed, profiles: profilesSealed },
           keyring: keyringSource,
           profiles: targets,
         },
@@ -679,13 +688,27 @@ function registerProfileCommands(telemetry: Command, ctx: CommandContext): void 
           `service ${conn.base.origin}: ${health?.status === 'ok' ? 'live' : 'NOT live'}, ${ready.status === 'ready' ? 'ready' : `NOT ready (${ready.status ?? readyRes.status})`}`,
           incident.available ? (incident.modes.length ? `incident mode ON: ${incident.modes.map((m) => `${m.service ?? '(all services)'} until ${m.expires_at ?? 'turned off'}`).join('; ')}` : 'incident mode off') : `incident mode: unavailable (${incident.error})`,
           `ingest since start: accepted ${sum(ingest.accepted_total)}; refused ${sum(ingest.refused_total)}; quarantined ${sum(ingest.quarantined_total)}`,
+          now.available ? `ingest now: ${now.rates.map(describeWindow).join('; ')}` : `ingest now: unavailable (${now.error})`,
           `export failures since start: ${sum(exportFailures)}`,
-          ...(sealed !== null ? [`deployed profiles sealed: ${sealed ? 'yes' : 'no'}`] : []),
+          `service sealed: ${now.sealed === null ? `unknown (${now.error})` : now.sealed ? 'yes' : 'no'}`,
+          ...(profilesSealed !== null ? [`deployed profiles sealed: ${profilesSealed ? 'yes' : 'no'}`] : []),
           ...targets.map((t) => `profile ${t.profile ?? '?'} in ${t.target}: ${t.status.toUpperCase()}${t.status === 'verified' ? ` (${t.digest}, signed by ${t.key_ids.join(', ')})` : ` — ${t.message}`}`),
         ],
       );
     },
   );
+}
+
+/** One window of `GET /telemetry/status`'s ingest rates. */
+interface IngestWindow {
+  window_seconds: number;
+  signals: Record<string, { accepted_per_second: number; refused_per_second: number }>;
+}
+
+/** `last 60 s: traces 2/s (refused 0.1/s), logs 0.5/s, metrics 0/s`. */
+function describeWindow(w: IngestWindow): string {
+  const per = Object.entries(w.signals).map(([signal, r]) => `${signal} ${r.accepted_per_second}/s${r.refused_per_second > 0 ? ` (refused ${r.refused_per_second}/s)` : ''}`);
+  return `last ${w.window_seconds} s: ${per.join(', ')}`;
 }
 
 /** A public endpoint of the service (health, metrics): any answer is reported, never thrown. */
