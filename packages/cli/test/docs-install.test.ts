@@ -6,7 +6,10 @@
  * resolve; the refusals the sealed-mode page quotes are the code's own; and the Offline Kit's
  * air-gapped steps run as written, from building the kit to importing it on a sealed host.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, copyFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +20,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../server/src/config.js';
 import { resolveForensicsSettings } from '../../server/src/evidence/forensics-settings.js';
 import { createProgram } from '../src/index.js';
+import { startReceiver } from '../../server/test/otlp/otlp-helpers.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const PAGES = ['docs/install-telemetry-stack.md', 'docs/sealed-mode.md', 'docs/soc-handoff.md', 'docs/compliance-checklists.md', 'docs/rbac.md'];
@@ -240,5 +244,42 @@ describe('the Offline Kit steps of the install page', () => {
     const collector = blocks.find((b) => b.includes('"$OTELCOL_BIN"') && b.includes('KIT='))!;
     expect(collector).toContain('KIT=/opt/stellaops/offline-kit');
     expect(collector).toContain('"$KIT/profiles/airgap/config.yaml"');
+  });
+});
+
+describe('the embedded steps of the install page, on a sealed service', () => {
+  it('mint a token, send a span and read its trace back as written; the service says it is sealed', { timeout: 120_000 }, async () => {
+    const svc = await startReceiver({ STELLA_SEALED: 'true' });
+    try {
+      const api = (svc.service.app.server.address() as AddressInfo).port;
+      const text = read('docs/install-telemetry-stack.md');
+      const embedded = text.slice(text.indexOf('\n## Embedded, on one machine\n'), text.indexOf('\n### Tokens\n'));
+      const blocks = shellBlocks(embedded);
+      // Step 3: the token, minted by the CLI from the service's development authority.
+      const mint = blocks.find((b) => b.includes('stella auth token'))!.trim();
+      const words = /\$\(npx stella ([^)]*)\)/.exec(mint)![1]!.replace('--data-dir .stella', `--data-dir ${svc.dataDir}`).split(/\s+/);
+      let token = '';
+      const cli = createProgram({ stdout: (t) => (token += t), stderr: () => undefined, env: {}, cwd: svc.dataDir });
+      expect(await cli.run(words)).toBe(0);
+      // Step 4: the addresses are this service's; the read is retried until the indexer has the span.
+      const lines = blocks
+        .find((b) => b.includes('/v1/traces'))!
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => l.replace('127.0.0.1:4318', `127.0.0.1:${svc.ports.http}`).replace('127.0.0.1:8080', `127.0.0.1:${api}`));
+      const read_ = lines.pop()!;
+      const script = `${lines.join('\n')}\nfor i in $(seq 1 40); do ${read_} && exit 0; sleep 0.25; done; exit 1\n`;
+      // Not spawnSync: the service answers from this process.
+      const r = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], { encoding: 'utf8', env: { ...process.env, TOKEN: token.trim() }, timeout: 60_000 });
+      expect(r.stdout.startsWith('{}')).toBe(true);
+      expect(JSON.parse(r.stdout.slice(2))).toMatchObject({ span_count: 1, services: ['policy-engine'] });
+      // The sealed-mode checklist's first item.
+      const admin = await svc.token('acme', ['stella:obs:read#tenant/acme', 'stella:telemetry:admin#tenant/acme']);
+      const headers = { authorization: `Bearer ${admin}` };
+      expect((await svc.service.app.inject({ method: 'GET', url: '/telemetry/status', headers })).json()).toMatchObject({ sealed: true });
+      expect((await svc.service.app.inject({ method: 'GET', url: '/telemetry/config/profile/default', headers })).json()).toMatchObject({ sealed: true });
+    } finally {
+      await svc.stop();
+    }
   });
 });
