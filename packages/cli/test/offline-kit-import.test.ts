@@ -17,13 +17,14 @@ import type { AddressInfo } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compareTarPaths, createKeySigner, END_OF_ARCHIVE, signDsse, tarHeader, tarPadding } from '@stellaops/forensics';
 import { createProgram } from '../src/index.js';
 import { exportWith, makeSpans, startReceiver, type ReceiverService } from '../../server/test/otlp/otlp-helpers.js';
+import { kitEntries } from './kit-entries.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const DEPLOY = join(REPO, 'deploy');
@@ -65,20 +66,7 @@ function bash(script: string, args: string[], env: Record<string, string> = {}):
   });
 }
 
-/** The entries of a kit, in order. */
-function entries(gz: Buffer): Map<string, Buffer> {
-  const tar = gunzipSync(gz);
-  const out = new Map<string, Buffer>();
-  for (let at = 0; at + 512 <= tar.length && tar[at] !== 0; ) {
-    const h = tar.subarray(at, at + 512);
-    const field = (from: number, len: number): string => h.subarray(from, from + len).toString('utf8').replace(/\0.*$/s, '');
-    const size = parseInt(field(124, 12), 8);
-    const prefix = field(345, 155);
-    out.set(prefix ? `${prefix}/${field(0, 100)}` : field(0, 100), tar.subarray(at + 512, at + 512 + size));
-    at += 512 + size + tarPadding(size);
-  }
-  return out;
-}
+const entries = kitEntries;
 
 /** A tar.gz of `files` in canonical order; `symlinks` are entries of type 2 (a symbolic link to the given target). */
 function pack(files: Map<string, Buffer>, symlinks: ReadonlyMap<string, string> = new Map()): Buffer {

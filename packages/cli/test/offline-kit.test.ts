@@ -12,11 +12,12 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareTarPaths, END_OF_ARCHIVE, tarHeader, tarPadding } from '@stellaops/forensics';
 import { createProgram } from '../src/index.js';
+import { kitEntries } from './kit-entries.js';
 
 const DEPLOY = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'deploy');
 const KIT_FILES = join(DEPLOY, 'offline-kit');
@@ -35,20 +36,7 @@ async function stella(argv: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err, json: () => JSON.parse(out) as Json };
 }
 
-/** The entries of a kit, in order. */
-function entries(gz: Buffer): Map<string, Buffer> {
-  const tar = gunzipSync(gz);
-  const out = new Map<string, Buffer>();
-  for (let at = 0; at + 512 <= tar.length && tar[at] !== 0; ) {
-    const h = tar.subarray(at, at + 512);
-    const field = (from: number, len: number): string => h.subarray(from, from + len).toString('utf8').replace(/\0.*$/s, '');
-    const size = parseInt(field(124, 12), 8);
-    const prefix = field(345, 155);
-    out.set(prefix ? `${prefix}/${field(0, 100)}` : field(0, 100), tar.subarray(at + 512, at + 512 + size));
-    at += 512 + size + tarPadding(size);
-  }
-  return out;
-}
+const entries = kitEntries;
 
 function pack(files: Map<string, Buffer>): Buffer {
   const parts: Buffer[] = [];

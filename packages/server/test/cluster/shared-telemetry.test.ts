@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REQUEST_TYPES } from '../../src/segments/signal-records.js';
+import { logBody as otlpLogBody, traceBody as otlpTraceBody } from '../otlp/otlp-bodies.js';
 import { clusterAvailable, startCluster, type Cluster, type Replica } from '../helpers/cluster.js';
 
 const up = await clusterAvailable();
@@ -21,27 +21,8 @@ const BOUND_MS = 0;
 /** What a read may take on a loaded two-core machine on top of the bound (three replicas, a load generator, the reads). */
 const MARGIN_MS = 3000;
 
-function traceBody(traceId: Buffer): Uint8Array {
-  const now = BigInt(Date.now()) * 1_000_000n;
-  const rootId = randomBytes(8);
-  const spans = Array.from({ length: SPANS_PER_TRACE }, (_, i) => ({
-    traceId,
-    spanId: i === 0 ? rootId : randomBytes(8),
-    parentSpanId: i === 0 ? undefined : rootId,
-    name: i === 0 ? 'GET /cluster' : `step-${i}`,
-    kind: i === 0 ? 2 : 1,
-    startTimeUnixNano: String(now),
-    endTimeUnixNano: String(now + 1_000_000n),
-  }));
-  const type = REQUEST_TYPES.traces;
-  return type.encode(type.fromObject({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: SERVICE } }] }, scopeSpans: [{ spans }] }] }) as never).finish();
-}
-
-function logBody(traceId: Buffer, marker: string): Uint8Array {
-  const type = REQUEST_TYPES.logs;
-  const record = { timeUnixNano: String(BigInt(Date.now()) * 1_000_000n), severityNumber: 9, body: { stringValue: marker }, traceId };
-  return type.encode(type.fromObject({ resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: SERVICE } }] }, scopeLogs: [{ logRecords: [record] }] }] }) as never).finish();
-}
+const traceBody = (traceId: Buffer): Uint8Array => otlpTraceBody(traceId, { service: SERVICE, spans: SPANS_PER_TRACE, rootName: 'GET /cluster' });
+const logBody = (traceId: Buffer, marker: string): Uint8Array => otlpLogBody(SERVICE, marker, traceId);
 
 async function postOtlp(replica: Replica, signal: 'traces' | 'logs', body: Uint8Array, token: string): Promise<boolean> {
   try {

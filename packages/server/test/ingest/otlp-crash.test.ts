@@ -10,40 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DevAuthority } from '../../src/auth/dev-authority.js';
-import { REQUEST_TYPES } from '../../src/segments/signal-records.js';
 import { createService, resolveConfig } from '../../src/index.js';
+import { logBody as otlpLogBody, traceBody as otlpTraceBody } from '../otlp/otlp-bodies.js';
 import { startServiceProcess } from '../helpers/service-process.js';
 
 const TENANT = 'acme';
 const SPANS_PER_TRACE = 3;
 
-function traceBody(traceId: Buffer): Uint8Array {
-  const now = BigInt(Date.now()) * 1_000_000n;
-  const rootId = randomBytes(8);
-  const spans = Array.from({ length: SPANS_PER_TRACE }, (_, i) => ({
-    traceId,
-    spanId: i === 0 ? rootId : randomBytes(8),
-    parentSpanId: i === 0 ? undefined : rootId,
-    name: i === 0 ? 'GET /crash' : `step-${i}`,
-    kind: i === 0 ? 2 : 1,
-    startTimeUnixNano: String(now),
-    endTimeUnixNano: String(now + 1_000_000n),
-    attributes: [{ key: 'pad', value: { stringValue: 'x'.repeat(200) } }],
-  }));
-  const type = REQUEST_TYPES.traces;
-  return type.encode(type.fromObject({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'crash-svc' } }] }, scopeSpans: [{ spans }] }] }) as never).finish();
-}
-
-function logBody(marker: string): Uint8Array {
-  const type = REQUEST_TYPES.logs;
-  return type
-    .encode(
-      type.fromObject({
-        resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'crash-svc' } }] }, scopeLogs: [{ logRecords: [{ timeUnixNano: String(BigInt(Date.now()) * 1_000_000n), severityNumber: 9, body: { stringValue: marker } }] }] }],
-      }) as never,
-    )
-    .finish();
-}
+const traceBody = (traceId: Buffer): Uint8Array => otlpTraceBody(traceId, { service: 'crash-svc', spans: SPANS_PER_TRACE, rootName: 'GET /crash', pad: 200 });
+const logBody = (marker: string): Uint8Array => otlpLogBody('crash-svc', marker);
 
 describe('OTLP ingest killed with SIGKILL mid-stream', () => {
   const dirs: string[] = [];

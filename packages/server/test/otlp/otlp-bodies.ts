@@ -1,5 +1,10 @@
-/** Request bodies for the bounded-ingest tests, built from bytes (hundreds of thousands of spans in milliseconds). */
+/**
+ * Request bodies for the ingest tests: built from bytes for the bounded-ingest tests (hundreds of
+ * thousands of spans in milliseconds), and small traces and log records for the crash and cluster tests.
+ */
+import { randomBytes } from 'node:crypto';
 import protobuf from 'protobufjs/minimal.js';
+import { REQUEST_TYPES } from '../../src/segments/signal-records.js';
 
 /**
  * Wraps `spanEntries` (already-encoded ScopeSpans.spans entries, tags included) in one
@@ -103,4 +108,32 @@ export function heavySpanEntries(n: number, bytes: number): Buffer {
     writer.ldelim();
   }
   return Buffer.from(writer.finish());
+}
+
+/**
+ * One trace as an OTLP protobuf request: a server root span and `spans - 1` children, now, of
+ * `service`; `pad` bytes of attribute on each span make the request larger.
+ */
+export function traceBody(traceId: Buffer, options: { service: string; spans: number; rootName: string; pad?: number }): Uint8Array {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const rootId = randomBytes(8);
+  const spans = Array.from({ length: options.spans }, (_, i) => ({
+    traceId,
+    spanId: i === 0 ? rootId : randomBytes(8),
+    parentSpanId: i === 0 ? undefined : rootId,
+    name: i === 0 ? options.rootName : `step-${i}`,
+    kind: i === 0 ? 2 : 1,
+    startTimeUnixNano: String(now),
+    endTimeUnixNano: String(now + 1_000_000n),
+    ...(options.pad ? { attributes: [{ key: 'pad', value: { stringValue: 'x'.repeat(options.pad) } }] } : {}),
+  }));
+  const type = REQUEST_TYPES.traces;
+  return type.encode(type.fromObject({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: options.service } }] }, scopeSpans: [{ spans }] }] }) as never).finish();
+}
+
+/** One log record, now, of `service`, with `marker` as its body (and the trace id when given), as an OTLP protobuf request. */
+export function logBody(service: string, marker: string, traceId?: Buffer): Uint8Array {
+  const type = REQUEST_TYPES.logs;
+  const record = { timeUnixNano: String(BigInt(Date.now()) * 1_000_000n), severityNumber: 9, body: { stringValue: marker }, ...(traceId ? { traceId } : {}) };
+  return type.encode(type.fromObject({ resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] }, scopeLogs: [{ logRecords: [record] }] }] }) as never).finish();
 }
