@@ -2,12 +2,16 @@
  * The file-system backend (default): objects under `<root>/tenants/...`. A commit writes every
  * object into `<root>/.staging/<random>/`, fsyncs files and directories, then renames the whole
  * prefix into place — one atomic step, so a crash mid-commit leaves no visible partial bundle
- * (only staging, swept by `recover`). Committed files are made read-only; the lock state a
+ * (only staging, swept by `recover`). Replicas sharing the directory each stage under a name that
+ * says which host and process is writing it, and `recover` sweeps only what no live process
+ * owns, so a replica starting never removes another one's commit in progress. Committed files
+ * are made read-only; the lock state a
  * bucket would keep (legal hold, retain-until) lives in `<root>/.object-lock/<prefix>lock.json`,
  * outside the objects, so a copied bundle directory holds exactly the bundle.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { hostname } from 'node:os';
 import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -17,6 +21,37 @@ import type { LockState, ObjectInfo, ObjectLock, ObjectPut, ObjectStore, Recover
 
 const STAGING = '.staging';
 const LOCKS = '.object-lock';
+/** Staging older than this is swept whoever owns it: no commit takes an hour, and a process on another host cannot be asked. */
+export const STALE_STAGING_MS = 3_600_000;
+
+/** This host, as a staging name may hold it (letters, digits and hyphens). */
+const HOST = hostname().replace(/[^A-Za-z0-9-]/g, '-').slice(0, 63) || 'host';
+
+/** `<time base36>.<host>.<pid>.<random>`: when, and which process, so recovery can tell live staging from dead. */
+function stagingName(now: number): string {
+  return `${now.toString(36)}.${HOST}.${process.pid}.${randomBytes(8).toString('hex')}`;
+}
+
+/**
+ * Whether a staging entry may be swept: it is not a name this store writes (an older version's,
+ * or debris), it is older than any commit, or its process on this host is gone. A process on
+ * another host cannot be asked: its staging waits until it is stale.
+ */
+function abandoned(name: string, now: number): boolean {
+  const m = /^([0-9a-z]+)\.([A-Za-z0-9-]+)\.(\d+)\.[0-9a-f]+$/.exec(name);
+  if (!m) return true;
+  if (now - parseInt(m[1]!, 36) > STALE_STAGING_MS) return true;
+  if (m[2] !== HOST) return false;
+  const pid = Number(m[3]);
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    // EPERM: the process exists (another user's): alive.
+    return errno(error) === 'ESRCH';
+  }
+}
 
 interface LockFile {
   legalHold: boolean;
@@ -84,7 +119,7 @@ export class FsObjectStore implements ObjectStore {
     for (const o of objects) assertSafeRelativePath(o.path);
     if (objects.length === 0) throw new BlobError('blob.key_invalid', 'a commit needs at least one object');
     if (await this.exists(prefix)) throw new BlobError('blob.exists', `${prefix} is already committed; committed objects are never replaced`);
-    const staging = join(this.root, STAGING, `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}`);
+    const staging = join(this.root, STAGING, stagingName(Date.now()));
     try {
       await mkdir(staging, { recursive: true });
       const dirs = new Set<string>([staging]);
@@ -238,8 +273,10 @@ export class FsObjectStore implements ObjectStore {
     } catch (error) {
       if (errno(error) !== 'ENOENT') throw this.io(error, 'reading the staging area failed');
     }
-    for (const e of entries) await rm(join(staging, e), { recursive: true, force: true });
+    const now = Date.now();
+    const swept = entries.filter((e) => abandoned(e, now));
+    for (const e of swept) await rm(join(staging, e), { recursive: true, force: true });
     await mkdir(this.root, { recursive: true });
-    return { removedStaging: entries.length };
+    return { removedStaging: swept.length };
   }
 }

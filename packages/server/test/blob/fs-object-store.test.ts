@@ -1,10 +1,11 @@
 /** EVI-1 file-system backend: write-once commits, prefix containment, legal hold and retention on deletion. */
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlobError } from '../../src/blob/blob-error.js';
-import { FsObjectStore } from '../../src/blob/fs-object-store.js';
+import { FsObjectStore, STALE_STAGING_MS } from '../../src/blob/fs-object-store.js';
 import { attestationPrefix, evidencePrefix } from '../../src/blob/object-keys.js';
 
 const NOW = new Date('2025-03-01T00:00:00Z');
@@ -99,5 +100,23 @@ describe('FsObjectStore', () => {
     await writeFile(join(staging, 'manifest.json'), 'partial');
     expect(await store.recover()).toEqual({ removedStaging: 1 });
     expect(await readdir(join(root, '.staging'))).toEqual([]);
+  });
+
+  it("recover() leaves the staging of a live process (another replica's commit in progress) and sweeps a dead or stale one's", async () => {
+    await store.recover();
+    const now = Date.now();
+    const host = hostname().replace(/[^A-Za-z0-9-]/g, '-').slice(0, 63);
+    // A process that has exited: its pid is free (until reused, when its staging waits to be stale).
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const names = {
+      live: `${now.toString(36)}.${host}.${process.ppid}.00aa`,
+      dead: `${now.toString(36)}.${host}.${dead.stdout}.00bb`,
+      otherHost: `${now.toString(36)}.elsewhere-host.${process.ppid}.00cc`,
+      stale: `${(now - STALE_STAGING_MS - 60_000).toString(36)}.${host}.${process.ppid}.00dd`,
+    };
+    for (const name of Object.values(names)) await mkdir(join(root, '.staging', name), { recursive: true });
+    expect(await store.recover()).toEqual({ removedStaging: 2 });
+    expect((await readdir(join(root, '.staging'))).sort()).toEqual([names.live, names.otherHost].sort());
+    for (const name of [names.live, names.otherHost]) await rm(join(root, '.staging', name), { recursive: true });
   });
 });
