@@ -115,7 +115,9 @@ export function buildParts(base: BaseParts, options: { forensics?: ForensicsOpti
   const audit = new AuditTrail({ store, emitter, logger });
   const quarantine = new Quarantine(store, logger, clock, selfMetrics.quarantined);
   // Replicas may share the segments directory: each writes files named with its own replica id.
-  const segments = new SegmentStore(config.segmentsDir, logger, { replica: resolveReplicaId(config.dataDir, config.replicaId) });
+  const replica = resolveReplicaId(config.dataDir, config.replicaId);
+  const segments = new SegmentStore(config.segmentsDir, logger, { replica });
+  logger.info({ details: { replica_id: replica, segments_dir: config.segmentsDir } }, 'telemetry segments: this replica writes its own files in the segments directory');
   const telemetry: TelemetryStore = { segments, index: new TelemetryIndex({ store, segments, quarantine, logger }) };
   const otlpIngestor = new OtlpIngestor({
     segments,
