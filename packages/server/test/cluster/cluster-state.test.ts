@@ -11,7 +11,9 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { ROOT_CONTEXT, SamplingDecision, TraceFlags, trace } from '@opentelemetry/api';
 import { Keyring, verifyBundleStream } from '@stellaops/forensics';
+import { contextWithFields, HttpIncidentModeSource, IncidentModeRegistry, StellaHeadSampler } from '@stellaops/telemetry-core';
 import { CASE_LOCK_CLASS } from '../../src/evidence/case-locks.js';
 import { clusterAvailable, startCluster, type Cluster, type Replica } from '../helpers/cluster.js';
 
@@ -100,6 +102,41 @@ describe.skipIf(!up)('cluster-wide state and one leader (SCALE-1)', () => {
     expect(off.status).toBe(200);
     for (const r of others(cluster.replicas[1]!)) {
       await within(PROPAGATION_MS, `incident mode off on ${r.id}`, async () => ((await call(r, 'GET', '/telemetry/incidents/mode')).json.modes?.length === 0 ? true : undefined));
+    }
+  });
+
+  it("a service's sampler follows incident mode switched through another replica within 2 s, whichever replica it polls", async () => {
+    const [a, ...polled] = cluster.replicas;
+    // What a StellaOps process runs: telemetry-core's incident source (polling each second, as the
+    // reference workload does) feeding the registry its head sampler consults; one per replica polled.
+    const followers = polled.map((r) => {
+      const source = new HttpIncidentModeSource({ url: r.apiUrl, intervalMs: 1000, headers: { authorization: `Bearer ${token}`, 'x-stella-tenant': 'acme' } });
+      const incidents = new IncidentModeRegistry();
+      const unfollow = incidents.follow(source);
+      return { replica: r, source, unfollow, sampler: new StellaHeadSampler({ service: 'policy-engine', ratio: 0, incidents }) };
+    });
+    // An unsampled request of acme: dropped at ratio 0, unless incident mode is on.
+    const unsampledParent = trace.setSpanContext(contextWithFields({ tenant_id: 'acme' }, ROOT_CONTEXT), { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.NONE });
+    const decision = (sampler: StellaHeadSampler): SamplingDecision => sampler.shouldSample(unsampledParent, '4bf92f3577b34da6a3ce929d0e0e4736').decision;
+    try {
+      for (const f of followers) expect(decision(f.sampler)).toBe(SamplingDecision.NOT_RECORD);
+      const on = await call(a!, 'POST', '/telemetry/incidents/mode', { state: 'on', ttl: '30m', reason: 'cluster test: sampling', service: 'policy-engine' });
+      expect(on.status, JSON.stringify(on.json)).toBe(200);
+      const switched = performance.now();
+      await Promise.all(
+        followers.map(async (f) => {
+          await within(PROPAGATION_MS, `the sampler polling ${f.replica.id} to sample everything`, async () => (decision(f.sampler) === SamplingDecision.RECORD_AND_SAMPLED ? true : undefined));
+          measured[`sampler_incident_on_via_${f.replica.id}`] = Math.round(performance.now() - switched);
+        }),
+      );
+      const off = await call(a!, 'POST', '/telemetry/incidents/mode', { state: 'off', service: 'policy-engine' });
+      expect(off.status).toBe(200);
+      await Promise.all(followers.map((f) => within(PROPAGATION_MS, `the sampler polling ${f.replica.id} back to its ratio`, async () => (decision(f.sampler) === SamplingDecision.NOT_RECORD ? true : undefined))));
+    } finally {
+      for (const f of followers) {
+        f.unfollow();
+        await f.source.close();
+      }
     }
   });
 
