@@ -21,6 +21,7 @@ import { resolveConfig } from '../../server/src/config.js';
 import { resolveForensicsSettings } from '../../server/src/evidence/forensics-settings.js';
 import { createProgram } from '../src/index.js';
 import { startReceiver } from '../../server/test/otlp/otlp-helpers.js';
+import { slug } from '../../collector-config/test/deploy/markdown-anchor.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const PAGES = ['docs/install-telemetry-stack.md', 'docs/sealed-mode.md', 'docs/soc-handoff.md', 'docs/compliance-checklists.md', 'docs/rbac.md'];
@@ -40,14 +41,6 @@ function stellaInvocations(code: string): string[][] {
     if (words[0] && /^[a-z]/.test(words[0])) out.push(words);
   }
   return out;
-}
-
-function slug(heading: string): string {
-  return heading
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s-]/gu, '')
-    .trim()
-    .replace(/\s/g, '-');
 }
 
 const { program } = createProgram({ stdout: () => undefined, stderr: () => undefined, env: {}, cwd: REPO });

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { promtool, requirePromtool, tempFiles } from '../helpers/promtool.ts';
 import { REPO_ROOT } from '../helpers/repo.ts';
+import { slug } from './markdown-anchor.js';
 
 const RUNBOOKS = 'docs/runbooks';
 const PAGES = [
@@ -32,14 +33,6 @@ function commands(block: string): string[] {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
-}
-
-function slug(heading: string): string {
-  return heading
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s-]/gu, '')
-    .trim()
-    .replace(/\s/g, '-');
 }
 
 describe.each(PAGES)('%s', (page) => {

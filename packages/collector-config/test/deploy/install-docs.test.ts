@@ -13,6 +13,7 @@ import { PINNED_DISTRIBUTION, PROFILE_ERROR_CODES, PROFILE_ISSUE_CODES, PROFILE_
 import { tempDir } from '../helpers/binaries.ts';
 import { requirePromtool } from '../helpers/promtool.ts';
 import { REPO_ROOT } from '../helpers/repo.ts';
+import { slug } from './markdown-anchor.js';
 
 const PAGE = 'docs/install-telemetry-stack.md';
 const text = readFileSync(join(REPO_ROOT, PAGE), 'utf8');
@@ -24,14 +25,6 @@ const commands = (block: string): string[] =>
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
-
-function slug(heading: string): string {
-  return heading
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s-]/gu, '')
-    .trim()
-    .replace(/\s/g, '-');
-}
 
 const thousands = (n: number): string => n.toLocaleString('en-US').replace(/,/g, ' ');
 
